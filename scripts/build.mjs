@@ -1,0 +1,24 @@
+// Bundles the CLI into dist/: one small entry chunk, with each command (and the heavy
+// libraries it needs) in chunks loaded only when that command runs, so `azlon --help` is fast.
+import { readFileSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+rmSync(join(root, "dist"), { recursive: true, force: true });
+await build({
+  entryPoints: { entry: join(root, "src/cli/entry.ts") },
+  outdir: join(root, "dist"),
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  chunkNames: "chunks/[name]-[hash]",
+  define: { __AZLON_VERSION__: JSON.stringify(pkg.version) },
+  sourcemap: true,
+  logLevel: "warning",
+});

@@ -1,0 +1,212 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { resolveConfig } from "../../config/load.js";
+import type { Config } from "../../config/schema.js";
+import { ExitCode, errorMessage, FatalError } from "../../core/errors.js";
+import { loadTemplates } from "../../prompts/templates.js";
+import { resolveDockerTarget } from "../../sandbox/connection.js";
+import type { Redactor } from "../../util/secrets.js";
+import { type CliContext, colorEnabled } from "../io.js";
+import { DEFAULT_BASE_URL, redactorFor } from "../session.js";
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+const ENDPOINT_TIMEOUT_MS = 10_000;
+/** Used for the trial build when no baseImage is configured. */
+export const DOCTOR_DEFAULT_IMAGE = "busybox:latest";
+
+async function checkEndpoint(config: Config, apiKey: string): Promise<Check> {
+  const { default: OpenAI } = await import("openai");
+  const { mapApiError } = await import("../../model/api-errors.js");
+  const baseUrl = config.baseUrl ?? DEFAULT_BASE_URL;
+  const client = new OpenAI({ apiKey, baseURL: baseUrl, maxRetries: 0, timeout: ENDPOINT_TIMEOUT_MS });
+  try {
+    const ids: string[] = [];
+    for await (const model of client.models.list()) ids.push(model.id);
+    if (ids.includes(config.model)) {
+      return { name: "endpoint", ok: true, detail: `${baseUrl} answers; model "${config.model}" is listed` };
+    }
+    const shown = ids.slice(0, 8).join(", ") + (ids.length > 8 ? ", ..." : "");
+    return {
+      name: "endpoint",
+      ok: false,
+      detail: `${baseUrl} answers, but model "${config.model}" is not among the ${ids.length} it lists${ids.length ? ` (${shown})` : ""}`,
+      fix: "choose one with --model, AZLON_MODEL or the config's model key",
+    };
+  } catch (error) {
+    const mapped = mapApiError(error, { baseUrl, model: config.model, retries: 0 });
+    if (mapped instanceof FatalError) {
+      return {
+        name: "endpoint",
+        ok: false,
+        detail: mapped.message,
+        ...(mapped.hint ? { fix: mapped.hint } : {}),
+      };
+    }
+    return { name: "endpoint", ok: false, detail: `${baseUrl}: ${errorMessage(error)}` };
+  }
+}
+
+async function checkDocker(ctx: CliContext, config: Config, redactor: Redactor): Promise<Check[]> {
+  const { connectDocker, DockerSandbox } = await import("../../sandbox/docker-sandbox.js");
+  let connected: Awaited<ReturnType<typeof connectDocker>>;
+  try {
+    const target = resolveDockerTarget({ env: ctx.env, home: ctx.env.HOME ?? "/" });
+    connected = await connectDocker(target);
+    const engine: Check = {
+      name: "docker",
+      ok: true,
+      detail: `engine ${connected.version} (API ${connected.apiVersion}) at ${target.address}`,
+    };
+    const image = config.baseImage ?? DOCTOR_DEFAULT_IMAGE;
+    const runId = `doctor-${Date.now().toString(36)}`;
+    const dir = mkdtempSync(join(tmpdir(), "azlon-doctor-"));
+    const tag = `azlon/${runId}`;
+    const sandbox = new DockerSandbox(connected.docker, {
+      runId,
+      imageTag: tag,
+      limits: {
+        memoryBytes: 64 * 2 ** 20,
+        cpus: 1,
+        pids: 32,
+        network: "none",
+        runTimeoutMs: 30_000,
+        buildTimeoutMs: 120_000,
+      },
+      maxModelBytes: 4096,
+      maxLogBytes: 65536,
+      redactor,
+    });
+    try {
+      writeTrialContext(dir, image);
+      const signal = new AbortController().signal;
+      const build = await sandbox.build(join(dir, "context"), { path: join(dir, "build.log") }, signal);
+      if (!build.ok) {
+        const last = build.log.text.trim().split("\n").at(-1) ?? "";
+        return [
+          engine,
+          {
+            name: "sandbox",
+            ok: false,
+            detail: `a trial image FROM ${image} did not build: ${last}`,
+            fix: config.baseImage
+              ? "make sure the baseImage exists locally or can be pulled"
+              : "set baseImage in the config to an image this engine has (or can pull)",
+          },
+        ];
+      }
+      const run = await sandbox.run({ path: join(dir, "output.log") }, signal);
+      const ok = run.exitCode === 0 && run.output.text.includes("azlon-doctor-ok");
+      return [
+        engine,
+        ok
+          ? {
+              name: "sandbox",
+              ok: true,
+              detail: `a trial image FROM ${image} built and ran with the limits (and was removed)`,
+            }
+          : {
+              name: "sandbox",
+              ok: false,
+              detail: `the trial container did not run as expected (exit ${run.exitCode}): ${run.output.text.slice(0, 200)}`,
+              fix: `check the engine's runtime with \`docker run --rm ${image} echo ok\``,
+            },
+      ];
+    } finally {
+      await sandbox.cleanup();
+      await connected.docker
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    }
+  } catch (error) {
+    if (error instanceof FatalError) {
+      return [
+        { name: "docker", ok: false, detail: error.message, ...(error.hint ? { fix: error.hint } : {}) },
+      ];
+    }
+    return [{ name: "docker", ok: false, detail: errorMessage(error) }];
+  }
+}
+
+function writeTrialContext(dir: string, image: string): void {
+  const context = join(dir, "context");
+  rmSync(context, { recursive: true, force: true });
+  mkdirSync(context, { recursive: true });
+  writeFileSync(join(context, "Dockerfile"), `FROM ${image}\nCMD ["echo", "azlon-doctor-ok"]\n`);
+}
+
+/** `azlon doctor`: one line per check, with the fix for each failure; exit 0 when all hold. */
+export async function doctorCommand(flags: { config?: string }, ctx: CliContext): Promise<number> {
+  const checks: Check[] = [];
+  let config: Config | null = null;
+  try {
+    const resolved = await resolveConfig({
+      cwd: ctx.cwd,
+      env: ctx.env,
+      flags: {},
+      configPath: flags.config ?? null,
+    });
+    config = resolved.config;
+    loadTemplates(config.prompts, ctx.cwd);
+    checks.push({
+      name: "config",
+      ok: true,
+      detail: resolved.configPath
+        ? `${resolved.configPath} is valid`
+        : "no config file found; defaults in use",
+    });
+  } catch (error) {
+    checks.push({
+      name: "config",
+      ok: false,
+      detail: errorMessage(error),
+      ...(error instanceof FatalError && error.hint ? { fix: error.hint } : {}),
+    });
+  }
+  const apiKey = ctx.env.OPENAI_API_KEY || ctx.env.OPENAI_KEY || null;
+  const redactor = redactorFor(ctx.env, apiKey);
+  checks.push(
+    apiKey
+      ? {
+          name: "api key",
+          ok: true,
+          detail: `${ctx.env.OPENAI_API_KEY ? "OPENAI_API_KEY" : "OPENAI_KEY"} is set`,
+        }
+      : {
+          name: "api key",
+          ok: false,
+          detail: "OPENAI_API_KEY is not set",
+          fix: "export OPENAI_API_KEY=... (any value for a local server that needs none)",
+        },
+  );
+  const effective = config ?? (await import("../../config/schema.js")).DEFAULTS;
+  if (apiKey) checks.push(await checkEndpoint(effective as Config, apiKey));
+  else
+    checks.push({
+      name: "endpoint",
+      ok: false,
+      detail: "not checked: no API key",
+      fix: "set OPENAI_API_KEY first",
+    });
+  checks.push(...(await checkDocker(ctx, effective as Config, redactor)));
+
+  const color = colorEnabled(ctx);
+  const green = (s: string) => (color ? `\u001b[32m${s}\u001b[39m` : s);
+  const red = (s: string) => (color ? `\u001b[31m${s}\u001b[39m` : s);
+  for (const check of checks) {
+    const mark = check.ok ? green("✔") : red("✖");
+    ctx.stdout.write(`${mark} ${check.name.padEnd(9)} ${redactor.redact(check.detail)}\n`);
+    if (!check.ok && check.fix) ctx.stdout.write(`  ${"".padEnd(9)} fix: ${redactor.redact(check.fix)}\n`);
+  }
+  const failed = checks.filter((c) => !c.ok).length;
+  ctx.stdout.write(failed ? `\n${failed} check${failed === 1 ? "" : "s"} failed\n` : "\nall checks passed\n");
+  return failed ? ExitCode.environment : ExitCode.passed;
+}

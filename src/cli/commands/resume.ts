@@ -1,0 +1,107 @@
+import { hostname } from "node:os";
+import { resolve } from "node:path";
+import { resolveConfig } from "../../config/load.js";
+import type { ConfigKey } from "../../config/schema.js";
+import { RunStateError } from "../../core/errors.js";
+import type { RunState } from "../../core/state.js";
+import { loadTemplates } from "../../prompts/templates.js";
+import { resolveDockerTarget } from "../../sandbox/connection.js";
+import { RunFolder } from "../../workspace/run-folder.js";
+import type { CliContext } from "../io.js";
+import { apiKeyFrom, executeRun, redactorFor } from "../session.js";
+
+/** Options a resumed run may change; the rest are the run's own. */
+export const RESUME_CONFIG_FLAGS: readonly ConfigKey[] = [
+  "maxIterations",
+  "maxTokens",
+  "maxCost",
+  "maxTime",
+  "runTimeout",
+  "buildTimeout",
+  "modelRetries",
+  "modelTimeout",
+];
+
+export interface ResumeFlags {
+  json?: boolean;
+  [key: string]: unknown;
+}
+
+function readRunState(folder: RunFolder, dir: string): RunState {
+  if (!RunFolder.exists(dir)) {
+    throw new RunStateError(
+      `${dir} is not an azlon run folder (it has no run.json)`,
+      "pass the folder `azlon run` printed",
+    );
+  }
+  let state: RunState;
+  try {
+    state = folder.readState() as RunState;
+  } catch (error) {
+    throw new RunStateError(`cannot read ${dir}/run.json: ${(error as Error).message}`);
+  }
+  if (state?.version !== 1 || !state.progress || !state.options) {
+    throw new RunStateError(`${dir}/run.json is not a run record this azlon can resume`);
+  }
+  return state;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliContext): Promise<number> {
+  const runDir = resolve(ctx.cwd, dir);
+  const apiKey = apiKeyFrom(ctx.env);
+  const redactor = redactorFor(ctx.env, apiKey);
+  const folder = new RunFolder(runDir, redactor);
+  const state = readRunState(folder, runDir);
+  if (state.status === "passed") {
+    throw new RunStateError(`the run in ${runDir} has passed already; there is nothing to resume`);
+  }
+  const leg = state.legs.at(-1);
+  if (
+    state.status === "running" &&
+    leg?.pid &&
+    leg.host === hostname() &&
+    processAlive(leg.pid) &&
+    leg.pid !== process.pid
+  ) {
+    throw new RunStateError(
+      `the run in ${runDir} is still going (process ${leg.pid})`,
+      "wait for it, or stop it first",
+    );
+  }
+
+  // Only the raised limits come from the command line; flags are validated like any config.
+  const overrides: Partial<Record<ConfigKey, unknown>> = {};
+  for (const key of RESUME_CONFIG_FLAGS) if (flags[key] !== undefined) overrides[key] = flags[key];
+  const { config, sources } = await resolveConfig({
+    cwd: ctx.cwd,
+    env: {},
+    flags: overrides,
+    configPath: null,
+  });
+  const o = state.options;
+  if (sources.maxIterations === "flag") o.maxIterations = config.maxIterations;
+  if (sources.maxTokens === "flag") o.budgets.maxTokens = config.maxTokens;
+  if (sources.maxCost === "flag") o.budgets.maxCostUsd = config.maxCost;
+  if (sources.maxTime === "flag")
+    o.budgets.maxTimeMs = config.maxTime === null ? null : config.maxTime * 1000;
+  if (sources.runTimeout === "flag") o.limits.runTimeoutMs = config.runTimeout * 1000;
+  if (sources.buildTimeout === "flag") o.limits.buildTimeoutMs = config.buildTimeout * 1000;
+  if (sources.modelRetries === "flag") o.modelRetries = config.modelRetries;
+  if (sources.modelTimeout === "flag") o.modelTimeoutMs = config.modelTimeout * 1000;
+
+  const templates = loadTemplates(o.prompts, runDir);
+  const target = resolveDockerTarget({ env: ctx.env, home: ctx.env.HOME ?? "/" });
+  const { connectDocker } = await import("../../sandbox/docker-sandbox.js");
+  const { docker } = await connectDocker(target);
+  folder.init();
+  return executeRun({ ctx, state, folder, apiKey, templates, docker, json: !!flags.json, redactor });
+}

@@ -1,0 +1,190 @@
+import { Chalk, type ChalkInstance } from "chalk";
+import type { Ora } from "ora";
+import { assertNever, type LoopEvent, type Phase } from "../core/events.js";
+import { formatBytes, formatDuration } from "../util/format.js";
+import type { OutStream } from "./io.js";
+
+export interface ReporterOptions {
+  stream: OutStream;
+  color: boolean;
+  /** Animated spinner (a terminal, not CI); otherwise one plain line per step. */
+  spinner: boolean;
+  maxIterations: number;
+  now?: () => number;
+}
+
+const PHASE_TEXT: Record<Phase, string> = {
+  generate: "asking the model for a project",
+  apply: "writing the files",
+  build: "building the image",
+  run: "running the program",
+  validate: "asking the model to judge the output",
+};
+
+/**
+ * Shows a run's progress on stderr: a spinner per phase with "iteration N/M" and the time
+ * spent, or plain lines when stderr is not a terminal or CI is set.
+ */
+export class HumanReporter {
+  private readonly c: ChalkInstance;
+  private spinner: Ora | null = null;
+  private ticker: NodeJS.Timeout | null = null;
+  private phaseStarted = 0;
+  private phaseText = "";
+  private iteration = 1;
+  private maxIterations: number;
+  private readonly now: () => number;
+
+  private constructor(
+    private readonly options: ReporterOptions,
+    private readonly createSpinner: ((text: string) => Ora) | null,
+  ) {
+    this.c = new Chalk({ level: options.color ? 1 : 0 });
+    this.now = options.now ?? (() => performance.now());
+    this.maxIterations = options.maxIterations;
+  }
+
+  static async create(options: ReporterOptions): Promise<HumanReporter> {
+    if (!options.spinner) return new HumanReporter(options, null);
+    const { default: ora } = await import("ora");
+    const stream = options.stream as unknown as NodeJS.WriteStream;
+    return new HumanReporter(options, (text) =>
+      ora({ text, stream, color: "cyan", discardStdin: false, isEnabled: true, isSilent: false }).start(),
+    );
+  }
+
+  private line(text: string): void {
+    this.options.stream.write(`${text}\n`);
+  }
+
+  private prefix(): string {
+    return this.c.dim(`iteration ${this.iteration}/${this.maxIterations}`);
+  }
+
+  private startPhase(text: string): void {
+    this.stopSpinner();
+    this.phaseStarted = this.now();
+    this.phaseText = text;
+    if (this.createSpinner) {
+      this.spinner = this.createSpinner(this.spinnerText());
+      this.ticker = setInterval(() => {
+        if (this.spinner) this.spinner.text = this.spinnerText();
+      }, 1000);
+      this.ticker.unref?.();
+    } else {
+      this.line(`${this.prefix()} ${text}...`);
+    }
+  }
+
+  private spinnerText(): string {
+    const elapsed = formatDuration(this.now() - this.phaseStarted);
+    return `${this.prefix()} ${this.phaseText} ${this.c.dim(elapsed)}`;
+  }
+
+  private stopSpinner(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+    this.spinner?.stop();
+    this.spinner = null;
+  }
+
+  private done(ok: boolean | "warn", text: string): void {
+    this.stopSpinner();
+    const mark = ok === true ? this.c.green("✔") : ok === "warn" ? this.c.yellow("!") : this.c.red("✖");
+    this.line(`${mark} ${this.prefix()} ${text}`);
+  }
+
+  private warn(text: string): void {
+    const spinning = this.spinner !== null;
+    if (spinning) this.spinner?.clear();
+    this.line(`${this.c.yellow("!")} ${text}`);
+    if (spinning) this.spinner?.render();
+  }
+
+  /** Stops any spinner (on exit paths that bypass run.finished). */
+  close(): void {
+    this.stopSpinner();
+  }
+
+  handle(event: LoopEvent): void {
+    switch (event.type) {
+      case "run.started":
+        this.iteration = event.iteration;
+        this.maxIterations = event.maxIterations;
+        this.line(
+          `${this.c.bold("azlon")} ${event.resumed ? `resuming at iteration ${event.iteration}` : "run"} ${this.c.dim(event.runId)} · model ${event.model}`,
+        );
+        break;
+      case "phase":
+        this.iteration = event.iteration;
+        this.startPhase(PHASE_TEXT[event.phase]);
+        break;
+      case "model.call":
+        if (event.outcome !== "ok") {
+          const what = { invalid: "unusable", refusal: "a refusal", length: "cut at the length limit" }[
+            event.outcome
+          ];
+          this.warn(`the model's reply was ${what}${event.detail ? ` (${event.detail.slice(0, 160)})` : ""}`);
+        }
+        break;
+      case "model.http":
+        if (event.status === null || event.status >= 400) {
+          this.warn(`the endpoint answered ${event.status ?? `with an error: ${event.error}`}`);
+        }
+        break;
+      case "model.fallback":
+        this.warn("the endpoint does not take json_schema; using plain JSON replies from now on");
+        break;
+      case "changes.applied": {
+        const count = event.written.length + (event.dockerfileChanged ? 1 : 0);
+        this.done(
+          event.refused.length ? "warn" : true,
+          `wrote ${count} file${count === 1 ? "" : "s"}${event.deleted.length ? `, deleted ${event.deleted.length}` : ""}`,
+        );
+        for (const r of event.refused) this.warn(`refused ${JSON.stringify(r.path)}: ${r.reason}`);
+        break;
+      }
+      case "build.finished":
+        if (event.ok) this.done(true, `built in ${formatDuration(event.durationMs)}`);
+        else
+          this.done(
+            false,
+            event.timedOut ? "build timed out" : `build failed (${formatDuration(event.durationMs)})`,
+          );
+        break;
+      case "exec.finished": {
+        const size = `${formatBytes(event.outputBytes)} of output${event.truncated ? ", cut for the model" : ""}`;
+        const how = event.timedOut
+          ? "timed out"
+          : event.oomKilled
+            ? "ran out of memory"
+            : event.signal
+              ? `killed by ${event.signal}`
+              : `exit ${event.exitCode}`;
+        this.done(
+          event.exitCode === 0 && !event.timedOut,
+          `ran: ${how} in ${formatDuration(event.durationMs)}, ${size}`,
+        );
+        break;
+      }
+      case "evidence.rejected":
+        this.warn("the judge claimed a pass its quotes do not prove; asking again");
+        break;
+      case "verdict": {
+        const reason = event.reason.replace(/\s+/g, " ").slice(0, 200);
+        if (event.accepted) this.done(true, `passed: ${reason}`);
+        else if (event.passed) this.done(false, `pass not proven by the output: ${reason}`);
+        else this.done(false, `not passed: ${reason}`);
+        break;
+      }
+      case "warning":
+        this.warn(event.message);
+        break;
+      case "run.finished":
+        this.stopSpinner();
+        break;
+      default:
+        assertNever(event);
+    }
+  }
+}

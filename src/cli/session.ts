@@ -1,0 +1,244 @@
+import { hostname } from "node:os";
+import type Docker from "dockerode";
+import type { Config } from "../config/schema.js";
+import { costOf, DEFAULT_PRICES, priceFor } from "../core/cost.js";
+import { AbortedError, ExitCode, FatalError, UsageError } from "../core/errors.js";
+import type { LoopEvent } from "../core/events.js";
+import type { RunOptions, RunState } from "../core/state.js";
+import type { Templates } from "../prompts/templates.js";
+import { formatCount, formatDuration, parseSize } from "../util/format.js";
+import { collectSecrets, Redactor } from "../util/secrets.js";
+import type { RunFolder } from "../workspace/run-folder.js";
+import { type CliContext, colorEnabled, isCI } from "./io.js";
+
+export const DEFAULT_BASE_URL = "https://api.openai.com/v1";
+
+/** The API key from the environment; OPENAI_KEY is the original's name, still accepted. */
+export function apiKeyFrom(env: CliContext["env"]): string {
+  const key = env.OPENAI_API_KEY || env.OPENAI_KEY;
+  if (!key) {
+    throw new UsageError(
+      "no API key: OPENAI_API_KEY is not set",
+      "export OPENAI_API_KEY=... (for a local server that needs none, such as Ollama, any value will do)",
+    );
+  }
+  return key;
+}
+
+export function redactorFor(env: CliContext["env"], apiKey: string | null): Redactor {
+  return new Redactor(collectSecrets(env, apiKey ? [apiKey] : []));
+}
+
+export function toRunOptions(config: Config, outDir: string): RunOptions {
+  return {
+    model: config.model,
+    baseUrl: config.baseUrl,
+    maxIterations: config.maxIterations,
+    limits: {
+      memoryBytes: parseSize(config.memory) ?? 2 ** 30,
+      cpus: config.cpus,
+      pids: config.pids,
+      network: config.network,
+      runTimeoutMs: Math.round(config.runTimeout * 1000),
+      buildTimeoutMs: Math.round(config.buildTimeout * 1000),
+    },
+    baseImage: config.baseImage,
+    structuredOutput: config.structuredOutput,
+    modelRetries: config.modelRetries,
+    modelTimeoutMs: Math.round(config.modelTimeout * 1000),
+    repairAttempts: config.repairAttempts,
+    temperature: config.temperature,
+    budgets: {
+      maxTokens: config.maxTokens,
+      maxCostUsd: config.maxCost,
+      maxTimeMs: config.maxTime === null ? null : Math.round(config.maxTime * 1000),
+    },
+    maxOutputBytes: config.maxOutputBytes,
+    maxLogBytes: config.maxLogBytes,
+    maxFiles: config.maxFiles,
+    maxFileBytes: config.maxFileBytes,
+    maxPathLength: config.maxPathLength,
+    price: priceFor(config.model, { ...DEFAULT_PRICES, ...config.prices }),
+    prompts: config.prompts,
+    out: outDir,
+  };
+}
+
+/** Everything a run needs besides its state and folder; built by `run` and by `resume`. */
+export interface SessionInput {
+  ctx: CliContext;
+  state: RunState;
+  folder: RunFolder;
+  apiKey: string;
+  templates: Templates;
+  /** A connected engine (connectDocker has pinged it). */
+  docker: Docker;
+  json: boolean;
+  redactor: Redactor;
+}
+
+/** The --json result object of SPEC.md. */
+export function resultObject(state: RunState | null, fields: Partial<Record<string, unknown>> = {}) {
+  return {
+    status: state?.status === "running" ? "error" : (state?.status ?? "error"),
+    stopReason: state?.stopReason ?? "error",
+    iterations: state ? state.iterations.filter((i) => i.build !== undefined).length : 0,
+    runDir: null as string | null,
+    image: state?.image ?? null,
+    reason: state?.reason ?? null,
+    usage: {
+      promptTokens: state?.usage.promptTokens ?? 0,
+      completionTokens: state?.usage.completionTokens ?? 0,
+      cachedTokens: state?.usage.cachedTokens ?? 0,
+    },
+    costUsd: state ? (state.costUsd ?? costOf(state.usage, state.options.price)) : null,
+    durationMs: state?.elapsedMs ?? 0,
+    ...fields,
+  };
+}
+
+export function exitCodeFor(state: RunState, error: Error | null): number {
+  switch (state.status) {
+    case "passed":
+      return ExitCode.passed;
+    case "interrupted":
+      return ExitCode.interrupted;
+    case "error":
+      return error instanceof FatalError ? error.exitCode : ExitCode.notPassed;
+    default:
+      return ExitCode.notPassed;
+  }
+}
+
+/** Connects to Docker, runs the loop with a reporter and Ctrl-C handling, prints the result. */
+export async function executeRun(input: SessionInput): Promise<number> {
+  const { ctx, state, folder, redactor } = input;
+  const [{ default: OpenAI }, { OpenAIModel }, { DockerSandbox }, { runLoop }, { HumanReporter }] =
+    await Promise.all([
+      import("openai"),
+      import("../model/openai-model.js"),
+      import("../sandbox/docker-sandbox.js"),
+      import("../core/loop.js"),
+      import("./reporter.js"),
+    ]);
+  const { docker } = input;
+  const options = state.options;
+  const reporter = await HumanReporter.create({
+    stream: ctx.stderr,
+    color: colorEnabled(ctx),
+    spinner: !!ctx.stderr.isTTY && !isCI(ctx.env),
+    maxIterations: options.maxIterations,
+  });
+
+  let model: InstanceType<typeof OpenAIModel> | null = null;
+  const client = new OpenAI({
+    apiKey: input.apiKey,
+    baseURL: options.baseUrl ?? DEFAULT_BASE_URL,
+    maxRetries: options.modelRetries,
+    timeout: options.modelTimeoutMs,
+    fetch: OpenAIModel.journalingFetch(() => model),
+  });
+  model = new OpenAIModel(client, {
+    model: options.model,
+    baseUrl: options.baseUrl ?? DEFAULT_BASE_URL,
+    structuredOutput: state.structuredOutputMode === "json" ? "json" : options.structuredOutput,
+    repairAttempts: options.repairAttempts,
+    maxRetries: options.modelRetries,
+    timeoutMs: options.modelTimeoutMs,
+    temperature: options.temperature,
+    templates: input.templates,
+    promptContext: { limits: options.limits, baseImage: options.baseImage },
+    onModeChange: (mode) => {
+      state.structuredOutputMode = mode;
+    },
+  });
+  const warnings: string[] = [];
+  const sandbox = new DockerSandbox(docker, {
+    runId: state.runId,
+    imageTag: imageTagFor(state.runId),
+    limits: options.limits,
+    maxModelBytes: options.maxOutputBytes,
+    maxLogBytes: options.maxLogBytes,
+    redactor,
+    warn: (message) => warnings.push(message),
+  });
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const removeHandler = ctx.onInterrupt?.((signal) => {
+    interrupts++;
+    if (interrupts === 1) {
+      ctx.stderr.write(
+        `\n${signal === "SIGINT" ? "Ctrl-C" : signal}: stopping and cleaning up (press Ctrl-C again to quit at once)\n`,
+      );
+      controller.abort(new AbortedError("interrupted"));
+    } else {
+      reporter.close();
+      ctx.exitNow?.(ExitCode.interrupted);
+    }
+  });
+
+  let outcome: Awaited<ReturnType<typeof runLoop>>;
+  try {
+    outcome = await runLoop(
+      state,
+      {
+        model,
+        sandbox,
+        store: folder,
+        report: (event: LoopEvent) => reporter.handle(event),
+        now: () => performance.now(),
+        legInfo: { pid: process.pid, host: hostname() },
+      },
+      controller.signal,
+    );
+  } finally {
+    removeHandler?.();
+    reporter.close();
+    folder.close();
+  }
+  for (const message of warnings) ctx.stderr.write(`azlon: warning: ${message}\n`);
+  const code = exitCodeFor(outcome.state, outcome.error);
+  if (input.json) {
+    ctx.stdout.write(
+      `${JSON.stringify(redactor.redactDeep(resultObject(outcome.state, { runDir: folder.dir })))}\n`,
+    );
+  } else {
+    printSummary(ctx, outcome.state, folder.dir, outcome.error, redactor);
+  }
+  return code;
+}
+
+export function imageTagFor(runId: string): string {
+  return `azlon/${runId}`;
+}
+
+function printSummary(
+  ctx: CliContext,
+  state: RunState,
+  dir: string,
+  error: Error | null,
+  redactor: Redactor,
+): void {
+  const used = state.usage.promptTokens + state.usage.completionTokens;
+  const cost = state.costUsd !== null ? ` ($${state.costUsd.toFixed(4)})` : "";
+  const iterations = state.iterations.filter((i) => i.build !== undefined).length;
+  const head = {
+    passed: "passed",
+    failed: "did not pass",
+    interrupted: "interrupted",
+    error: "stopped on an error",
+    running: "stopped",
+  }[state.status];
+  const lines = [
+    `${state.status === "passed" ? "✔" : "✖"} ${head} after ${iterations} iteration${iterations === 1 ? "" : "s"} · ${formatDuration(state.elapsedMs)} · ${formatCount(used)} tokens${cost}`,
+    `  reason      ${redactor.redact(state.reason ?? "")}`,
+    `  run folder  ${dir}`,
+  ];
+  if (state.image) lines.push(`  image       ${state.image}   (docker run --rm ${state.image})`);
+  if (state.status !== "passed") lines.push(`  continue    azlon resume ${dir}`);
+  if (error && !(error instanceof FatalError) && error.stack) {
+    lines.push("  this is a bug in azlon; the details are in events.jsonl");
+  }
+  ctx.stdout.write(`${lines.join("\n")}\n`);
+}

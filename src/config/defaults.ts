@@ -1,0 +1,31 @@
+import type { Config } from "./schema.js";
+
+/** The defaults, also written out with comments in .azlonrc.example. */
+export const DEFAULTS: Config = {
+  model: "gpt-4.1-mini",
+  baseUrl: null,
+  maxIterations: 20,
+  out: "azlon-runs",
+  runTimeout: 300,
+  buildTimeout: 600,
+  memory: "1g",
+  cpus: 1,
+  pids: 256,
+  network: "none",
+  baseImage: null,
+  structuredOutput: "auto",
+  modelRetries: 2,
+  modelTimeout: 600,
+  repairAttempts: 2,
+  temperature: null,
+  maxTokens: null,
+  maxCost: null,
+  maxTime: null,
+  maxOutputBytes: 65536,
+  maxLogBytes: 10 * 2 ** 20,
+  maxFiles: 200,
+  maxFileBytes: 2 ** 20,
+  maxPathLength: 240,
+  prompts: {},
+  prices: {},
+};

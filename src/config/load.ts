@@ -1,0 +1,148 @@
+import { dirname, isAbsolute, resolve } from "node:path";
+import type { z } from "zod";
+import { ConfigError } from "../core/errors.js";
+import {
+  type Config,
+  type ConfigInput,
+  type ConfigKey,
+  ConfigSchema,
+  DEFAULTS,
+  NUMERIC_KEYS,
+} from "./schema.js";
+
+export type ConfigSource = "default" | "config" | "env" | "flag";
+
+export interface ResolvedConfig {
+  config: Config;
+  /** The config file used, if any. */
+  configPath: string | null;
+  /** Where each key's value came from. */
+  sources: Record<ConfigKey, ConfigSource>;
+}
+
+/** "--max-iterations" for maxIterations. */
+export function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, name: (path: string) => string): string {
+  if (issue.code === "unrecognized_keys") {
+    const keys = issue.keys.map((k) => name([...issue.path, k].join("."))).join(", ");
+    return `unknown key ${keys}`;
+  }
+  const where = issue.path.length ? name(issue.path.join(".")) : "the config";
+  return `${where}: ${issue.message}`;
+}
+
+/** Validates one layer of configuration; the error names the key and where it came from. */
+export function validateLayer(data: unknown, where: string, name: (key: string) => string): ConfigInput {
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw new ConfigError(`${where}: the config must be an object of keys and values`);
+  }
+  const result = ConfigSchema.safeParse(data);
+  if (!result.success) {
+    const first = result.error.issues[0];
+    const message = first ? describeIssue(first, name) : "invalid";
+    throw new ConfigError(
+      `invalid configuration in ${where}: ${message}`,
+      "the keys, their defaults and meanings are listed in .azlonrc.example",
+    );
+  }
+  return result.data;
+}
+
+/** Finds the config file: the one named, else cosmiconfig's search up to the project root. */
+export async function findConfig(
+  cwd: string,
+  explicit: string | null,
+): Promise<{ path: string; data: unknown } | null> {
+  const { cosmiconfig } = await import("cosmiconfig");
+  const explorer = cosmiconfig("azlon", { searchStrategy: "project" });
+  try {
+    if (explicit) {
+      const path = isAbsolute(explicit) ? explicit : resolve(cwd, explicit);
+      const found = await explorer.load(path);
+      return found ? { path: found.filepath, data: found.config } : null;
+    }
+    const found = await explorer.search(cwd);
+    return found && !found.isEmpty ? { path: found.filepath, data: found.config } : null;
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    if (err.code === "ENOENT") {
+      throw new ConfigError(`config file not found: ${explicit}`, "check the path given to --config");
+    }
+    throw new ConfigError(
+      `cannot read the config file: ${err.message.split("\n")[0]}`,
+      "fix its syntax (JSON or YAML), or remove it",
+    );
+  }
+}
+
+/** Turns a flag's text into the config's type, so the schema can judge it. */
+function coerceFlag(key: ConfigKey, value: unknown): unknown {
+  if (typeof value !== "string" || !NUMERIC_KEYS.includes(key)) return value;
+  const trimmed = value.trim();
+  return trimmed !== "" && !Number.isNaN(Number(trimmed)) ? Number(trimmed) : value;
+}
+
+export interface ResolveInput {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  /** Values given on the command line, by config key (commander's raw text). */
+  flags: Partial<Record<ConfigKey, unknown>>;
+  /** --config */
+  configPath: string | null;
+}
+
+/** Flags > environment > config file > defaults, each layer validated with a one-line error. */
+export async function resolveConfig(input: ResolveInput): Promise<ResolvedConfig> {
+  const sources = Object.fromEntries(Object.keys(DEFAULTS).map((k) => [k, "default"])) as Record<
+    ConfigKey,
+    ConfigSource
+  >;
+  const found = await findConfig(input.cwd, input.configPath);
+  let fileLayer: ConfigInput = {};
+  if (found) {
+    fileLayer = validateLayer(found.data, found.path, (k) => `"${k}"`);
+    // Template paths in a config file are relative to that file.
+    if (fileLayer.prompts) {
+      const base = dirname(found.path);
+      fileLayer.prompts = Object.fromEntries(
+        Object.entries(fileLayer.prompts).map(([k, v]) => [k, resolve(base, v as string)]),
+      );
+    }
+  }
+
+  const envRaw: Record<string, unknown> = {};
+  const envNames: Record<string, string> = {};
+  if (input.env.AZLON_MODEL) {
+    envRaw.model = input.env.AZLON_MODEL;
+    envNames.model = "AZLON_MODEL";
+  }
+  if (input.env.OPENAI_BASE_URL) {
+    envRaw.baseUrl = input.env.OPENAI_BASE_URL;
+    envNames.baseUrl = "OPENAI_BASE_URL";
+  }
+  const envLayer = validateLayer(envRaw, "the environment", (k) => envNames[k] ?? k);
+
+  const flagRaw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input.flags)) {
+    if (value !== undefined) flagRaw[key] = coerceFlag(key as ConfigKey, value);
+  }
+  const flagLayer = validateLayer(flagRaw, "the command line", flagName);
+
+  const config = { ...DEFAULTS } as Config;
+  const layers: Array<[ConfigInput, ConfigSource]> = [
+    [fileLayer, "config"],
+    [envLayer, "env"],
+    [flagLayer, "flag"],
+  ];
+  for (const [layer, source] of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === undefined) continue;
+      (config as Record<string, unknown>)[key] = value;
+      sources[key as ConfigKey] = source;
+    }
+  }
+  return { config, configPath: found?.path ?? null, sources };
+}

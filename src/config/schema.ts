@@ -1,0 +1,89 @@
+import { z } from "zod";
+import { parseSize } from "../util/format.js";
+import { DEFAULTS } from "./defaults.js";
+
+export { DEFAULTS };
+
+const size = z.union([z.string(), z.number()]).refine((v) => {
+  const bytes = parseSize(v);
+  return bytes !== null && bytes >= 6 * 2 ** 20;
+}, 'expected a size of at least 6 MiB, such as "512m" or "2g"');
+
+const price = z
+  .object({
+    input: z.number().min(0),
+    output: z.number().min(0),
+    cachedInput: z.number().min(0).optional(),
+  })
+  .strict();
+
+/** Every key of the config file; all optional, unknown keys refused. .azlonrc.example lists them. */
+export const ConfigSchema = z
+  .object({
+    model: z.string().min(1),
+    baseUrl: z.url().nullable(),
+    maxIterations: z.int().min(1).max(1000),
+    out: z.string().min(1),
+    runTimeout: z.number().positive(),
+    buildTimeout: z.number().positive(),
+    memory: size,
+    cpus: z.number().positive().max(256),
+    pids: z.int().min(16).max(1_000_000),
+    network: z.enum(["none", "bridge"]),
+    baseImage: z.string().min(1).nullable(),
+    structuredOutput: z.enum(["auto", "json_schema", "json"]),
+    modelRetries: z.int().min(0).max(20),
+    modelTimeout: z.number().positive(),
+    repairAttempts: z.int().min(0).max(10),
+    temperature: z.number().min(0).max(2).nullable(),
+    maxTokens: z.int().positive().nullable(),
+    maxCost: z.number().positive().nullable(),
+    maxTime: z.number().positive().nullable(),
+    maxOutputBytes: z
+      .int()
+      .min(1024)
+      .max(10 * 2 ** 20),
+    maxLogBytes: z.int().min(1024),
+    maxFiles: z.int().min(1).max(10_000),
+    maxFileBytes: z.int().min(1),
+    maxPathLength: z.int().min(16).max(4096),
+    prompts: z
+      .object({
+        generateSystem: z.string().min(1),
+        generateUser: z.string().min(1),
+        validateSystem: z.string().min(1),
+        validateUser: z.string().min(1),
+      })
+      .partial()
+      .strict(),
+    prices: z.record(z.string(), price),
+  })
+  .partial()
+  .strict();
+
+export type ConfigInput = z.infer<typeof ConfigSchema>;
+export type ConfigKey = keyof ConfigInput;
+
+/** A complete configuration: every key has a value. */
+export type Config = { [K in ConfigKey]-?: Exclude<ConfigInput[K], undefined> };
+
+/** Keys whose flag values arrive as text and are numbers in the config. */
+export const NUMERIC_KEYS: readonly ConfigKey[] = [
+  "maxIterations",
+  "runTimeout",
+  "buildTimeout",
+  "cpus",
+  "pids",
+  "modelRetries",
+  "modelTimeout",
+  "repairAttempts",
+  "temperature",
+  "maxTokens",
+  "maxCost",
+  "maxTime",
+  "maxOutputBytes",
+  "maxLogBytes",
+  "maxFiles",
+  "maxFileBytes",
+  "maxPathLength",
+];

@@ -1,0 +1,100 @@
+import type { RefusedPath, Usage } from "./types.js";
+
+export type Phase = "generate" | "apply" | "build" | "run" | "validate";
+export type RunStatus = "running" | "passed" | "failed" | "error" | "interrupted";
+export type StopReason =
+  | "passed"
+  | "max-iterations"
+  | "max-tokens"
+  | "max-cost"
+  | "max-time"
+  | "interrupted"
+  | "error";
+export type ModelPurpose = "generate" | "judge";
+export type CallOutcome = "ok" | "invalid" | "refusal" | "length";
+
+/** Everything the loop and its collaborators report; reporters and the journal consume it. */
+export type LoopEvent =
+  | {
+      type: "run.started";
+      runId: string;
+      runDir: string;
+      resumed: boolean;
+      iteration: number;
+      maxIterations: number;
+      model: string;
+    }
+  | { type: "phase"; phase: Phase; iteration: number }
+  | {
+      type: "model.call";
+      purpose: ModelPurpose;
+      iteration: number;
+      /** 0 for the first request of a call, then 1, 2, ... for repair turns. */
+      turn: number;
+      mode: "json_schema" | "json";
+      outcome: CallOutcome;
+      detail: string | null;
+      finishReason: string | null;
+      usage: Usage;
+      durationMs: number;
+      /** The raw reply, kept when it could not be used. */
+      reply: string | null;
+    }
+  | { type: "model.http"; status: number | null; error: string | null; durationMs: number; attempt: number }
+  | { type: "model.fallback"; from: "json_schema"; to: "json"; reason: string }
+  | {
+      type: "changes.applied";
+      iteration: number;
+      written: string[];
+      deleted: string[];
+      refused: RefusedPath[];
+      dockerfileChanged: boolean;
+      notes: string[];
+    }
+  | {
+      type: "build.finished";
+      iteration: number;
+      ok: boolean;
+      timedOut: boolean;
+      durationMs: number;
+      image: string | null;
+    }
+  | {
+      type: "exec.finished";
+      iteration: number;
+      exitCode: number | null;
+      timedOut: boolean;
+      oomKilled: boolean;
+      signal: string | null;
+      durationMs: number;
+      outputBytes: number;
+      truncated: boolean;
+    }
+  | {
+      type: "verdict";
+      iteration: number;
+      passed: boolean;
+      accepted: boolean;
+      reason: string;
+      evidence: string[];
+    }
+  | { type: "evidence.rejected"; iteration: number; attempt: number; missing: string[]; problem: string }
+  | { type: "warning"; message: string }
+  | {
+      type: "run.finished";
+      status: Exclude<RunStatus, "running">;
+      stopReason: StopReason;
+      reason: string;
+      iterations: number;
+      usage: Usage;
+      costUsd: number | null;
+      durationMs: number;
+      image: string | null;
+    };
+
+export type EventSink = (event: LoopEvent) => void;
+
+/** Compile-time check that a switch over LoopEvent handled every case. */
+export function assertNever(value: never): never {
+  throw new Error(`unhandled event: ${JSON.stringify(value)}`);
+}

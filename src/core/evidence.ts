@@ -1,0 +1,46 @@
+/** Removes ANSI colour and cursor codes, which a model does not reproduce when quoting. */
+export function stripAnsi(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching escape sequences is the point
+  return text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g, "");
+}
+
+export interface EvidenceCheck {
+  /** Quotes (or lines of multi-line quotes) that do not occur in the output. */
+  missing: string[];
+  /** What to tell the judge, or null when the evidence holds. */
+  problem: string | null;
+}
+
+/**
+ * Checks that each quoted line occurs in the output, ignoring surrounding whitespace: a quote
+ * must appear within one line of the output. A quote of several lines is checked line by line.
+ */
+export function checkEvidence(evidence: readonly string[], output: string): EvidenceCheck {
+  const lines = stripAnsi(output)
+    .split(/\r?\n|\r/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  const quotes = evidence.flatMap((q) =>
+    stripAnsi(q)
+      .split(/\r?\n|\r/)
+      .map((l) => l.trim())
+      .filter((l) => l !== ""),
+  );
+  if (quotes.length === 0) {
+    return {
+      missing: [],
+      problem:
+        'A pass must be proven: "evidence" must quote, exactly, the lines of the output that show the test conditions hold. ' +
+        "Judge again; if the output does not show them, the verdict is not passed.",
+    };
+  }
+  const missing = quotes.filter((q) => !lines.some((line) => line.includes(q)));
+  if (!missing.length) return { missing, problem: null };
+  return {
+    missing,
+    problem:
+      `These quotes from your evidence are not in the program's output:\n${missing.map((m) => `- ${JSON.stringify(m)}`).join("\n")}\n` +
+      "A pass must quote lines that really occur in the output, character for character. " +
+      "Judge again: quote the real lines, or, if the output does not show that every condition holds, answer passed: false with a fix.",
+  };
+}

@@ -1,0 +1,131 @@
+import type { Price } from "./cost.js";
+import type { RunStatus, StopReason } from "./events.js";
+import type { Limits, RefusedPath, Usage } from "./types.js";
+
+/** The step the run does next; run.json records it after each completed step. */
+export type Step = "generate" | "apply" | "execute" | "validate" | "done";
+
+export interface Budgets {
+  maxTokens: number | null;
+  maxCostUsd: number | null;
+  maxTimeMs: number | null;
+}
+
+/** Effective options of a run, as stored in run.json (never secrets). */
+export interface RunOptions {
+  model: string;
+  baseUrl: string | null;
+  maxIterations: number;
+  limits: Limits;
+  baseImage: string | null;
+  structuredOutput: "auto" | "json_schema" | "json";
+  modelRetries: number;
+  modelTimeoutMs: number;
+  repairAttempts: number;
+  temperature: number | null;
+  budgets: Budgets;
+  maxOutputBytes: number;
+  maxLogBytes: number;
+  maxFiles: number;
+  maxFileBytes: number;
+  maxPathLength: number;
+  price: Price | null;
+  /** Template paths by name; absent means the default template. */
+  prompts: Partial<Record<string, string>>;
+  out: string;
+}
+
+export interface IterationSummary {
+  iteration: number;
+  changes?: {
+    written: string[];
+    deleted: string[];
+    refused: RefusedPath[];
+    dockerfileChanged: boolean;
+  };
+  build?: { ok: boolean; timedOut: boolean; durationMs: number };
+  exec?: {
+    exitCode: number | null;
+    timedOut: boolean;
+    oomKilled: boolean;
+    signal: string | null;
+    durationMs: number;
+    outputBytes: number;
+    truncated: boolean;
+  } | null;
+  verdict?: { passed: boolean; accepted: boolean; reason: string };
+}
+
+export interface Leg {
+  startedAt: string;
+  endedAt: string | null;
+  status: RunStatus;
+  /** The process that ran the leg, so `resume` can tell a live run from a killed one. */
+  pid?: number;
+  host?: string;
+}
+
+/** run.json: everything needed to report on a run and to resume it. */
+export interface RunState {
+  version: 1;
+  runId: string;
+  createdAt: string;
+  updatedAt: string;
+  input: { prompt: string; tests: string };
+  options: RunOptions;
+  status: RunStatus;
+  stopReason: StopReason | null;
+  reason: string | null;
+  progress: { iteration: number; step: Step };
+  iterations: IterationSummary[];
+  usage: Usage;
+  costUsd: number | null;
+  /** Time spent running, summed over every leg (the first run and each resume). */
+  elapsedMs: number;
+  legs: Leg[];
+  image: string | null;
+  /** The structured-output mode in use (after an automatic fallback, "json"). */
+  structuredOutputMode: "json_schema" | "json";
+}
+
+export function newRunState(
+  runId: string,
+  input: RunState["input"],
+  options: RunOptions,
+  now: Date,
+): RunState {
+  return {
+    version: 1,
+    runId,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    input,
+    options,
+    status: "running",
+    stopReason: null,
+    reason: null,
+    progress: { iteration: 1, step: "generate" },
+    iterations: [],
+    usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0 },
+    costUsd: options.price ? 0 : null,
+    elapsedMs: 0,
+    legs: [],
+    image: null,
+    structuredOutputMode: options.structuredOutput === "json" ? "json" : "json_schema",
+  };
+}
+
+export function summaryFor(state: RunState, iteration: number): IterationSummary {
+  let entry = state.iterations.find((i) => i.iteration === iteration);
+  if (!entry) {
+    entry = { iteration };
+    state.iterations.push(entry);
+    state.iterations.sort((a, b) => a.iteration - b.iteration);
+  }
+  return entry;
+}
+
+/** How many iterations built (or tried to build) and ran. */
+export function iterationsRun(state: RunState): number {
+  return state.iterations.filter((i) => i.build !== undefined).length;
+}

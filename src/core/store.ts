@@ -1,0 +1,19 @@
+import type { Snapshot } from "../workspace/workspace.js";
+import type { LoopEvent } from "./events.js";
+import type { RunState } from "./state.js";
+import type { ApplyReport, Changes } from "./types.js";
+
+/** The run folder as the loop sees it: the journal, run.json, the workspace and per-round records. */
+export interface RunStore {
+  readonly dir: string;
+  readonly workspaceDir: string;
+  /** Path of a log inside iterations/NN/ (the folder is created). */
+  logPath(iteration: number, name: "build.log" | "output.log"): string;
+  writeIterationJson(iteration: number, name: string, value: unknown): void;
+  readIterationJson<T>(iteration: number, name: string): T | null;
+  saveState(state: RunState): void;
+  /** Appends to events.jsonl, flushed before it returns. */
+  record(event: LoopEvent): void;
+  applyChanges(changes: Changes): Promise<ApplyReport>;
+  snapshot(): Promise<Snapshot>;
+}

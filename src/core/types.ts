@@ -1,0 +1,159 @@
+import type { LoopEvent } from "./events.js";
+
+/** A file the model wrote, path relative to the workspace. */
+export interface FileEntry {
+  path: string;
+  content: string;
+}
+
+/** The model's first answer: a plan, a Dockerfile and the project's files. */
+export interface Generation {
+  plan: string;
+  dockerfile: string;
+  files: FileEntry[];
+}
+
+/** The judge's answer after seeing a round's output. */
+export interface Verdict {
+  passed: boolean;
+  reason: string;
+  evidence: string[];
+  dockerfile: string | null;
+  files: FileEntry[] | null;
+  delete: string[] | null;
+}
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  /** Prompt tokens the endpoint served from its cache (billed cheaper where supported). */
+  cachedTokens: number;
+}
+
+export const zeroUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0, cachedTokens: 0 });
+
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    promptTokens: a.promptTokens + b.promptTokens,
+    completionTokens: a.completionTokens + b.completionTokens,
+    cachedTokens: a.cachedTokens + b.cachedTokens,
+  };
+}
+
+/** Text cut to a bound, head and tail kept, with what was cut accounted for. */
+export interface BoundedText {
+  text: string;
+  totalBytes: number;
+  truncated: boolean;
+}
+
+/** Runtime limits applied to every container, and told to the model. */
+export interface Limits {
+  memoryBytes: number;
+  cpus: number;
+  pids: number;
+  network: "none" | "bridge";
+  runTimeoutMs: number;
+  buildTimeoutMs: number;
+}
+
+export interface BuildResult {
+  ok: boolean;
+  timedOut: boolean;
+  /** The build log, bounded as the model will see it. */
+  log: BoundedText;
+  durationMs: number;
+  imageId: string | null;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  timedOut: boolean;
+  oomKilled: boolean;
+  /** The signal that ended the program, when it was killed by one (e.g. "SIGKILL"). */
+  signal: string | null;
+  /** Combined stdout and stderr, bounded as the model will see it. */
+  output: BoundedText;
+  durationMs: number;
+}
+
+/** Where the sandbox writes the full (disk-capped) logs of a step. */
+export interface LogTarget {
+  path: string;
+}
+
+/** Builds images and runs containers for one run; everything it creates carries the run's label. */
+export interface Sandbox {
+  build(contextDir: string, log: LogTarget, signal: AbortSignal): Promise<BuildResult>;
+  run(log: LogTarget, signal: AbortSignal): Promise<ExecResult>;
+  /** Removes the run's containers and every image but the final one. Never throws. */
+  cleanup(): Promise<void>;
+  /** The tag of the image the last successful build produced. */
+  readonly imageTag: string;
+}
+
+/** What the judge is shown about one earlier round, kept short. */
+export interface RoundMemory {
+  iteration: number;
+  summary: string;
+}
+
+export interface GenerateRequest {
+  prompt: string;
+  tests: string;
+}
+
+export interface JudgeRequest {
+  prompt: string;
+  tests: string;
+  iteration: number;
+  maxIterations: number;
+  dockerfile: string;
+  files: FileEntry[];
+  build: BuildResult;
+  exec: ExecResult | null;
+  refused: RefusedPath[];
+  history: RoundMemory[];
+}
+
+/** A follow-up turn after a verdict azlon did not accept. */
+export interface JudgeFeedback {
+  previous: Verdict;
+  problem: string;
+}
+
+export interface ModelContext {
+  signal: AbortSignal;
+  iteration: number;
+  emit(event: LoopEvent): void;
+}
+
+/** The language model, as the loop needs it. */
+export interface Model {
+  generate(request: GenerateRequest, ctx: ModelContext): Promise<Generation>;
+  judge(request: JudgeRequest, feedback: JudgeFeedback[], ctx: ModelContext): Promise<Verdict>;
+}
+
+export interface RefusedPath {
+  path: string;
+  reason: string;
+}
+
+/** A set of changes to apply to the workspace, from a generation or a verdict. */
+export interface Changes {
+  dockerfile: string | null;
+  files: FileEntry[];
+  delete: string[];
+  /** Paths refused while parsing the reply (before touching the disk). */
+  refused: RefusedPath[];
+  /** Notes about repairs made to the reply (e.g. "duplicate path app.py: the last one kept"). */
+  notes: string[];
+}
+
+export interface ApplyReport {
+  written: string[];
+  deleted: string[];
+  refused: RefusedPath[];
+  dockerfileChanged: boolean;
+  notes: string[];
+}

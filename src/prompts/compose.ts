@@ -1,0 +1,117 @@
+import type {
+  BuildResult,
+  ExecResult,
+  FileEntry,
+  GenerateRequest,
+  JudgeRequest,
+  Limits,
+} from "../core/types.js";
+import { formatBytes, formatDuration } from "../util/format.js";
+import { render } from "./render.js";
+import type { Templates } from "./templates.js";
+
+/** Facts about the runtime that every prompt states, so the model doesn't need what it won't get. */
+export interface PromptContext {
+  limits: Limits;
+  baseImage: string | null;
+}
+
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export function describeLimits(limits: Limits): string {
+  return [
+    `- memory: ${formatBytes(limits.memoryBytes)} (no swap); going over it kills the program`,
+    `- CPUs: ${limits.cpus}`,
+    `- processes and threads: at most ${limits.pids}`,
+    limits.network === "none"
+      ? "- network while the program runs: none (no internet, no DNS); the build itself has network, so install dependencies in the Dockerfile"
+      : "- network while the program runs: yes (bridge)",
+    `- the program is stopped after ${formatDuration(limits.runTimeoutMs)}; the build after ${formatDuration(limits.buildTimeoutMs)}`,
+    "- no files, sockets or secrets from the host are mounted; all capabilities are dropped",
+  ].join("\n");
+}
+
+function describeBaseImage(baseImage: string | null): string {
+  return baseImage
+    ? `use \`FROM ${baseImage}\` (it is available locally; other images may not be pullable)`
+    : "choose a small official image that fits the language (for example python:3.12-slim)";
+}
+
+export function formatFiles(files: readonly FileEntry[]): string {
+  if (!files.length) return "(none)";
+  return files
+    .map((f) => `<file path="${f.path}">\n${f.content}${f.content.endsWith("\n") ? "" : "\n"}</file>`)
+    .join("\n");
+}
+
+export function describeResult(build: BuildResult, exec: ExecResult | null): string {
+  if (!build.ok) {
+    return build.timedOut
+      ? `The image build TIMED OUT after ${formatDuration(build.durationMs)} and was stopped; nothing ran. The output below is the build log up to that point.`
+      : "The image build FAILED; nothing ran. The output below is the build log.";
+  }
+  if (!exec) return "The image was built but nothing ran.";
+  const lines = [`The image was built and the program ran for ${formatDuration(exec.durationMs)}.`];
+  if (exec.timedOut) {
+    lines.push(
+      "It TIMED OUT: it was still running at the time limit and was killed. It must finish on its own.",
+    );
+  } else if (exec.oomKilled) {
+    lines.push("It ran OUT OF MEMORY: the engine killed it at the memory limit.");
+  } else if (exec.signal) {
+    lines.push(`It was killed by signal ${exec.signal}.`);
+  }
+  lines.push(`Exit code: ${exec.exitCode ?? "none"}.`);
+  return lines.join("\n");
+}
+
+/** The text the judge reads as "the output": the build log when the build failed. */
+export function judgedOutput(build: BuildResult, exec: ExecResult | null): { text: string; note: string } {
+  const bounded = !build.ok || !exec ? build.log : exec.output;
+  const what = !build.ok || !exec ? "build log" : "output";
+  const note = bounded.truncated
+    ? `(The ${what} was ${formatBytes(bounded.totalBytes)}; its middle was cut, as marked below. Head and tail are shown.)\n`
+    : "";
+  return { text: bounded.text === "" ? "(nothing was printed)" : bounded.text, note };
+}
+
+export function generateMessages(t: Templates, ctx: PromptContext, req: GenerateRequest): ChatMessage[] {
+  const common = { limits: describeLimits(ctx.limits), baseImage: describeBaseImage(ctx.baseImage) };
+  return [
+    { role: "system", content: render(t.generateSystem.text, common, t.generateSystem.source) },
+    {
+      role: "user",
+      content: render(t.generateUser.text, { prompt: req.prompt, tests: req.tests }, t.generateUser.source),
+    },
+  ];
+}
+
+export function judgeMessages(t: Templates, ctx: PromptContext, req: JudgeRequest): ChatMessage[] {
+  const common = { limits: describeLimits(ctx.limits), baseImage: describeBaseImage(ctx.baseImage) };
+  const output = judgedOutput(req.build, req.exec);
+  const history = req.history.length
+    ? req.history.map((h) => `- round ${h.iteration}: ${h.summary}`).join("\n")
+    : "(this is the first round)";
+  const refused = req.refused.length
+    ? req.refused.map((r) => `- ${r.path}: ${r.reason}`).join("\n")
+    : "(none)";
+  const values = {
+    prompt: req.prompt,
+    tests: req.tests,
+    iteration: String(req.iteration),
+    maxIterations: String(req.maxIterations),
+    history,
+    refused,
+    dockerfile: req.dockerfile.trim() === "" ? "(no Dockerfile)" : req.dockerfile,
+    files: formatFiles(req.files),
+    result: describeResult(req.build, req.exec),
+    output: output.note + output.text,
+  };
+  return [
+    { role: "system", content: render(t.validateSystem.text, common, t.validateSystem.source) },
+    { role: "user", content: render(t.validateUser.text, values, t.validateUser.source) },
+  ];
+}

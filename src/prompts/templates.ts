@@ -1,0 +1,80 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError } from "../core/errors.js";
+import { checkTemplate } from "./render.js";
+
+export const TEMPLATE_NAMES = ["generateSystem", "generateUser", "validateSystem", "validateUser"] as const;
+export type TemplateName = (typeof TEMPLATE_NAMES)[number];
+
+export const TEMPLATE_FILES: Record<TemplateName, string> = {
+  generateSystem: "generate.system.md",
+  generateUser: "generate.user.md",
+  validateSystem: "validate.system.md",
+  validateUser: "validate.user.md",
+};
+
+/** The placeholders each template may use; rendering anything else is an error. */
+export const TEMPLATE_VARS: Record<TemplateName, readonly string[]> = {
+  generateSystem: ["limits", "baseImage"],
+  generateUser: ["prompt", "tests"],
+  validateSystem: ["limits", "baseImage"],
+  validateUser: [
+    "prompt",
+    "tests",
+    "iteration",
+    "maxIterations",
+    "history",
+    "refused",
+    "dockerfile",
+    "files",
+    "result",
+    "output",
+  ],
+};
+
+export interface Template {
+  text: string;
+  /** "default" or the path of the file it was read from. */
+  source: string;
+}
+export type Templates = Record<TemplateName, Template>;
+/** Paths of replacement templates, by name; absent ones use the defaults. */
+export type TemplatePaths = Partial<Record<TemplateName, string>>;
+
+/**
+ * The folder holding the default templates. Found by walking up from this module, so it
+ * works from the TypeScript sources, from the bundle in dist/, and from an installed package.
+ */
+export function defaultPromptsDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, "prompts");
+    if (existsSync(join(candidate, TEMPLATE_FILES.generateSystem))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error("azlon's default prompt templates are missing from its installation");
+    dir = parent;
+  }
+}
+
+export function loadTemplates(paths: TemplatePaths = {}, baseDir = process.cwd()): Templates {
+  const defaults = defaultPromptsDir();
+  const out = {} as Templates;
+  for (const name of TEMPLATE_NAMES) {
+    const override = paths[name];
+    const path = override ? resolve(baseDir, override) : join(defaults, TEMPLATE_FILES[name]);
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch {
+      throw new ConfigError(
+        `prompt template "${name}" not found at ${path}`,
+        "fix the path under prompts in your azlon config, or run `azlon prompts init` to write the defaults",
+      );
+    }
+    const source = override ? path : "default";
+    checkTemplate(text, TEMPLATE_VARS[name], override ? path : TEMPLATE_FILES[name]);
+    out[name] = { text, source };
+  }
+  return out;
+}

@@ -1,0 +1,393 @@
+import type { Readable } from "node:stream";
+import Docker from "dockerode";
+import { pack } from "tar-fs";
+import { AbortedError, abortCause, DockerUnavailableError } from "../core/errors.js";
+import type { BuildResult, ExecResult, Limits, LogTarget, Sandbox } from "../core/types.js";
+import { formatDuration } from "../util/format.js";
+import type { Redactor } from "../util/secrets.js";
+import { connectionError, type DockerTarget } from "./connection.js";
+import { FrameDemuxer } from "./demux.js";
+import { OutputCapture } from "./output.js";
+
+/** The label on everything azlon creates; its value is the run id. */
+export const RUN_LABEL = "azlon.run";
+
+export interface DockerSandboxOptions {
+  runId: string;
+  /** The tag every successful build gets; the last one is the run's deliverable. */
+  imageTag: string;
+  limits: Limits;
+  maxModelBytes: number;
+  maxLogBytes: number;
+  redactor: Redactor;
+  /** Told about cleanup problems, which never fail a run. */
+  warn?: (message: string) => void;
+}
+
+/** Connects and pings, so that an engine that is down fails in seconds, naming the address. */
+export async function connectDocker(
+  target: DockerTarget,
+  timeoutMs = 5000,
+): Promise<{ docker: Docker; version: string; apiVersion: string }> {
+  const docker = new Docker(target.options);
+  try {
+    // dockerode accepts abortSignal on these calls; its type definitions lag behind.
+    const withSignal = (call: (opts: object) => Promise<unknown>) =>
+      call({ abortSignal: AbortSignal.timeout(timeoutMs) });
+    await withSignal((opts) =>
+      (docker.ping as unknown as (o: object) => Promise<unknown>).call(docker, opts),
+    );
+    const version = (await withSignal((opts) =>
+      (docker.version as unknown as (o: object) => Promise<unknown>).call(docker, opts),
+    )) as { Version: string; ApiVersion: string };
+    return { docker, version: version.Version, apiVersion: version.ApiVersion };
+  } catch (error) {
+    const err = error as { name?: string; code?: string; statusCode?: number };
+    if (err?.name === "AbortError" || err?.name === "TimeoutError")
+      throw connectionError(target, { code: "ETIMEDOUT" });
+    if (err?.statusCode === 403) throw connectionError(target, { code: "EACCES" });
+    throw connectionError(target, error);
+  }
+}
+
+interface BuildEvent {
+  stream?: string;
+  status?: string;
+  progress?: string;
+  id?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+  aux?: { ID?: string };
+}
+
+const SIGNALS: Record<number, string> = { 6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM" };
+/** How long to wait for the last of the output after the container has exited. */
+const DRAIN_MS = 2000;
+
+/** Rejects with an AbortedError when the signal fires. */
+function onAbort(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
+  let listener: () => void = () => {};
+  const promise = new Promise<never>((_resolve, reject) => {
+    listener = () => reject(new AbortedError(abortCause(signal)));
+    if (signal.aborted) listener();
+    else signal.addEventListener("abort", listener, { once: true });
+  });
+  promise.catch(() => {});
+  return { promise, dispose: () => signal.removeEventListener("abort", listener) };
+}
+
+function sleep(ms: number): { promise: Promise<"timeout">; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), ms);
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
+/** The Sandbox over a real Docker engine: labelled, limited, bounded, and cleaned up. */
+export class DockerSandbox implements Sandbox {
+  readonly imageTag: string;
+  private readonly labels: Record<string, string>;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly options: DockerSandboxOptions,
+  ) {
+    this.imageTag = options.imageTag;
+    this.labels = { [RUN_LABEL]: options.runId };
+  }
+
+  private capture(path: string): OutputCapture {
+    return new OutputCapture({
+      logPath: path,
+      maxLogBytes: this.options.maxLogBytes,
+      maxModelBytes: this.options.maxModelBytes,
+      redactor: this.options.redactor,
+    });
+  }
+
+  private async imageIdOf(tag: string): Promise<string | null> {
+    try {
+      return (await this.docker.getImage(tag).inspect()).Id;
+    } catch {
+      return null;
+    }
+  }
+
+  async build(contextDir: string, log: LogTarget, signal: AbortSignal): Promise<BuildResult> {
+    const started = performance.now();
+    const capture = this.capture(log.path);
+    const previous = await this.imageIdOf(this.imageTag);
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), this.options.limits.buildTimeoutMs);
+    const requestSignal = AbortSignal.any([signal, timeout.signal]);
+    const { limits } = this.options;
+    let failed = false;
+    let imageId: string | null = null;
+    try {
+      const stream = (await this.docker.buildImage(
+        pack(contextDir) as unknown as NodeJS.ReadableStream,
+        {
+          t: this.imageTag,
+          labels: this.labels,
+          rm: true,
+          forcerm: true,
+          // RUN steps execute model-written code too: they get the same memory and CPU limits.
+          memory: limits.memoryBytes,
+          memswap: limits.memoryBytes,
+          cpuperiod: 100_000,
+          cpuquota: Math.round(limits.cpus * 100_000),
+          abortSignal: requestSignal,
+        } as Docker.ImageBuildOptions,
+      )) as unknown as Readable;
+      // followProgress would report success even for a failed build: the failure is an
+      // event in the stream, so every event is read here.
+      let pending = "";
+      for await (const chunk of stream) {
+        pending += (chunk as Buffer).toString("utf8");
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) {
+          const event = parseBuildLine(line);
+          if (!event) continue;
+          if (event.error || event.errorDetail) {
+            failed = true;
+            await capture.writeText(`ERROR: ${event.errorDetail?.message ?? event.error}\n`);
+          } else if (event.stream) {
+            await capture.writeText(event.stream);
+          } else if (event.status && !event.progress) {
+            await capture.writeText(`${event.id ? `${event.id}: ` : ""}${event.status}\n`);
+          }
+          if (event.aux?.ID) imageId = event.aux.ID;
+        }
+      }
+      const last = parseBuildLine(pending);
+      if (last?.error || last?.errorDetail) {
+        failed = true;
+        await capture.writeText(`ERROR: ${last.errorDetail?.message ?? last.error}\n`);
+      }
+    } catch (error) {
+      if (signal.aborted) {
+        await capture.finish();
+        throw new AbortedError(abortCause(signal));
+      }
+      if (timeout.signal.aborted) {
+        await capture.writeText(
+          `\n[azlon: the build was stopped after ${formatDuration(limits.buildTimeoutMs)}, the build time limit]\n`,
+        );
+        clearTimeout(timer);
+        return {
+          ok: false,
+          timedOut: true,
+          log: await capture.finish(),
+          durationMs: Math.round(performance.now() - started),
+          imageId: null,
+        };
+      }
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === undefined) {
+        await capture.finish();
+        throw connectionLost(error);
+      }
+      // The engine answered with an error before building (a bad Dockerfile, say): the
+      // model can fix that, so it is a failed build, not a crash.
+      failed = true;
+      await capture.writeText(`ERROR: ${describeDockerError(error)}\n`);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!failed && !imageId) imageId = await this.imageIdOf(this.imageTag);
+    if (!failed && previous && previous !== imageId) await this.removeImage(previous);
+    return {
+      ok: !failed,
+      timedOut: false,
+      log: await capture.finish(),
+      durationMs: Math.round(performance.now() - started),
+      imageId: failed ? null : imageId,
+    };
+  }
+
+  async run(log: LogTarget, signal: AbortSignal): Promise<ExecResult> {
+    const { limits } = this.options;
+    const capture = this.capture(log.path);
+    const started = performance.now();
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer({
+        Image: this.imageTag,
+        Labels: this.labels,
+        Tty: false,
+        OpenStdin: false,
+        AttachStdin: false,
+        AttachStdout: true,
+        AttachStderr: true,
+        NetworkDisabled: limits.network === "none",
+        HostConfig: {
+          AutoRemove: false,
+          Memory: limits.memoryBytes,
+          MemorySwap: limits.memoryBytes,
+          NanoCpus: Math.round(limits.cpus * 1e9),
+          PidsLimit: limits.pids,
+          NetworkMode: limits.network,
+          CapDrop: ["ALL"],
+          SecurityOpt: ["no-new-privileges"],
+          // The output is read through attach; the engine keeps no copy of its own on disk
+          // (a program that prints gigabytes would otherwise fill /var/lib/docker).
+          LogConfig: { Type: "none", Config: {} },
+        },
+      });
+    } catch (error) {
+      await capture.finish();
+      throw connectionLost(error);
+    }
+
+    const aborted = onAbort(signal);
+    try {
+      const stream = (await container.attach({
+        stream: true,
+        stdout: true,
+        stderr: true,
+      })) as unknown as Readable;
+      const demux = new FrameDemuxer(capture.writable());
+      const drained = new Promise<void>((resolve) => {
+        demux.on("finish", resolve);
+        demux.on("error", () => resolve());
+        stream.on("error", () => resolve());
+      });
+      stream.pipe(demux);
+      const waited = container.wait();
+      waited.catch(() => {});
+      try {
+        await Promise.race([container.start(), aborted.promise]);
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        if (error instanceof AbortedError || status === undefined) throw error;
+        // The engine could not start the entrypoint (not found, not executable): the model
+        // can fix that, so it is the program's result, as `docker run` reports it.
+        stream.destroy();
+        await capture.writeText(`ERROR: the container could not start: ${describeDockerError(error)}\n`);
+        return {
+          exitCode: 127,
+          timedOut: false,
+          oomKilled: false,
+          signal: null,
+          output: await capture.finish(),
+          durationMs: Math.round(performance.now() - started),
+        };
+      }
+
+      const deadline = sleep(limits.runTimeoutMs);
+      const first = await Promise.race([
+        waited.then(() => "exited" as const),
+        deadline.promise,
+        aborted.promise,
+      ]);
+      deadline.cancel();
+      const timedOut = first === "timeout";
+      if (timedOut) {
+        await container.kill().catch(() => {});
+        await waited.catch(() => {});
+      }
+      const drainTimer = sleep(DRAIN_MS);
+      await Promise.race([drained, drainTimer.promise]);
+      drainTimer.cancel();
+      stream.unpipe(demux);
+      stream.destroy();
+      if (timedOut) {
+        await capture.writeText(
+          `\n[azlon: the program was still running after ${formatDuration(limits.runTimeoutMs)}, the run time limit, and was killed]\n`,
+        );
+      }
+      const state = (await container.inspect()).State;
+      const exitCode = typeof state.ExitCode === "number" ? state.ExitCode : null;
+      const oomKilled = !!state.OOMKilled;
+      if (oomKilled && !timedOut) {
+        await capture.writeText(
+          `\n[azlon: the program ran out of memory: the engine killed it at the ${Math.round(limits.memoryBytes / 2 ** 20)} MiB limit]\n`,
+        );
+      }
+      const killedBy =
+        !timedOut && !oomKilled && exitCode !== null && exitCode > 128 ? SIGNALS[exitCode - 128] : null;
+      if (killedBy) await capture.writeText(`\n[azlon: the program was killed by ${killedBy}]\n`);
+      return {
+        exitCode,
+        timedOut,
+        oomKilled,
+        signal: timedOut ? "SIGKILL" : (killedBy ?? null),
+        output: await capture.finish(),
+        durationMs: Math.round(performance.now() - started),
+      };
+    } catch (error) {
+      await capture.finish().catch(() => {});
+      if (error instanceof AbortedError) throw error;
+      throw connectionLost(error);
+    } finally {
+      aborted.dispose();
+      await container.remove({ force: true }).catch((error: unknown) => {
+        if ((error as { statusCode?: number }).statusCode !== 404) {
+          this.options.warn?.(
+            `could not remove container ${container.id.slice(0, 12)}: ${describeDockerError(error)}`,
+          );
+        }
+      });
+    }
+  }
+
+  private async removeImage(id: string): Promise<void> {
+    try {
+      const image = await this.docker.getImage(id).inspect();
+      // Only images of this run, and never one that is tagged (a base image, the deliverable).
+      if (image.Config?.Labels?.[RUN_LABEL] !== this.options.runId) return;
+      if ((image.RepoTags ?? []).some((t) => t !== "<none>:<none>")) return;
+      await this.docker.getImage(id).remove({ noprune: false });
+    } catch {
+      // In use by a container being removed, or gone already: the final cleanup retries.
+    }
+  }
+
+  async cleanup(): Promise<void> {
+    const filters = JSON.stringify({ label: [`${RUN_LABEL}=${this.options.runId}`] });
+    try {
+      const containers = await this.docker.listContainers({ all: true, filters });
+      for (const info of containers) {
+        await this.docker
+          .getContainer(info.Id)
+          .remove({ force: true })
+          .catch((error: unknown) =>
+            this.options.warn?.(`could not remove container: ${describeDockerError(error)}`),
+          );
+      }
+      const images = await this.docker.listImages({ all: true, filters });
+      const keep = await this.imageIdOf(this.imageTag);
+      for (const info of images) {
+        if (info.Id !== keep) await this.removeImage(info.Id);
+      }
+    } catch (error) {
+      this.options.warn?.(`cleanup could not finish: ${describeDockerError(error)}`);
+    }
+  }
+}
+
+function parseBuildLine(line: string): BuildEvent | null {
+  const trimmed = line.trim();
+  if (!trimmed) return null;
+  try {
+    return JSON.parse(trimmed) as BuildEvent;
+  } catch {
+    return { stream: `${trimmed}\n` };
+  }
+}
+
+export function describeDockerError(error: unknown): string {
+  const err = error as { json?: { message?: string }; message?: string; reason?: string };
+  const message = err?.json?.message ?? err?.message ?? String(error);
+  return message.replace(/^\(HTTP code \d+\)\s*/, "").trim();
+}
+
+/** The engine went away (or failed) mid-run: an environment failure, exit 3. */
+function connectionLost(error: unknown): DockerUnavailableError {
+  return new DockerUnavailableError(
+    `the Docker engine failed: ${describeDockerError(error)}`,
+    "check `docker info`; then `azlon resume` the run",
+  );
+}

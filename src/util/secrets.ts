@@ -1,0 +1,95 @@
+/** Names of environment variables whose values azlon treats as secrets. */
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL/i;
+/** Shorter values are too likely to occur by chance (a "1", a "true") to be masked. */
+const MIN_SECRET_LENGTH = 6;
+export const MASK = "[secret]";
+
+/** The values of secret-looking environment variables, plus any extra secrets given. */
+export function collectSecrets(env: Record<string, string | undefined>, extra: string[] = []): string[] {
+  const values = new Set<string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (value && SECRET_NAME.test(name)) values.add(value.trim());
+  }
+  for (const value of extra) if (value) values.add(value.trim());
+  return [...values].filter((v) => v.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Masks known secret values in text; also the userinfo of URLs (https://user:pass@host). */
+export class Redactor {
+  private readonly pattern: RegExp | null;
+  readonly longest: number;
+
+  constructor(readonly secrets: readonly string[]) {
+    this.pattern = secrets.length ? new RegExp(secrets.map(escapeRegExp).join("|"), "g") : null;
+    this.longest = secrets.reduce((max, s) => Math.max(max, s.length), 0);
+  }
+
+  static none(): Redactor {
+    return new Redactor([]);
+  }
+
+  redact(text: string): string {
+    return this.maskSecrets(text).replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, `$1${MASK}@`);
+  }
+
+  /** Masks only the known secret values. */
+  maskSecrets(text: string): string {
+    return this.pattern ? text.replace(this.pattern, MASK) : text;
+  }
+
+  /** Redacts every string inside a JSON-like value. */
+  redactDeep<T>(value: T): T {
+    if (typeof value === "string") return this.redact(value) as T;
+    if (Array.isArray(value)) return value.map((v) => this.redactDeep(v)) as T;
+    if (value && typeof value === "object") {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) out[k] = this.redactDeep(v);
+      return out as T;
+    }
+    return value;
+  }
+
+  /** A redactor for text that arrives in pieces, where a secret may straddle two pieces. */
+  stream(): StreamRedactor {
+    return new StreamRedactor(this);
+  }
+
+  /** @internal */
+  matches(text: string): Array<{ start: number; end: number }> {
+    if (!this.pattern) return [];
+    const found: Array<{ start: number; end: number }> = [];
+    for (const m of text.matchAll(this.pattern)) found.push({ start: m.index, end: m.index + m[0].length });
+    return found;
+  }
+}
+
+/**
+ * Holds back just enough of the text to be sure no secret is cut in two: anything that
+ * starts more than `longest - 1` characters before the end is complete and can be released.
+ */
+export class StreamRedactor {
+  private carry = "";
+  constructor(private readonly redactor: Redactor) {}
+
+  push(text: string): string {
+    const longest = this.redactor.longest;
+    if (longest === 0) return text;
+    const all = this.carry + text;
+    let cut = Math.max(0, all.length - (longest - 1));
+    for (const m of this.redactor.matches(all)) {
+      if (m.start < cut && m.end > cut) cut = m.end;
+    }
+    this.carry = all.slice(cut);
+    return this.redactor.maskSecrets(all.slice(0, cut));
+  }
+
+  flush(): string {
+    const rest = this.carry;
+    this.carry = "";
+    return this.redactor.maskSecrets(rest);
+  }
+}

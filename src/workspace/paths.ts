@@ -1,0 +1,120 @@
+import { posix } from "node:path";
+import type { Changes, FileEntry, RefusedPath } from "../core/types.js";
+
+/** Limits on what one model reply may write. */
+export interface ReplyLimits {
+  maxFiles: number;
+  maxFileBytes: number;
+  maxPathLength: number;
+}
+
+export const DOCKERFILE = "Dockerfile";
+
+export type PathCheck = { ok: true; path: string } | { ok: false; reason: string };
+
+/**
+ * Checks a path the model wrote and returns it in normal form (forward slashes, no "./").
+ * Pure: it does not look at the disk (symbolic links are checked when writing).
+ */
+export function checkPath(raw: string, limits: Pick<ReplyLimits, "maxPathLength">): PathCheck {
+  if (raw.includes("\0")) return { ok: false, reason: "contains a NUL byte" };
+  const trimmed = raw.trim();
+  if (trimmed === "") return { ok: false, reason: "is empty" };
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
+  if (/[\u0001-\u001f\u007f]/.test(trimmed)) return { ok: false, reason: "contains a control character" };
+  if (/^(\\\\|\/\/)/.test(trimmed)) return { ok: false, reason: "is a UNC or network path" };
+  if (/^[a-zA-Z]:/.test(trimmed)) return { ok: false, reason: "has a drive letter" };
+  const slashed = trimmed.replace(/\\/g, "/");
+  if (slashed.startsWith("/")) return { ok: false, reason: "is absolute" };
+  if (slashed.startsWith("~")) return { ok: false, reason: "points into a home folder" };
+  if (slashed.endsWith("/")) return { ok: false, reason: "names a folder, not a file" };
+  const normal = posix.normalize(slashed).replace(/^(\.\/)+/, "");
+  if (normal === "." || normal === "") return { ok: false, reason: "names the workspace itself" };
+  if (normal === ".." || normal.startsWith("../")) return { ok: false, reason: "escapes the workspace" };
+  const segments = normal.split("/");
+  if (segments.some((s) => s.toLowerCase() === ".git")) return { ok: false, reason: "points into .git" };
+  if (Buffer.byteLength(normal) > limits.maxPathLength) {
+    return { ok: false, reason: `is too long (over ${limits.maxPathLength} bytes)` };
+  }
+  if (segments.some((s) => Buffer.byteLength(s) > 255)) {
+    return { ok: false, reason: "has a name longer than 255 bytes" };
+  }
+  return { ok: true, path: normal };
+}
+
+/** A reply's files, Dockerfile and deletions, before normalisation. */
+export interface RawChanges {
+  dockerfile: string | null;
+  files: FileEntry[] | null;
+  delete: string[] | null;
+}
+
+/**
+ * Turns a reply into changes that are safe to apply: every path checked, the model's usual
+ * slips repaired (a Dockerfile sent as a file, duplicate paths), the rest refused with a reason.
+ */
+export function normalizeChanges(raw: RawChanges, limits: ReplyLimits): Changes {
+  const refused: RefusedPath[] = [];
+  const notes: string[] = [];
+  let dockerfile = raw.dockerfile !== null && raw.dockerfile.trim() !== "" ? raw.dockerfile : null;
+  const byPath = new Map<string, string>();
+
+  for (const file of raw.files ?? []) {
+    const check = checkPath(file.path, limits);
+    if (!check.ok) {
+      refused.push({ path: file.path, reason: check.reason });
+      continue;
+    }
+    const path = check.path;
+    if (path === DOCKERFILE) {
+      if (dockerfile === null) {
+        dockerfile = file.content;
+        notes.push("the Dockerfile came as a file; used it as the Dockerfile");
+      } else if (file.content !== dockerfile) {
+        notes.push("a Dockerfile came both as the dockerfile field and as a file; the field was used");
+      }
+      continue;
+    }
+    if (byPath.size >= limits.maxFiles && !byPath.has(path)) {
+      refused.push({ path, reason: `is beyond the ${limits.maxFiles} files one reply may write` });
+      continue;
+    }
+    const bytes = Buffer.byteLength(file.content);
+    if (bytes > limits.maxFileBytes) {
+      refused.push({ path, reason: `is too large (${bytes} bytes; the limit is ${limits.maxFileBytes})` });
+      continue;
+    }
+    if (byPath.has(path)) {
+      notes.push(`${path} came more than once; the last one was kept`);
+      byPath.delete(path); // keep the reply's order: the last one wins, in its place
+    }
+    byPath.set(path, file.content);
+  }
+
+  if (dockerfile !== null && Buffer.byteLength(dockerfile) > limits.maxFileBytes) {
+    refused.push({ path: DOCKERFILE, reason: "is too large" });
+    dockerfile = null;
+  }
+
+  const deletions: string[] = [];
+  for (const rawPath of raw.delete ?? []) {
+    const check = checkPath(rawPath, limits);
+    if (!check.ok) {
+      refused.push({ path: rawPath, reason: check.reason });
+    } else if (check.path === DOCKERFILE) {
+      refused.push({ path: rawPath, reason: "is the Dockerfile, which cannot be deleted (send a new one)" });
+    } else if (byPath.has(check.path)) {
+      notes.push(`${check.path} was both written and deleted; it was written`);
+    } else if (!deletions.includes(check.path)) {
+      deletions.push(check.path);
+    }
+  }
+
+  return {
+    dockerfile,
+    files: [...byPath].map(([path, content]) => ({ path, content })),
+    delete: deletions,
+    refused,
+    notes,
+  };
+}

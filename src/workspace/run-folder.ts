@@ -1,0 +1,122 @@
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import type { LoopEvent } from "../core/events.js";
+import type { RunState } from "../core/state.js";
+import type { RunStore } from "../core/store.js";
+import type { ApplyReport, Changes } from "../core/types.js";
+import type { Redactor } from "../util/secrets.js";
+import { applyChanges, type Snapshot, snapshot } from "./workspace.js";
+
+export const RUN_FILE = "run.json";
+export const EVENTS_FILE = "events.jsonl";
+export const WORKSPACE_DIR = "workspace";
+export const ITERATIONS_DIR = "iterations";
+
+/** Writes a file so that a crash leaves either the old or the new content, never half. */
+export function writeFileAtomic(path: string, data: string): void {
+  const temp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(temp, "w");
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+}
+
+/**
+ * The run folder: run.json (replaced atomically), events.jsonl (appended and flushed per
+ * event), workspace/ and iterations/NN/. Everything written passes through the redactor.
+ */
+export class RunFolder implements RunStore {
+  readonly workspaceDir: string;
+  private eventsFd: number | null = null;
+
+  constructor(
+    readonly dir: string,
+    private readonly redactor: Redactor,
+  ) {
+    this.workspaceDir = join(dir, WORKSPACE_DIR);
+  }
+
+  /** Makes the folder's skeleton; safe to call on an existing folder. */
+  init(): void {
+    mkdirSync(this.workspaceDir, { recursive: true });
+    mkdirSync(join(this.dir, ITERATIONS_DIR), { recursive: true });
+  }
+
+  static exists(dir: string): boolean {
+    return existsSync(join(dir, RUN_FILE));
+  }
+
+  iterationDir(n: number): string {
+    const dir = join(this.dir, ITERATIONS_DIR, String(n).padStart(2, "0"));
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  logPath(n: number, name: "build.log" | "output.log"): string {
+    return this.iterationFile(n, name);
+  }
+
+  iterationFile(n: number, name: string): string {
+    return join(this.iterationDir(n), name);
+  }
+
+  writeIterationJson(n: number, name: string, value: unknown): void {
+    writeFileAtomic(
+      this.iterationFile(n, name),
+      `${JSON.stringify(this.redactor.redactDeep(value), null, 2)}\n`,
+    );
+  }
+
+  readIterationJson<T>(n: number, name: string): T | null {
+    const path = join(this.dir, ITERATIONS_DIR, String(n).padStart(2, "0"), name);
+    if (!existsSync(path)) return null;
+    return JSON.parse(readFileSync(path, "utf8")) as T;
+  }
+
+  record(event: LoopEvent): void {
+    if (this.eventsFd === null) this.eventsFd = openSync(join(this.dir, EVENTS_FILE), "a");
+    const line = JSON.stringify({ at: new Date().toISOString(), ...this.redactor.redactDeep(event) });
+    writeSync(this.eventsFd, `${line}\n`);
+    fdatasyncSync(this.eventsFd);
+  }
+
+  saveState(state: RunState): void {
+    writeFileAtomic(
+      join(this.dir, RUN_FILE),
+      `${JSON.stringify(this.redactor.redactDeep(state), null, 2)}\n`,
+    );
+  }
+
+  readState(): unknown {
+    return JSON.parse(readFileSync(join(this.dir, RUN_FILE), "utf8"));
+  }
+
+  applyChanges(changes: Changes): Promise<ApplyReport> {
+    return applyChanges(this.workspaceDir, changes);
+  }
+
+  snapshot(): Promise<Snapshot> {
+    return snapshot(this.workspaceDir);
+  }
+
+  close(): void {
+    if (this.eventsFd !== null) {
+      closeSync(this.eventsFd);
+      this.eventsFd = null;
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import { lstat, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import type { ApplyReport, Changes, FileEntry, RefusedPath } from "../core/types.js";
+import { DOCKERFILE } from "./paths.js";
+
+/** What the project looks like now, as the model is shown it. */
+export interface Snapshot {
+  dockerfile: string;
+  files: FileEntry[];
+}
+
+async function lstatOrNull(path: string) {
+  try {
+    return await lstat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+}
+
+/**
+ * Why writing `rel` under `root` would leave the workspace or clobber something, or null.
+ * Every folder on the way must be a real folder (not a symbolic link), and the file itself
+ * must not be a link or a folder.
+ */
+async function unsafeTarget(root: string, rel: string, kind: "write" | "delete"): Promise<string | null> {
+  const parts = rel.split("/");
+  let current = root;
+  for (const [i, part] of parts.entries()) {
+    current = join(current, part);
+    const stat = await lstatOrNull(current);
+    if (!stat) return null;
+    const last = i === parts.length - 1;
+    if (stat.isSymbolicLink()) {
+      return last
+        ? "is a symbolic link"
+        : `passes through a symbolic link (${parts.slice(0, i + 1).join("/")})`;
+    }
+    if (!last && !stat.isDirectory())
+      return `needs ${parts.slice(0, i + 1).join("/")} to be a folder, but it is a file`;
+    if (last && kind === "write" && stat.isDirectory()) return "is a folder";
+  }
+  return null;
+}
+
+/** Applies changes to the workspace folder. Paths were checked by normalizeChanges already. */
+export async function applyChanges(root: string, changes: Changes): Promise<ApplyReport> {
+  await mkdir(root, { recursive: true });
+  const refused: RefusedPath[] = [...changes.refused];
+  const written: string[] = [];
+  const deleted: string[] = [];
+  const notes = [...changes.notes];
+  let dockerfileChanged = false;
+
+  if (changes.dockerfile !== null) {
+    const reason = await unsafeTarget(root, DOCKERFILE, "write");
+    if (reason) refused.push({ path: DOCKERFILE, reason });
+    else {
+      await writeFile(join(root, DOCKERFILE), changes.dockerfile);
+      dockerfileChanged = true;
+    }
+  }
+  for (const file of changes.files) {
+    const reason = await unsafeTarget(root, file.path, "write");
+    if (reason) {
+      refused.push({ path: file.path, reason });
+      continue;
+    }
+    const target = join(root, file.path);
+    await mkdir(join(target, ".."), { recursive: true });
+    await writeFile(target, file.content);
+    written.push(file.path);
+  }
+  for (const path of changes.delete) {
+    const reason = await unsafeTarget(root, path, "delete");
+    if (reason) {
+      refused.push({ path, reason });
+      continue;
+    }
+    const target = join(root, path);
+    if (!(await lstatOrNull(target))) {
+      notes.push(`${path} was to be deleted but does not exist`);
+      continue;
+    }
+    await rm(target, { recursive: true, force: true });
+    deleted.push(path);
+  }
+  return { written, deleted, refused, dockerfileChanged, notes };
+}
+
+const BINARY_SAMPLE = 8000;
+
+/** Reads the workspace back: the Dockerfile and every other file, sorted by path. */
+export async function snapshot(root: string): Promise<Snapshot> {
+  const files: FileEntry[] = [];
+  let dockerfile = "";
+  async function walk(dir: string): Promise<void> {
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const entry of entries) {
+      const full = join(dir, entry.name);
+      const rel = relative(root, full).split(sep).join("/");
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile()) {
+        const data = await readFile(full);
+        const binary = data.subarray(0, BINARY_SAMPLE).includes(0);
+        const content = binary ? `[binary file, ${data.length} bytes]` : data.toString("utf8");
+        if (rel === DOCKERFILE) dockerfile = content;
+        else files.push({ path: rel, content });
+      }
+    }
+  }
+  await walk(root);
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { dockerfile, files };
+}

@@ -1,0 +1,58 @@
+import Docker from "dockerode";
+import { describe, it } from "vitest";
+import { BUSYBOX, PYTHON } from "./images.js";
+
+export const docker = new Docker({ socketPath: process.env.DOCKER_SOCKET ?? "/var/run/docker.sock" });
+
+async function engineProblem(): Promise<string | null> {
+  try {
+    await docker.ping();
+  } catch (error) {
+    return `no Docker engine answers (${(error as Error).message}); run: bash .ci/setup-docker.sh`;
+  }
+  for (const image of [BUSYBOX, PYTHON]) {
+    try {
+      await docker.getImage(image).inspect();
+    } catch {
+      return `the local base image ${image} is missing; run: bash .ci/setup-docker.sh`;
+    }
+  }
+  return null;
+}
+
+const problem = await engineProblem();
+const inCI = !!process.env.CI && process.env.CI !== "false";
+
+/**
+ * A describe block that needs the real Docker engine. In CI a missing engine fails the tier;
+ * on a developer's machine without one it is skipped, loudly.
+ */
+export function describeDocker(name: string, body: () => void): void {
+  if (!problem) {
+    describe(name, body);
+  } else if (inCI) {
+    describe(name, () => {
+      it("needs a Docker engine", () => {
+        throw new Error(problem);
+      });
+    });
+  } else {
+    console.warn(`\n*** SKIPPED "${name}": ${problem}\n`);
+    describe.skip(name, body);
+  }
+}
+
+/** Containers and images carrying a run's label. */
+export async function leftovers(runId: string): Promise<{ containers: number; images: string[] }> {
+  const filters = JSON.stringify({ label: [`azlon.run=${runId}`] });
+  const containers = await docker.listContainers({ all: true, filters });
+  const images = await docker.listImages({ all: true, filters });
+  return { containers: containers.length, images: images.flatMap((i) => i.RepoTags ?? ["<none>"]) };
+}
+
+export async function removeImage(tag: string): Promise<void> {
+  await docker
+    .getImage(tag)
+    .remove({ force: true })
+    .catch(() => {});
+}
