@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { describeDocker, leftovers, removeImage } from "../helpers/docker.js";
-import { FakeOpenAI, generation, lastUserMessage, pass } from "../helpers/fake-openai.js";
+import { FakeOpenAI, fail, generation, lastUserMessage, pass } from "../helpers/fake-openai.js";
 import { BUSYBOX } from "../helpers/images.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -88,5 +88,73 @@ describeDocker("azlon run end to end (real engine, loopback model)", () => {
     expect(first?.response_format?.type).toBe("json_schema");
     expect(first?.response_format?.json_schema?.strict).toBe(true);
     expect(lastUserMessage(server.chatRequests[0])).toContain("it prints hello, world");
+  });
+
+  it("(b) a wrong program is fixed by the verdict and passes on iteration 2; the judge saw the failure", async () => {
+    const cwd = tempDir();
+    const out = join(cwd, "runs");
+    server.enqueue(
+      generation(`FROM ${BUSYBOX}\nCOPY greet.sh /greet.sh\nENTRYPOINT ["sh", "/greet.sh"]\n`, {
+        "greet.sh": 'echo "hello, wrld"\necho "oops" >&2\nexit 3\n',
+      }),
+      fail("prints hello, wrld", { files: { "greet.sh": 'echo "hello, world"\n' } }, ["hello, wrld"]),
+      pass(["hello, world"]),
+    );
+    const result = await runCli(args(out), { cwd, env: { OPENAI_API_KEY: KEY } });
+    expect(result.code, result.stderr).toBe(0);
+    const json = JSON.parse(result.stdout);
+    images.push(json.image);
+    expect(json).toMatchObject({ status: "passed", iterations: 2 });
+    const judged = lastUserMessage(server.chatRequests[1]);
+    expect(judged).toContain("hello, wrld");
+    expect(judged).toContain("oops"); // stderr reaches the judge too
+    expect(judged).toContain("Exit code: 3");
+    const second = lastUserMessage(server.chatRequests[2]);
+    expect(second).toContain("round 1:"); // the memory of earlier rounds
+    const dir = onlyRun(out);
+    expect(readFileSync(join(dir, "iterations/01/output.log"), "utf8")).toContain("hello, wrld");
+    expect(readFileSync(join(dir, "iterations/02/output.log"), "utf8")).toBe("hello, world\n");
+  });
+
+  it("(c) never passes: stops at --max-iterations with exit 1 and status failed", async () => {
+    const cwd = tempDir();
+    const out = join(cwd, "runs");
+    server.enqueue(
+      generation(`FROM ${BUSYBOX}\nENTRYPOINT ["echo", "nope"]\n`, {}),
+      fail("still wrong", { dockerfile: `FROM ${BUSYBOX}\nENTRYPOINT ["echo", "nope again"]\n` }, ["nope"]),
+      fail("still wrong", {}, ["nope again"]),
+    );
+    const result = await runCli(args(out, ["--max-iterations", "2"]), { cwd, env: { OPENAI_API_KEY: KEY } });
+    expect(result.code, result.stderr).toBe(1);
+    const json = JSON.parse(result.stdout);
+    images.push(json.image);
+    expect(json).toMatchObject({ status: "failed", stopReason: "max-iterations", iterations: 2 });
+    expect(json.reason).toContain("not passed after 2 iterations");
+    expect(server.chatRequests).toHaveLength(3);
+    const state = JSON.parse(readFileSync(join(json.runDir, "run.json"), "utf8"));
+    expect(state.status).toBe("failed");
+    expect((await leftovers(state.runId)).containers).toBe(0);
+  });
+
+  it("(d) a Dockerfile that fails to build: the build log reaches the model, the fixed one passes", async () => {
+    const cwd = tempDir();
+    const out = join(cwd, "runs");
+    server.enqueue(
+      generation(`FROM ${BUSYBOX}\nRUN echo "compiling" && exit 7\nENTRYPOINT ["echo", "built"]\n`, {}),
+      fail("the RUN step fails", { dockerfile: `FROM ${BUSYBOX}\nENTRYPOINT ["echo", "built"]\n` }),
+      pass(["built"]),
+    );
+    const result = await runCli(args(out), { cwd, env: { OPENAI_API_KEY: KEY } });
+    expect(result.code, result.stderr).toBe(0);
+    const json = JSON.parse(result.stdout);
+    images.push(json.image);
+    expect(json.iterations).toBe(2);
+    const judged = lastUserMessage(server.chatRequests[1]);
+    expect(judged).toContain("build FAILED");
+    expect(judged).toContain("compiling");
+    expect(judged).toMatch(/returned a non-zero code: 7/);
+    const dir = onlyRun(out);
+    expect(readFileSync(join(dir, "iterations/01/build.log"), "utf8")).toContain("non-zero code: 7");
+    expect(existsSync(join(dir, "iterations/01/output.log"))).toBe(false);
   });
 });

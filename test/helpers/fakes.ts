@@ -1,0 +1,195 @@
+import { writeFileSync } from "node:fs";
+import { AbortedError, abortCause } from "../../src/core/errors.js";
+import { newRunState, type RunOptions, type RunState } from "../../src/core/state.js";
+import type {
+  BuildResult,
+  ExecResult,
+  Generation,
+  JudgeFeedback,
+  JudgeRequest,
+  LogTarget,
+  Model,
+  ModelContext,
+  Sandbox,
+  Verdict,
+} from "../../src/core/types.js";
+import { Redactor } from "../../src/util/secrets.js";
+import { RunFolder } from "../../src/workspace/run-folder.js";
+
+export type ModelStep =
+  | { kind: "generate"; answer: Generation | Error }
+  | { kind: "judge"; answer: Verdict | Error | ((req: JudgeRequest, feedback: JudgeFeedback[]) => Verdict) };
+
+/** A Model that replays a script and records what the loop asked. */
+export class ScriptedModel implements Model {
+  readonly judged: Array<{ request: JudgeRequest; feedback: JudgeFeedback[] }> = [];
+  generated = 0;
+  constructor(
+    private readonly steps: ModelStep[],
+    private readonly usage = { promptTokens: 100, completionTokens: 50, cachedTokens: 0 },
+  ) {}
+
+  private next(kind: ModelStep["kind"], ctx: ModelContext): ModelStep {
+    if (ctx.signal.aborted) throw new AbortedError(abortCause(ctx.signal));
+    const step = this.steps.shift();
+    if (!step) throw new Error(`scripted model: no ${kind} step left`);
+    if (step.kind !== kind) throw new Error(`scripted model: expected a ${step.kind} call, got ${kind}`);
+    ctx.emit({
+      type: "model.call",
+      purpose: kind,
+      iteration: ctx.iteration,
+      turn: 0,
+      mode: "json_schema",
+      outcome: "ok",
+      detail: null,
+      finishReason: "stop",
+      usage: this.usage,
+      durationMs: 1,
+      reply: null,
+    });
+    return step;
+  }
+
+  async generate(_request: unknown, ctx: ModelContext): Promise<Generation> {
+    this.generated++;
+    const step = this.next("generate", ctx);
+    if (step.kind !== "generate") throw new Error("unreachable");
+    if (step.answer instanceof Error) throw step.answer;
+    return step.answer;
+  }
+
+  async judge(request: JudgeRequest, feedback: JudgeFeedback[], ctx: ModelContext): Promise<Verdict> {
+    this.judged.push({ request, feedback: [...feedback] });
+    const step = this.next("judge", ctx);
+    if (step.kind !== "judge") throw new Error("unreachable");
+    if (step.answer instanceof Error) throw step.answer;
+    return typeof step.answer === "function" ? step.answer(request, feedback) : step.answer;
+  }
+
+  get remaining(): number {
+    return this.steps.length;
+  }
+}
+
+export interface FakeRun {
+  buildOk?: boolean;
+  buildLog?: string;
+  exitCode?: number;
+  output?: string;
+  timedOut?: boolean;
+  oomKilled?: boolean;
+  /** Wait for the abort signal instead of finishing (a program that never ends). */
+  hang?: boolean;
+}
+
+/** A Sandbox that reports scripted results and records what it was asked to build. */
+export class FakeSandbox implements Sandbox {
+  readonly imageTag = "azlon/fake";
+  readonly built: string[] = [];
+  cleanups = 0;
+  constructor(private readonly runs: FakeRun[]) {}
+
+  async build(contextDir: string, log: LogTarget): Promise<BuildResult> {
+    this.built.push(contextDir);
+    const run = this.runs[0] ?? {};
+    const text = run.buildLog ?? "Step 1/1 : FROM busybox\n";
+    writeFileSync(log.path, text);
+    const ok = run.buildOk ?? true;
+    if (!ok) this.runs.shift();
+    return {
+      ok,
+      timedOut: false,
+      log: { text, totalBytes: text.length, truncated: false },
+      durationMs: 5,
+      imageId: ok ? "sha256:fake" : null,
+    };
+  }
+
+  async run(log: LogTarget, signal: AbortSignal): Promise<ExecResult> {
+    const run = this.runs.shift() ?? {};
+    if (run.hang) {
+      await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+      throw new AbortedError(abortCause(signal));
+    }
+    const output = run.output ?? "";
+    writeFileSync(log.path, output);
+    return {
+      exitCode: run.exitCode ?? 0,
+      timedOut: run.timedOut ?? false,
+      oomKilled: run.oomKilled ?? false,
+      signal: null,
+      output: { text: output, totalBytes: output.length, truncated: false },
+      durationMs: 5,
+    };
+  }
+
+  async cleanup(): Promise<void> {
+    this.cleanups++;
+  }
+}
+
+export function testOptions(overrides: Partial<RunOptions> = {}): RunOptions {
+  return {
+    model: "gpt-test",
+    baseUrl: null,
+    maxIterations: 5,
+    limits: {
+      memoryBytes: 2 ** 30,
+      cpus: 1,
+      pids: 256,
+      network: "none",
+      runTimeoutMs: 300_000,
+      buildTimeoutMs: 600_000,
+    },
+    baseImage: null,
+    structuredOutput: "auto",
+    modelRetries: 2,
+    modelTimeoutMs: 600_000,
+    repairAttempts: 2,
+    temperature: null,
+    budgets: { maxTokens: null, maxCostUsd: null, maxTimeMs: null },
+    maxOutputBytes: 65536,
+    maxLogBytes: 2 ** 20,
+    maxFiles: 200,
+    maxFileBytes: 2 ** 20,
+    maxPathLength: 240,
+    price: null,
+    prompts: {},
+    out: "/tmp",
+    ...overrides,
+  };
+}
+
+export function newFolder(dir: string, secrets: string[] = []): RunFolder {
+  const folder = new RunFolder(dir, new Redactor(secrets));
+  folder.init();
+  return folder;
+}
+
+export function freshState(options: Partial<RunOptions> = {}): RunState {
+  return newRunState("test-run", { prompt: "greet", tests: "prints hello" }, testOptions(options), new Date());
+}
+
+export const gen = (files: Record<string, string>, dockerfile = "FROM busybox\n"): Generation => ({
+  plan: "plan",
+  dockerfile,
+  files: Object.entries(files).map(([path, content]) => ({ path, content })),
+});
+
+export const passed = (evidence: string[]): Verdict => ({
+  passed: true,
+  reason: "ok",
+  evidence,
+  dockerfile: null,
+  files: null,
+  delete: null,
+});
+
+export const notPassed = (reason: string, files: Record<string, string> | null = null, del: string[] | null = null): Verdict => ({
+  passed: false,
+  reason,
+  evidence: [],
+  dockerfile: null,
+  files: files ? Object.entries(files).map(([path, content]) => ({ path, content })) : null,
+  delete: del,
+});
