@@ -72,7 +72,12 @@ export async function findConfig(
       throw new ConfigError(`config file not found: ${explicit}`, "check the path given to --config");
     }
     throw new ConfigError(
-      `cannot read the config file: ${err.message.split("\n")[0]}`,
+      `cannot read the config file: ${err.message
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .slice(0, 2)
+        .join(" ")}`,
       "fix its syntax (JSON or YAML), or remove it",
     );
   }

@@ -1,0 +1,179 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
+import { describeDocker } from "../helpers/docker.js";
+import { FakeOpenAI } from "../helpers/fake-openai.js";
+import { BUSYBOX } from "../helpers/images.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const KEY = "sk-test-cli-0123456789";
+const server = new FakeOpenAI();
+beforeAll(async () => {
+  await server.start();
+});
+afterAll(() => server.stop());
+
+const basic = ["run", "--prompt", "x", "--tests", "y"];
+
+describe("the CLI's surface", () => {
+  it("`run --help` explains every flag of SPEC.md", async () => {
+    const { code, stdout } = await runCli(["run", "--help"], { cwd: tempDir() });
+    expect(code).toBe(0);
+    for (const flag of [
+      "--prompt",
+      "--prompt-file",
+      "--tests",
+      "--tests-file",
+      "--model",
+      "--base-url",
+      "--max-iterations",
+      "--out",
+      "--run-timeout",
+      "--build-timeout",
+      "--memory",
+      "--cpus",
+      "--pids",
+      "--network",
+      "--json",
+      "--max-tokens",
+      "--max-cost",
+      "--max-time",
+    ]) {
+      expect(stdout).toContain(flag);
+    }
+    expect(stdout).toContain("OPENAI_API_KEY");
+    expect(stdout).toContain("Exit codes");
+  });
+
+  it("no API key is exit 2 naming OPENAI_API_KEY, without a stack trace", async () => {
+    const { code, stderr } = await runCli(basic, { cwd: tempDir() });
+    expect(code).toBe(2);
+    expect(stderr).toContain("OPENAI_API_KEY");
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("a missing --tests is exit 2 with the fix", async () => {
+    const { code, stderr } = await runCli(["run", "--prompt", "x"], { cwd: tempDir(), env: { OPENAI_API_KEY: KEY } });
+    expect(code).toBe(2);
+    expect(stderr).toContain("missing --tests");
+  });
+
+  it("a bad config key is a one-line error naming it, exit 2", async () => {
+    const cwd = tempDir({ ".azlonrc.json": JSON.stringify({ maxIteration: 3 }) });
+    const { code, stderr } = await runCli(basic, { cwd, env: { OPENAI_API_KEY: KEY } });
+    expect(code).toBe(2);
+    expect(stderr.split("\n")[0]).toContain('unknown key "maxIteration"');
+    expect(stderr.split("\n")[0]).toContain(".azlonrc.json");
+  });
+
+  it("a bad flag value names the flag, exit 2", async () => {
+    const { code, stderr } = await runCli([...basic, "--max-iterations", "zero"], {
+      cwd: tempDir(),
+      env: { OPENAI_API_KEY: KEY },
+    });
+    expect(code).toBe(2);
+    expect(stderr).toContain("--max-iterations");
+  });
+
+  it("an unreachable Docker engine is exit 3 within seconds, naming Docker and the address", async () => {
+    const cwd = tempDir();
+    const started = Date.now();
+    const { code, stderr, stdout } = await runCli([...basic, "--json", "--base-url", server.url], {
+      cwd,
+      env: { OPENAI_API_KEY: KEY, DOCKER_HOST: `unix://${join(cwd, "no-such.sock")}` },
+    });
+    expect(code).toBe(3);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(stderr).toContain("Docker engine");
+    expect(stderr).toContain(join(cwd, "no-such.sock"));
+    expect(JSON.parse(stdout)).toMatchObject({ status: "error", runDir: null });
+    expect(existsSync(join(cwd, "azlon-runs"))).toBe(false); // nothing written for a run that never started
+    expect(server.chatRequests).toHaveLength(0); // and no tokens spent
+  });
+
+  it("a refused TCP engine is exit 3 too", async () => {
+    const { code, stderr } = await runCli(basic, {
+      cwd: tempDir(),
+      env: { OPENAI_API_KEY: KEY, DOCKER_HOST: "tcp://127.0.0.1:1" },
+    });
+    expect(code).toBe(3);
+    expect(stderr).toContain("connection refused at tcp://127.0.0.1:1");
+  });
+
+  it("`azlon prompts` shows each template and where it comes from", async () => {
+    const cwd = tempDir({
+      "custom.md": "Judge strictly.\n{{limits}}\n",
+      ".azlonrc.json": JSON.stringify({ prompts: { validateSystem: "custom.md" } }),
+    });
+    const { code, stdout } = await runCli(["prompts"], { cwd });
+    expect(code).toBe(0);
+    expect(stdout).toContain("=== generateSystem · default");
+    expect(stdout).toContain(`=== validateSystem · ${join(cwd, "custom.md")}`);
+    expect(stdout).toContain("Judge strictly.");
+    expect(stdout).toContain("{{tests}}");
+  });
+
+  it("`azlon prompts init` copies the defaults out, and a config using them works", async () => {
+    const cwd = tempDir();
+    const init = await runCli(["prompts", "init", "my-prompts"], { cwd });
+    expect(init.code).toBe(0);
+    for (const f of ["generate.system.md", "generate.user.md", "validate.system.md", "validate.user.md"]) {
+      expect(existsSync(join(cwd, "my-prompts", f))).toBe(true);
+    }
+    const again = await runCli(["prompts", "init", "my-prompts"], { cwd });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("--force");
+    // The printed snippet is a working config.
+    const snippet = /^\{\n[\s\S]*?\n\}$/m.exec(init.stdout)?.[0] ?? "";
+    writeFileSync(join(cwd, ".azlonrc.json"), snippet);
+    writeFileSync(join(cwd, "my-prompts/generate.user.md"), "{{tests}}\n{{prompt}}\n{{nope}}\n");
+    const shown = await runCli(["prompts"], { cwd });
+    expect(shown.code).toBe(2);
+    expect(shown.stderr).toContain("{{nope}}");
+  });
+
+  it("`--version` prints the package version", async () => {
+    const { code, stdout } = await runCli(["--version"], { cwd: tempDir() });
+    expect(code).toBe(0);
+    const pkg = JSON.parse(readFileSync(join(__dirname, "../../package.json"), "utf8"));
+    expect(stdout.trim()).toBe(pkg.version);
+  });
+});
+
+describeDocker("azlon doctor", () => {
+  it("passes here, one line per check", async () => {
+    const cwd = tempDir({ ".azlonrc.json": JSON.stringify({ baseImage: BUSYBOX, model: "gpt-test" }) });
+    const { code, stdout } = await runCli(["doctor"], {
+      cwd,
+      env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url },
+    });
+    expect(stdout).toMatch(/✔ config/);
+    expect(stdout).toMatch(/✔ api key/);
+    expect(stdout).toMatch(/✔ endpoint .*"gpt-test" is listed/);
+    expect(stdout).toMatch(/✔ docker +engine/);
+    expect(stdout).toMatch(/✔ sandbox/);
+    expect(code).toBe(0);
+  });
+
+  it("names the failing checks when the key and the engine are missing, exit 3", async () => {
+    const cwd = tempDir();
+    const { code, stdout } = await runCli(["doctor"], {
+      cwd,
+      env: { DOCKER_HOST: `unix://${join(cwd, "none.sock")}` },
+    });
+    expect(code).toBe(3);
+    expect(stdout).toMatch(/✖ api key +OPENAI_API_KEY is not set/);
+    expect(stdout).toMatch(/✖ docker +cannot reach the Docker engine/);
+    expect(stdout).toContain("fix:");
+  });
+
+  it("names a model the endpoint does not list", async () => {
+    const { code, stdout } = await runCli(["doctor"], {
+      cwd: tempDir({ ".azlonrc.json": JSON.stringify({ baseImage: BUSYBOX }) }),
+      env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, AZLON_MODEL: "no-such-model" },
+    });
+    expect(code).toBe(3);
+    expect(stdout).toMatch(/✖ endpoint .*"no-such-model" is not among/);
+  });
+});
