@@ -255,7 +255,8 @@ export class DockerSandbox implements Sandbox {
         stream.on("error", () => resolve());
       });
       stream.pipe(demux);
-      const waited = container.wait();
+      // "next-exit": the default condition answers at once for a container not yet started.
+      const waited = container.wait({ condition: "next-exit" });
       waited.catch(() => {});
       try {
         await Promise.race([container.start(), aborted.promise]);

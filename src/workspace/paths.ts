@@ -56,7 +56,8 @@ export interface RawChanges {
 export function normalizeChanges(raw: RawChanges, limits: ReplyLimits): Changes {
   const refused: RefusedPath[] = [];
   const notes: string[] = [];
-  let dockerfile = raw.dockerfile !== null && raw.dockerfile.trim() !== "" ? raw.dockerfile : null;
+  const field = raw.dockerfile !== null && raw.dockerfile.trim() !== "" ? raw.dockerfile : null;
+  let dockerfile = field;
   const byPath = new Map<string, string>();
 
   for (const file of raw.files ?? []) {
@@ -67,11 +68,17 @@ export function normalizeChanges(raw: RawChanges, limits: ReplyLimits): Changes 
     }
     const path = check.path;
     if (path === DOCKERFILE) {
-      if (dockerfile === null) {
+      if (field !== null) {
+        if (file.content !== field) {
+          notes.push("a Dockerfile came both as the dockerfile field and as a file; the field was used");
+        }
+      } else if (dockerfile === null) {
         dockerfile = file.content;
         notes.push("the Dockerfile came as a file; used it as the Dockerfile");
-      } else if (file.content !== dockerfile) {
-        notes.push("a Dockerfile came both as the dockerfile field and as a file; the field was used");
+      } else {
+        // Sent twice as a file: the last one wins, as for any other duplicate path.
+        dockerfile = file.content;
+        notes.push(`${DOCKERFILE} came more than once; the last one was kept`);
       }
       continue;
     }
