@@ -199,10 +199,15 @@ export async function executeRun(input: SessionInput): Promise<number> {
   }
   for (const message of warnings) ctx.stderr.write(`azlon: warning: ${message}\n`);
   const code = exitCodeFor(outcome.state, outcome.error);
+  if (outcome.error instanceof FatalError) {
+    ctx.stderr.write(`azlon: ${redactor.redact(outcome.error.message)}\n`);
+    if (outcome.error.hint) ctx.stderr.write(`  fix: ${redactor.redact(outcome.error.hint)}\n`);
+  }
   if (input.json) {
     ctx.stdout.write(
       `${JSON.stringify(redactor.redactDeep(resultObject(outcome.state, { runDir: folder.dir })))}\n`,
     );
+    if (outcome.state.status !== "passed") ctx.stderr.write(`azlon: to continue: azlon resume ${folder.dir}\n`);
   } else {
     printSummary(ctx, outcome.state, folder.dir, outcome.error, redactor);
   }

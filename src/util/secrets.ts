@@ -24,7 +24,10 @@ export class Redactor {
   readonly longest: number;
 
   constructor(readonly secrets: readonly string[]) {
-    this.pattern = secrets.length ? new RegExp(secrets.map(escapeRegExp).join("|"), "g") : null;
+    // Longest first: the alternation takes the first that matches, and a secret that contains
+    // another must be masked whole, not leave its end showing.
+    const ordered = [...secrets].sort((a, b) => b.length - a.length);
+    this.pattern = ordered.length ? new RegExp(ordered.map(escapeRegExp).join("|"), "g") : null;
     this.longest = secrets.reduce((max, s) => Math.max(max, s.length), 0);
   }
 

@@ -1,0 +1,233 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
+import { describeDocker, removeImage } from "../helpers/docker.js";
+import { FakeOpenAI, fail, generation, lastUserMessage, pass } from "../helpers/fake-openai.js";
+import { BUSYBOX } from "../helpers/images.js";
+import { expectNoSecret, onlyRunDir, readJournal, readRun } from "../helpers/run-folder.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const KEY = "sk-test-faults-9f8e7d6c5b4a";
+const server = new FakeOpenAI();
+const images: string[] = [];
+
+beforeAll(async () => {
+  await server.start();
+});
+afterAll(async () => {
+  await server.stop();
+  for (const image of images) await removeImage(image);
+});
+beforeEach(() => {
+  server.requests.length = 0;
+  server.fallback = null;
+});
+
+const hello = () =>
+  generation(`FROM ${BUSYBOX}\nCOPY hello.sh /hello.sh\nENTRYPOINT ["sh", "/hello.sh"]\n`, {
+    "hello.sh": 'echo "hello, world"\n',
+  });
+
+/** Runs the CLI against the loopback server; checks the key never reaches the run folder. */
+async function run(extra: string[] = [], env: Record<string, string> = {}) {
+  const cwd = tempDir();
+  const out = join(cwd, "runs");
+  const result = await runCli(
+    [
+      "run",
+      "--prompt",
+      "greet",
+      "--tests",
+      "prints hello, world",
+      "--model",
+      "gpt-test",
+      "--base-url",
+      server.url,
+      "--out",
+      out,
+      "--json",
+      ...extra,
+    ],
+    { cwd, env: { OPENAI_API_KEY: KEY, ...env } },
+  );
+  const json = result.stdout.trim() ? JSON.parse(result.stdout) : null;
+  if (json?.image) images.push(json.image);
+  if (existsSync(out)) expectNoSecret(out, KEY);
+  expect(result.stderr).not.toContain(KEY);
+  return { ...result, json, out, dir: existsSync(out) ? onlyRunDir(out) : null };
+}
+
+describeDocker("model faults, budgets and a proven pass (real engine, loopback model)", () => {
+  it("500 then 429 then success: retried with backoff, each attempt journaled, and the run passes", async () => {
+    const fast = { "retry-after-ms": "10" };
+    server.enqueue(
+      { status: 500, headers: fast },
+      { status: 429, headers: fast, error: { message: "Rate limit reached", type: "rate_limit" } },
+      hello(),
+      pass(["hello, world"]),
+    );
+    const r = await run();
+    expect(r.code, r.stderr).toBe(0);
+    const http = readJournal(r.dir as string).filter((e) => e.type === "model.http");
+    expect(http.map((e) => e.status)).toEqual([500, 429, 200, 200]);
+    expect(http.slice(0, 3).map((e) => e.attempt)).toEqual([1, 2, 3]);
+  });
+
+  it("a reply that is not JSON gets a repair turn naming the problem, then passes", async () => {
+    server.enqueue({ content: "Sure! Here is your project: it greets." }, hello(), pass(["hello, world"]));
+    const r = await run();
+    expect(r.code, r.stderr).toBe(0);
+    const repair = lastUserMessage(server.chatRequests[1]);
+    expect(repair).toContain("not valid JSON");
+    const calls = readJournal(r.dir as string).filter((e) => e.type === "model.call");
+    expect(calls[0]).toMatchObject({ outcome: "invalid", reply: "Sure! Here is your project: it greets." });
+  });
+
+  it("a reply that fails the schema is repaired with the field named", async () => {
+    server.enqueue({ content: { plan: "p", dockerfile: 42, files: [] } }, hello(), pass(["hello, world"]));
+    const r = await run();
+    expect(r.code, r.stderr).toBe(0);
+    expect(lastUserMessage(server.chatRequests[1])).toContain("dockerfile");
+  });
+
+  it("a model that keeps refusing ends clearly, the refusal kept in the journal", async () => {
+    server.fallback = { refusal: "I can't help with that." };
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ status: "error", stopReason: "error" });
+    expect(r.json.reason).toContain("refused");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(server.chatRequests).toHaveLength(3); // the first try and two repair turns
+    const calls = readJournal(r.dir as string).filter((e) => e.type === "model.call");
+    expect(calls.every((c) => c.outcome === "refusal" && c.reply === "I can't help with that.")).toBe(true);
+    expect(readRun(r.dir as string).status).toBe("error");
+  });
+
+  it("a reply cut by the length limit is asked again shorter, and ends clearly if it keeps happening", async () => {
+    server.fallback = { content: '{"plan": "a very long', finishReason: "length" };
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.json.reason).toContain("length limit");
+    expect(lastUserMessage(server.chatRequests[1])).toContain("shorter");
+  });
+
+  it("a 400 to json_schema falls back to plain JSON with the schema in the prompt, and passes", async () => {
+    server.enqueue(
+      { status: 400, error: { message: "response_format json_schema is not supported", type: "invalid_request_error" } },
+      hello(),
+      // A plain-JSON model likes code fences; they are tolerated.
+      { content: `\`\`\`json\n${JSON.stringify(pass(["hello, world"]).content)}\n\`\`\`` },
+    );
+    const r = await run();
+    expect(r.code, r.stderr).toBe(0);
+    const [first, second, third] = server.chatRequests;
+    expect(first?.body?.response_format?.type).toBe("json_schema");
+    expect(second?.body?.response_format).toBeUndefined();
+    expect(third?.body?.response_format).toBeUndefined();
+    expect(second?.body?.messages[0]?.content).toContain("JSON Schema");
+    expect(readJournal(r.dir as string).some((e) => e.type === "model.fallback")).toBe(true);
+    expect(readRun(r.dir as string)).toMatchObject({ structuredOutputMode: "json" });
+  });
+
+  it("a rejected API key (401) is exit 3 with the cause, never the key", async () => {
+    server.requiredKey = "sk-the-right-key-000000";
+    try {
+      const r = await run();
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain("rejected the API key");
+      expect(r.stderr).toContain("OPENAI_API_KEY");
+    } finally {
+      server.requiredKey = null;
+    }
+  });
+
+  it("every unsafe path of the table is refused, told to the judge, journaled, and the run completes", async () => {
+    const bad = [
+      "../escape.sh",
+      "/etc/passwd",
+      "C:\\Windows\\evil.bat",
+      "\\\\server\\share\\x",
+      "nul\u0000byte",
+      ".git/config",
+      `${"d/".repeat(130)}long.txt`,
+      "~/.ssh/authorized_keys",
+    ];
+    server.enqueue(
+      generation(`FROM ${BUSYBOX}\nCOPY hello.sh /hello.sh\nENTRYPOINT ["sh", "/hello.sh"]\n`, {
+        "hello.sh": 'echo "hello, world"\n',
+        ...Object.fromEntries(bad.map((p) => [p, "x"])),
+      }),
+      pass(["hello, world"]),
+    );
+    const r = await run();
+    expect(r.code, r.stderr).toBe(0);
+    const applied = readJournal(r.dir as string).find((e) => e.type === "changes.applied") as {
+      refused: Array<{ path: string; reason: string }>;
+    };
+    expect(applied.refused.map((x) => x.path)).toEqual(bad);
+    const judged = lastUserMessage(server.chatRequests[1]);
+    for (const reason of ["escapes the workspace", "is absolute", "drive letter", "UNC", "NUL", ".git", "too long", "home"]) {
+      expect(judged).toContain(reason);
+    }
+    expect(existsSync(join(r.out, "escape.sh"))).toBe(false);
+  });
+
+  it("--max-tokens stops the run with stopReason max-tokens and exit 1", async () => {
+    server.enqueue(
+      { ...hello(), usage: { prompt: 600, completion: 300 } },
+      { ...fail("wrong", { files: { "hello.sh": "echo hi\n" } }), usage: { prompt: 600, completion: 300 } },
+    );
+    server.fallback = fail("never called");
+    const r = await run(["--max-tokens", "1500"]);
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ status: "failed", stopReason: "max-tokens", iterations: 1 });
+    expect(r.json.usage).toMatchObject({ promptTokens: 1200, completionTokens: 600 });
+    expect(server.chatRequests).toHaveLength(2);
+  });
+
+  it("--max-cost stops the run by the price table, and the cost is reported", async () => {
+    server.enqueue(
+      { ...hello(), usage: { prompt: 1_000_000, completion: 0 } },
+      { ...fail("wrong"), usage: { prompt: 1_000_000, completion: 0 } },
+    );
+    // gpt-4o-mini lists input at $0.15 per million tokens.
+    const r = await run(["--model", "gpt-4o-mini", "--max-cost", "0.25"]);
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ stopReason: "max-cost" });
+    expect(r.json.costUsd).toBeCloseTo(0.3, 6);
+  });
+
+  it("a judge that claims a pass with a quote the output does not hold does not make the run pass", async () => {
+    server.enqueue(
+      hello(),
+      pass(["ALL 12 TESTS PASSED"]),
+      pass(["ALL 12 TESTS PASSED"]),
+      pass(["ALL 12 TESTS PASSED"]),
+    );
+    const r = await run(["--max-iterations", "1"]);
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ status: "failed", stopReason: "max-iterations" });
+    const journal = readJournal(r.dir as string);
+    const rejected = journal.filter((e) => e.type === "evidence.rejected");
+    expect(rejected).toHaveLength(3);
+    expect(rejected[0]).toMatchObject({ missing: ["ALL 12 TESTS PASSED"] });
+    expect(lastUserMessage(server.chatRequests[2])).toContain('"ALL 12 TESTS PASSED"');
+    const verdict = JSON.parse(readFileSync(join(r.dir as string, "iterations/01/verdict.json"), "utf8"));
+    expect(verdict).toMatchObject({ passed: true, accepted: false });
+  });
+
+  it("secrets in the environment are masked wherever the program prints them", async () => {
+    const secret = "hunter2-database-password";
+    server.enqueue(
+      generation(`FROM ${BUSYBOX}\nENTRYPOINT ["echo", "password is ${secret}"]\n`, {}),
+      pass(["password is [secret]"]),
+    );
+    const r = await run([], { DB_PASSWORD: secret });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(r.dir as string, "iterations/01/output.log"), "utf8")).toBe("password is [secret]\n");
+    expect(lastUserMessage(server.chatRequests[1])).not.toContain(secret);
+    // Nothing in the run folder holds it: not the log, the journal, run.json or the workspace.
+    expectNoSecret(r.dir as string, secret);
+  });
+});

@@ -1,0 +1,172 @@
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
+import { runCli, spawnCli } from "../helpers/cli.js";
+import { describeDocker, leftovers, removeImage } from "../helpers/docker.js";
+import { FakeOpenAI, generation, pass } from "../helpers/fake-openai.js";
+import { BUSYBOX } from "../helpers/images.js";
+import { expectNoSecret, onlyRunDir, readJournal, readRun } from "../helpers/run-folder.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const KEY = "sk-test-interrupt-1234567890";
+const server = new FakeOpenAI();
+const images: string[] = [];
+
+beforeAll(async () => {
+  await server.start();
+});
+afterAll(async () => {
+  await server.stop();
+  for (const image of images) await removeImage(image);
+});
+beforeEach(() => {
+  server.requests.length = 0;
+});
+
+function runArgs(out: string, extra: string[] = []): string[] {
+  return [
+    "run",
+    "--prompt",
+    "wait, then greet",
+    "--tests",
+    "prints done",
+    "--model",
+    "gpt-test",
+    "--base-url",
+    server.url,
+    "--out",
+    out,
+    "--json",
+    ...extra,
+  ];
+}
+
+/** Starts the CLI and sends `signal` once the program is running in its container. */
+async function interruptWhileRunning(signal: NodeJS.Signals, times = 1) {
+  const cwd = tempDir();
+  const out = join(cwd, "runs");
+  server.enqueue(generation(`FROM ${BUSYBOX}\nENTRYPOINT ["sh", "-c", "echo started; sleep 60; echo done"]\n`, {}));
+  let sent = false;
+  const started = Date.now();
+  const { done } = spawnCli(runArgs(out), {
+    cwd,
+    env: { OPENAI_API_KEY: KEY },
+    onStderr: (text, child) => {
+      if (!sent && text.includes("running the program")) {
+        sent = true;
+        // Give the container a moment to start for real.
+        setTimeout(() => {
+          for (let i = 0; i < times; i++) child.kill(signal);
+        }, 700);
+      }
+    },
+  });
+  const result = await done;
+  return { result, out, elapsed: Date.now() - started };
+}
+
+describeDocker("interrupts, kill -9 and resume (real engine, loopback model)", () => {
+  it("Ctrl-C mid-run exits 130, removes the container and leaves run.json interrupted", async () => {
+    const { result, out, elapsed } = await interruptWhileRunning("SIGINT");
+    expect(result.code, result.stderr).toBe(130);
+    expect(elapsed).toBeLessThan(30_000);
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: "interrupted", stopReason: "interrupted" });
+    const dir = onlyRunDir(out);
+    const state = readRun(dir);
+    expect(state.status).toBe("interrupted");
+    expect((await leftovers(state.runId)).containers).toBe(0);
+    expect(readJournal(dir).at(-1)).toMatchObject({ type: "run.finished", status: "interrupted" });
+    expect(result.stderr).toContain("azlon resume");
+    expectNoSecret(out, KEY);
+  });
+
+  it("SIGTERM is handled the same way", async () => {
+    const { result, out } = await interruptWhileRunning("SIGTERM");
+    expect(result.code, result.stderr).toBe(130);
+    const state = readRun(onlyRunDir(out));
+    expect(state.status).toBe("interrupted");
+    expect((await leftovers(state.runId)).containers).toBe(0);
+  });
+
+  it("kill -9 mid-run, then `azlon resume`, reaches passed; the journal shows both legs", async () => {
+    const cwd = tempDir();
+    const out = join(cwd, "runs");
+    server.enqueue(
+      generation(`FROM ${BUSYBOX}\nENTRYPOINT ["sh", "-c", "sleep 2; echo done"]\n`, {}),
+      pass(["done"]),
+    );
+    let killed = false;
+    const first = spawnCli(runArgs(out), {
+      cwd,
+      env: { OPENAI_API_KEY: KEY },
+      onStderr: (text, child) => {
+        if (!killed && text.includes("running the program")) {
+          killed = true;
+          setTimeout(() => child.kill("SIGKILL"), 500);
+        }
+      },
+    });
+    const killedResult = await first.done;
+    expect(killedResult.signal).toBe("SIGKILL");
+    const dir = onlyRunDir(out);
+    const before = readRun(dir);
+    expect(before.status).toBe("running"); // the process had no chance to write more
+    expect(before.progress).toEqual({ iteration: 1, step: "execute" });
+
+    const resumed = await runCli(["resume", dir, "--json"], { cwd, env: { OPENAI_API_KEY: KEY } });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const json = JSON.parse(resumed.stdout);
+    images.push(json.image);
+    expect(json).toMatchObject({ status: "passed", iterations: 1, runDir: dir });
+    const state = readRun(dir) as { legs: unknown[]; runId: string };
+    expect(state.legs).toHaveLength(2);
+    const starts = readJournal(dir).filter((e) => e.type === "run.started");
+    expect(starts.map((e) => e.resumed)).toEqual([false, true]);
+    // The container orphaned by kill -9 was removed by the resumed leg.
+    expect((await leftovers(state.runId)).containers).toBe(0);
+    expect(server.chatRequests).toHaveLength(2); // the generation was not asked for again
+  });
+
+  it("resume raises the iteration cap of a failed run and goes on from the pending fix", async () => {
+    const cwd = tempDir();
+    const out = join(cwd, "runs");
+    server.enqueue(
+      generation(`FROM ${BUSYBOX}\nENTRYPOINT ["echo", "draft"]\n`, {}),
+      {
+        content: {
+          passed: false,
+          reason: "prints draft",
+          evidence: ["draft"],
+          dockerfile: `FROM ${BUSYBOX}\nENTRYPOINT ["echo", "final"]\n`,
+          files: null,
+          delete: null,
+        },
+      },
+      pass(["final"]),
+    );
+    const failed = await runCli(runArgs(out, ["--max-iterations", "1"]), { cwd, env: { OPENAI_API_KEY: KEY } });
+    expect(failed.code).toBe(1);
+    const dir = JSON.parse(failed.stdout).runDir;
+    images.push(JSON.parse(failed.stdout).image);
+
+    const resumed = await runCli(["resume", dir, "--max-iterations", "3", "--json"], {
+      cwd,
+      env: { OPENAI_API_KEY: KEY },
+    });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ status: "passed", iterations: 2 });
+    expect((readRun(dir) as { options: { maxIterations: number } }).options.maxIterations).toBe(3);
+  });
+
+  it("resume refuses a folder that is not a run, and a run that passed", async () => {
+    const cwd = tempDir({ "x/readme.txt": "hi" });
+    const notRun = await runCli(["resume", "x"], { cwd, env: { OPENAI_API_KEY: KEY } });
+    expect(notRun.code).toBe(2);
+    expect(notRun.stderr).toContain("not an azlon run folder");
+    const done = tempDir({
+      "run.json": JSON.stringify({ version: 1, status: "passed", progress: { iteration: 1, step: "done" }, options: {} }),
+    });
+    const passed = await runCli(["resume", done], { cwd, env: { OPENAI_API_KEY: KEY } });
+    expect(passed.code).toBe(2);
+    expect(passed.stderr).toContain("passed already");
+  });
+});
