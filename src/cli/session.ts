@@ -207,7 +207,8 @@ export async function executeRun(input: SessionInput): Promise<number> {
     ctx.stdout.write(
       `${JSON.stringify(redactor.redactDeep(resultObject(outcome.state, { runDir: folder.dir })))}\n`,
     );
-    if (outcome.state.status !== "passed") ctx.stderr.write(`azlon: to continue: azlon resume ${folder.dir}\n`);
+    if (outcome.state.status !== "passed")
+      ctx.stderr.write(`azlon: to continue: azlon resume ${folder.dir}\n`);
   } else {
     printSummary(ctx, outcome.state, folder.dir, outcome.error, redactor);
   }

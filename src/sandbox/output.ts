@@ -17,12 +17,23 @@ export interface CaptureOptions {
 
 const MARKER_ROOM = 256;
 
+/** Whether a byte of UTF-8 continues a character (10xxxxxx) rather than starting one. */
+function isContinuation(byte: number | undefined): boolean {
+  return byte !== undefined && (byte & 0xc0) === 0x80;
+}
+
 /** Cuts text to at most `bytes` UTF-8 bytes, from the start or the end, at a character edge. */
 function fitBytes(text: string, bytes: number, keep: "start" | "end"): string {
   if (Buffer.byteLength(text) <= bytes) return text;
   const buf = Buffer.from(text);
-  const cut = keep === "start" ? buf.subarray(0, bytes) : buf.subarray(buf.length - bytes);
-  return cut.toString("utf8").replace(/^\uFFFD|\uFFFD$/g, "");
+  if (keep === "start") {
+    let end = bytes;
+    while (end > 0 && isContinuation(buf[end])) end--;
+    return buf.subarray(0, end).toString("utf8");
+  }
+  let start = buf.length - bytes;
+  while (start < buf.length && isContinuation(buf[start])) start++;
+  return buf.subarray(start).toString("utf8");
 }
 
 /** Counts line breaks, for the "N lines cut" note. */
@@ -129,7 +140,10 @@ export class OutputCapture {
     let bytes = Buffer.from(text);
     const room = this.options.maxLogBytes - this.loggedBytes;
     if (bytes.length > room) {
-      bytes = bytes.subarray(0, Math.max(0, room));
+      // Cut at a character edge, so the log stays valid UTF-8 and its tail resumes there.
+      let end = Math.max(0, room);
+      while (end > 0 && isContinuation(bytes[end])) end--;
+      bytes = bytes.subarray(0, end);
       this.logCut = true;
       this.loggedChars += bytes.toString("utf8").length;
     } else {
@@ -158,8 +172,11 @@ export class OutputCapture {
     const cutChars = this.afterHead - tail.length;
     if (this.file) {
       if (this.logCut && !this.fileError) {
-        const tailStart = this.seenChars - tail.length;
-        const unlogged = tail.slice(Math.max(0, this.loggedChars - tailStart));
+        // The end of the output held in memory: the tail ring, or all of it when nothing was cut
+        // (a log cap smaller than the head would otherwise lose the end).
+        const kept = cutChars <= 0 ? this.head + tail : tail;
+        const keptStart = this.seenChars - kept.length;
+        const unlogged = kept.slice(Math.max(0, this.loggedChars - keptStart));
         const more = this.totalBytes - this.loggedBytes;
         this.file.write(
           `\n[... azlon: this log is capped at ${formatBytes(this.options.maxLogBytes)}; ` +

@@ -86,6 +86,9 @@ export class StreamRedactor {
     for (const m of this.redactor.matches(all)) {
       if (m.start < cut && m.end > cut) cut = m.end;
     }
+    // Never release half of a surrogate pair: encoded alone, each half would become U+FFFD.
+    const last = all.charCodeAt(cut - 1);
+    if (cut > 0 && cut < all.length && last >= 0xd800 && last <= 0xdbff) cut--;
     this.carry = all.slice(cut);
     return this.redactor.maskSecrets(all.slice(0, cut));
   }

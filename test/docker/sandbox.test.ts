@@ -154,7 +154,10 @@ describeDocker("the Docker sandbox against the real engine", () => {
     const network = await docker.getNetwork("bridge").inspect();
     const gateway = network.IPAM?.Config?.[0]?.Gateway ?? "172.17.0.1";
     const script = `import socket\ntry:\n    s = socket.create_connection(("${gateway}", ${port}), timeout=3)\n    print("connected:", s.recv(10).decode().strip())\nexcept OSError as e:\n    print("no connection:", e)\n`;
-    const files = { Dockerfile: `FROM ${PYTHON}\nCOPY probe.py /probe.py\nCMD ["python3", "/probe.py"]\n`, "probe.py": script };
+    const files = {
+      Dockerfile: `FROM ${PYTHON}\nCOPY probe.py /probe.py\nCMD ["python3", "/probe.py"]\n`,
+      "probe.py": script,
+    };
     try {
       const closed = await buildAndRun(sandbox({ network: "none" }).box, files);
       expect(closed.exec.output.text).toContain("no connection:");
@@ -184,7 +187,7 @@ describeDocker("the Docker sandbox against the real engine", () => {
 
   it("a base image that cannot be pulled is a failed build with its log, not a crash", async () => {
     const { box } = sandbox();
-    const p = project({ Dockerfile: "FROM azlon-no-such-image-anywhere:1.0\nCMD [\"true\"]\n" });
+    const p = project({ Dockerfile: 'FROM azlon-no-such-image-anywhere:1.0\nCMD ["true"]\n' });
     const build = await box.build(p.context, { path: join(p.logs, "build.log") }, never);
     expect(build.ok).toBe(false);
     expect(build.timedOut).toBe(false);
@@ -195,7 +198,9 @@ describeDocker("the Docker sandbox against the real engine", () => {
 
   it("an entrypoint that does not exist is the program's failure (exit 127), not a crash", async () => {
     const { box, runId } = sandbox();
-    const { exec } = await buildAndRun(box, { Dockerfile: `FROM ${BUSYBOX}\nENTRYPOINT ["/no/such/binary"]\n` });
+    const { exec } = await buildAndRun(box, {
+      Dockerfile: `FROM ${BUSYBOX}\nENTRYPOINT ["/no/such/binary"]\n`,
+    });
     expect(exec.exitCode).toBe(127);
     expect(exec.output.text).toContain("could not start");
     expect((await leftovers(runId)).containers).toBe(0);
@@ -233,7 +238,9 @@ describeDocker("the Docker sandbox against the real engine", () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(new AbortedError("interrupted")), 800);
     const started = Date.now();
-    await expect(box.run({ path: join(p.logs, "output.log") }, controller.signal)).rejects.toBeInstanceOf(AbortedError);
+    await expect(box.run({ path: join(p.logs, "output.log") }, controller.signal)).rejects.toBeInstanceOf(
+      AbortedError,
+    );
     expect(Date.now() - started).toBeLessThan(10_000);
     expect((await leftovers(runId)).containers).toBe(0);
   });

@@ -54,7 +54,10 @@ describe("the CLI's surface", () => {
   });
 
   it("a missing --tests is exit 2 with the fix", async () => {
-    const { code, stderr } = await runCli(["run", "--prompt", "x"], { cwd: tempDir(), env: { OPENAI_API_KEY: KEY } });
+    const { code, stderr } = await runCli(["run", "--prompt", "x"], {
+      cwd: tempDir(),
+      env: { OPENAI_API_KEY: KEY },
+    });
     expect(code).toBe(2);
     expect(stderr).toContain("missing --tests");
   });

@@ -114,7 +114,10 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
 
   it("a 400 to json_schema falls back to plain JSON with the schema in the prompt, and passes", async () => {
     server.enqueue(
-      { status: 400, error: { message: "response_format json_schema is not supported", type: "invalid_request_error" } },
+      {
+        status: 400,
+        error: { message: "response_format json_schema is not supported", type: "invalid_request_error" },
+      },
       hello(),
       // A plain-JSON model likes code fences; they are tolerated.
       { content: `\`\`\`json\n${JSON.stringify(pass(["hello, world"]).content)}\n\`\`\`` },
@@ -162,12 +165,19 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
     );
     const r = await run();
     expect(r.code, r.stderr).toBe(0);
-    const applied = readJournal(r.dir as string).find((e) => e.type === "changes.applied") as {
-      refused: Array<{ path: string; reason: string }>;
-    };
-    expect(applied.refused.map((x) => x.path)).toEqual(bad);
+    const applied = readJournal(r.dir as string).find((e) => e.type === "changes.applied");
+    expect(applied?.refused.map((x: { path: string }) => x.path)).toEqual(bad);
     const judged = lastUserMessage(server.chatRequests[1]);
-    for (const reason of ["escapes the workspace", "is absolute", "drive letter", "UNC", "NUL", ".git", "too long", "home"]) {
+    for (const reason of [
+      "escapes the workspace",
+      "is absolute",
+      "drive letter",
+      "UNC",
+      "NUL",
+      ".git",
+      "too long",
+      "home",
+    ]) {
       expect(judged).toContain(reason);
     }
     expect(existsSync(join(r.out, "escape.sh"))).toBe(false);
@@ -225,7 +235,9 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
     );
     const r = await run([], { DB_PASSWORD: secret });
     expect(r.code, r.stderr).toBe(0);
-    expect(readFileSync(join(r.dir as string, "iterations/01/output.log"), "utf8")).toBe("password is [secret]\n");
+    expect(readFileSync(join(r.dir as string, "iterations/01/output.log"), "utf8")).toBe(
+      "password is [secret]\n",
+    );
     expect(lastUserMessage(server.chatRequests[1])).not.toContain(secret);
     // Nothing in the run folder holds it: not the log, the journal, run.json or the workspace.
     expectNoSecret(r.dir as string, secret);

@@ -44,7 +44,9 @@ function runArgs(out: string, extra: string[] = []): string[] {
 async function interruptWhileRunning(signal: NodeJS.Signals, times = 1) {
   const cwd = tempDir();
   const out = join(cwd, "runs");
-  server.enqueue(generation(`FROM ${BUSYBOX}\nENTRYPOINT ["sh", "-c", "echo started; sleep 60; echo done"]\n`, {}));
+  server.enqueue(
+    generation(`FROM ${BUSYBOX}\nENTRYPOINT ["sh", "-c", "echo started; sleep 60; echo done"]\n`, {}),
+  );
   let sent = false;
   const started = Date.now();
   const { done } = spawnCli(runArgs(out), {
@@ -117,7 +119,7 @@ describeDocker("interrupts, kill -9 and resume (real engine, loopback model)", (
     const json = JSON.parse(resumed.stdout);
     images.push(json.image);
     expect(json).toMatchObject({ status: "passed", iterations: 1, runDir: dir });
-    const state = readRun(dir) as { legs: unknown[]; runId: string };
+    const state = readRun(dir);
     expect(state.legs).toHaveLength(2);
     const starts = readJournal(dir).filter((e) => e.type === "run.started");
     expect(starts.map((e) => e.resumed)).toEqual([false, true]);
@@ -143,7 +145,10 @@ describeDocker("interrupts, kill -9 and resume (real engine, loopback model)", (
       },
       pass(["final"]),
     );
-    const failed = await runCli(runArgs(out, ["--max-iterations", "1"]), { cwd, env: { OPENAI_API_KEY: KEY } });
+    const failed = await runCli(runArgs(out, ["--max-iterations", "1"]), {
+      cwd,
+      env: { OPENAI_API_KEY: KEY },
+    });
     expect(failed.code).toBe(1);
     const dir = JSON.parse(failed.stdout).runDir;
     images.push(JSON.parse(failed.stdout).image);
@@ -154,7 +159,7 @@ describeDocker("interrupts, kill -9 and resume (real engine, loopback model)", (
     });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ status: "passed", iterations: 2 });
-    expect((readRun(dir) as { options: { maxIterations: number } }).options.maxIterations).toBe(3);
+    expect(readRun(dir).options.maxIterations).toBe(3);
   });
 
   it("resume refuses a folder that is not a run, and a run that passed", async () => {
@@ -163,7 +168,12 @@ describeDocker("interrupts, kill -9 and resume (real engine, loopback model)", (
     expect(notRun.code).toBe(2);
     expect(notRun.stderr).toContain("not an azlon run folder");
     const done = tempDir({
-      "run.json": JSON.stringify({ version: 1, status: "passed", progress: { iteration: 1, step: "done" }, options: {} }),
+      "run.json": JSON.stringify({
+        version: 1,
+        status: "passed",
+        progress: { iteration: 1, step: "done" },
+        options: {},
+      }),
     });
     const passed = await runCli(["resume", done], { cwd, env: { OPENAI_API_KEY: KEY } });
     expect(passed.code).toBe(2);

@@ -167,7 +167,12 @@ export function newFolder(dir: string, secrets: string[] = []): RunFolder {
 }
 
 export function freshState(options: Partial<RunOptions> = {}): RunState {
-  return newRunState("test-run", { prompt: "greet", tests: "prints hello" }, testOptions(options), new Date());
+  return newRunState(
+    "test-run",
+    { prompt: "greet", tests: "prints hello" },
+    testOptions(options),
+    new Date(),
+  );
 }
 
 export const gen = (files: Record<string, string>, dockerfile = "FROM busybox\n"): Generation => ({
@@ -185,7 +190,11 @@ export const passed = (evidence: string[]): Verdict => ({
   delete: null,
 });
 
-export const notPassed = (reason: string, files: Record<string, string> | null = null, del: string[] | null = null): Verdict => ({
+export const notPassed = (
+  reason: string,
+  files: Record<string, string> | null = null,
+  del: string[] | null = null,
+): Verdict => ({
   passed: false,
   reason,
   evidence: [],

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
+import type { RunState } from "../../src/core/state.js";
 
 /** Every file under a folder, with its text. */
 export function allFiles(dir: string): Array<{ path: string; text: string }> {
@@ -21,14 +22,18 @@ export function expectNoSecret(dir: string, secret: string): void {
   expect(leaks, `the secret leaked into ${leaks.join(", ")}`).toEqual([]);
 }
 
-export function readJournal(runDir: string): Array<Record<string, unknown> & { type: string }> {
+/** The journal's events, loosely typed: tests read fields of whichever event they look for. */
+// biome-ignore lint/suspicious/noExplicitAny: a test reads arbitrary fields of journal lines
+export type JournalLine = { type: string; at: string; [key: string]: any };
+
+export function readJournal(runDir: string): JournalLine[] {
   return readFileSync(join(runDir, "events.jsonl"), "utf8")
     .trim()
     .split("\n")
     .map((line) => JSON.parse(line));
 }
 
-export function readRun(runDir: string): Record<string, unknown> & { status: string; runId: string } {
+export function readRun(runDir: string): RunState {
   return JSON.parse(readFileSync(join(runDir, "run.json"), "utf8"));
 }
 

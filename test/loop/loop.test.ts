@@ -6,8 +6,8 @@ import type { LoopEvent } from "../../src/core/events.js";
 import { runLoop } from "../../src/core/loop.js";
 import type { RunOptions, RunState } from "../../src/core/state.js";
 import {
-  FakeSandbox,
   type FakeRun,
+  FakeSandbox,
   freshState,
   gen,
   type ModelStep,
@@ -38,7 +38,11 @@ function harness(steps: ModelStep[], runs: FakeRun[], dir = tempDir()): Harness 
     sandbox,
     events,
     run: (state = freshState(), signal = new AbortController().signal) =>
-      runLoop(state, { model, sandbox, store: folder, report: (e) => events.push(e), now: () => performance.now() }, signal),
+      runLoop(
+        state,
+        { model, sandbox, store: folder, report: (e) => events.push(e), now: () => performance.now() },
+        signal,
+      ),
     journal: () =>
       readFileSync(join(dir, "events.jsonl"), "utf8")
         .trim()
@@ -47,7 +51,10 @@ function harness(steps: ModelStep[], runs: FakeRun[], dir = tempDir()): Harness 
   };
 }
 
-const judge = (answer: ModelStep & { kind: "judge" }["answer"]): ModelStep => ({ kind: "judge", answer });
+const judge = (answer: Extract<ModelStep, { kind: "judge" }>["answer"]): ModelStep => ({
+  kind: "judge",
+  answer,
+});
 const generate = (files: Record<string, string>, dockerfile?: string): ModelStep => ({
   kind: "generate",
   answer: gen(files, dockerfile),
@@ -59,7 +66,10 @@ function withOptions(options: Partial<RunOptions>): RunState {
 
 describe("the loop with a scripted model and a fake sandbox", () => {
   it("passes on the first iteration and records everything", async () => {
-    const h = harness([generate({ "hello.sh": "echo hello" }), judge(passed(["hello"]))], [{ output: "hello\n" }]);
+    const h = harness(
+      [generate({ "hello.sh": "echo hello" }), judge(passed(["hello"]))],
+      [{ output: "hello\n" }],
+    );
     const { state, error } = await h.run();
     expect(error).toBeNull();
     expect(state).toMatchObject({ status: "passed", stopReason: "passed", image: "azlon/fake" });
@@ -71,7 +81,9 @@ describe("the loop with a scripted model and a fake sandbox", () => {
     const types = h.journal().map((e) => e.type);
     expect(types[0]).toBe("run.started");
     expect(types.at(-1)).toBe("run.finished");
-    expect(types).toEqual(expect.arrayContaining(["changes.applied", "build.finished", "exec.finished", "verdict"]));
+    expect(types).toEqual(
+      expect.arrayContaining(["changes.applied", "build.finished", "exec.finished", "verdict"]),
+    );
     expect(h.sandbox.cleanups).toBeGreaterThan(0);
   });
 
@@ -195,7 +207,11 @@ describe("the loop with a scripted model and a fake sandbox", () => {
 
   it("deletes the files the verdict names", async () => {
     const h = harness(
-      [generate({ "old.py": "x", "keep.py": "y" }), judge(notPassed("remove old", null, ["old.py"])), judge(passed(["y"]))],
+      [
+        generate({ "old.py": "x", "keep.py": "y" }),
+        judge(notPassed("remove old", null, ["old.py"])),
+        judge(passed(["y"])),
+      ],
       [{ output: "x" }, { output: "y" }],
     );
     await h.run();
@@ -204,11 +220,18 @@ describe("the loop with a scripted model and a fake sandbox", () => {
 
   it("stops cleanly at the token budget", async () => {
     const h = harness(
-      [generate({ a: "1" }), judge(notPassed("no", { a: "2" })), judge(notPassed("no")), judge(notPassed("no"))],
+      [
+        generate({ a: "1" }),
+        judge(notPassed("no", { a: "2" })),
+        judge(notPassed("no")),
+        judge(notPassed("no")),
+      ],
       [{ output: "x" }, { output: "x" }, { output: "x" }],
     );
     // Each call uses 150 tokens: after generate + one judge (300) the next round may not start.
-    const { state } = await h.run(withOptions({ budgets: { maxTokens: 300, maxCostUsd: null, maxTimeMs: null } }));
+    const { state } = await h.run(
+      withOptions({ budgets: { maxTokens: 300, maxCostUsd: null, maxTimeMs: null } }),
+    );
     expect(state).toMatchObject({ status: "failed", stopReason: "max-tokens" });
     expect(state.reason).toContain("300");
     expect(h.sandbox.built).toHaveLength(1);
@@ -220,14 +243,18 @@ describe("the loop with a scripted model and a fake sandbox", () => {
       [{ output: "x" }, { output: "x" }],
     );
     const price = { input: 1000, output: 1000 }; // $0.15 per 150-token call
-    const { state } = await h.run(withOptions({ price, budgets: { maxTokens: null, maxCostUsd: 0.2, maxTimeMs: null } }));
+    const { state } = await h.run(
+      withOptions({ price, budgets: { maxTokens: null, maxCostUsd: 0.2, maxTimeMs: null } }),
+    );
     expect(state).toMatchObject({ status: "failed", stopReason: "max-cost" });
     expect(state.costUsd).toBeCloseTo(0.3, 5);
   });
 
   it("stops at the time budget while a program hangs", async () => {
     const h = harness([generate({ a: "1" })], [{ hang: true }]);
-    const { state } = await h.run(withOptions({ budgets: { maxTokens: null, maxCostUsd: null, maxTimeMs: 300 } }));
+    const { state } = await h.run(
+      withOptions({ budgets: { maxTokens: null, maxCostUsd: null, maxTimeMs: 300 } }),
+    );
     expect(state).toMatchObject({ status: "failed", stopReason: "max-time" });
     expect(h.sandbox.cleanups).toBeGreaterThan(0);
   });

@@ -1,0 +1,43 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../helpers/cli.js";
+import { tempDir } from "../helpers/tmp.js";
+
+describe("the published package", () => {
+  it("installs from its tarball into an empty folder and runs `azlon --help` and `azlon prompts` there", {
+    timeout: 240_000,
+  }, () => {
+    const packDir = tempDir();
+    execFileSync("npm", ["pack", "--pack-destination", packDir, "--ignore-scripts"], {
+      cwd: ROOT,
+      stdio: "pipe",
+    });
+    const tarball = readdirSync(packDir).find((f) => f.endsWith(".tgz"));
+    expect(tarball).toBeDefined();
+    const listing = execFileSync("tar", ["-tzf", join(packDir, tarball as string)], { encoding: "utf8" });
+    expect(listing).toContain("package/bin/azlon.js");
+    expect(listing).toContain("package/dist/entry.js");
+    expect(listing).toContain("package/prompts/validate.user.md");
+    expect(listing).not.toContain("package/src/");
+    expect(listing).not.toContain("package/test/");
+
+    const app = tempDir({
+      "package.json": JSON.stringify({ name: "empty", version: "1.0.0", private: true }),
+    });
+    execFileSync("npm", ["install", "--no-audit", "--no-fund", join(packDir, tarball as string)], {
+      cwd: app,
+      stdio: "pipe",
+    });
+    const bin = join(app, "node_modules/.bin/azlon");
+    expect(existsSync(bin)).toBe(true);
+    const help = spawnSync(bin, ["--help"], { cwd: app, encoding: "utf8" });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("resume");
+    const prompts = spawnSync(bin, ["prompts"], { cwd: app, encoding: "utf8" });
+    expect(prompts.status, prompts.stderr).toBe(0);
+    expect(prompts.stdout).toContain(join(app, "node_modules/azlon/prompts/generate.system.md"));
+    expect(prompts.stdout).toContain("{{tests}}");
+  });
+});
