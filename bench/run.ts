@@ -1,0 +1,197 @@
+/**
+ * azlon's benchmark (not a test): prints its figures, and whether they meet the goals.
+ *
+ * 1. Per-iteration overhead: a run whose judge always asks for one changed file, against an
+ *    instant loopback model, so each iteration is apply + build + run + judge. Beside it the
+ *    same work by hand with the docker CLI: change the file, `docker build`, `docker run` with
+ *    the same limits. Median of several iterations each; goal: ratio <= 1.10.
+ * 2. Start-up: `azlon --help` beside `node -e 0`, median of several; goal: ratio <= 2.0.
+ *
+ * Needs a Docker engine and the busybox base image (bash .ci/setup-docker.sh). Run: npm run bench
+ */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BIN } from "../test/helpers/cli.js";
+import { FakeOpenAI, generation } from "../test/helpers/fake-openai.js";
+
+const IMAGE = process.env.AZLON_TEST_BUSYBOX_IMAGE ?? "busybox:latest";
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 8);
+const STARTS = Number(process.env.BENCH_STARTS ?? 20);
+const DOCKERFILE = `FROM ${IMAGE}\nCOPY msg.txt /msg.txt\nCMD ["cat", "/msg.txt"]\n`;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const ms = (n: number) => `${n.toFixed(0)} ms`;
+
+/** Per-iteration times of an azlon run, from its journal (changes.applied to changes.applied). */
+async function azlonIterations(): Promise<number[]> {
+  const server = new FakeOpenAI();
+  await server.start();
+  let round = 0;
+  server.enqueue(generation(DOCKERFILE, { "msg.txt": "round 0\n" }));
+  server.fallback = () => {
+    round++;
+    return {
+      content: {
+        passed: false,
+        reason: "one more round",
+        evidence: [],
+        dockerfile: null,
+        files: [{ path: "msg.txt", content: `round ${round}\n` }],
+        delete: null,
+      },
+    };
+  };
+  const cwd = mkdtempSync(join(tmpdir(), "azlon-bench-"));
+  try {
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        "run",
+        "--prompt",
+        "bench",
+        "--tests",
+        "bench",
+        "--base-url",
+        server.url,
+        "--model",
+        "gpt-test",
+        "--max-iterations",
+        String(ITERATIONS + 1),
+        "--json",
+        "--out",
+        join(cwd, "runs"),
+      ],
+      {
+        cwd,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, OPENAI_API_KEY: "sk-bench-000000" },
+        stdio: "pipe",
+      },
+    );
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d;
+    });
+    await new Promise((resolve) => child.on("close", resolve));
+    const result = JSON.parse(stdout);
+    const events = readFileSync(join(result.runDir, "events.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const applied = events.filter((e) => e.type === "changes.applied").map((e) => Date.parse(e.at));
+    const finished = Date.parse(events.at(-1).at);
+    const marks = [...applied, finished];
+    const times = marks.slice(1).map((t, i) => t - (marks[i] as number));
+    spawnSync("docker", ["rmi", "-f", result.image], { stdio: "ignore" });
+    return times.slice(1); // the first round warms the build cache
+  } finally {
+    await server.stop();
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+/** The same round by hand: change a file, docker build, docker run with the same limits. */
+function dockerCliIterations(): number[] {
+  const dir = mkdtempSync(join(tmpdir(), "azlon-bench-cli-"));
+  const tag = `azlon-bench-cli:${process.pid}`;
+  writeFileSync(join(dir, "Dockerfile"), DOCKERFILE);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i <= ITERATIONS; i++) {
+      writeFileSync(join(dir, "msg.txt"), `round ${i}\n`);
+      const started = performance.now();
+      execFileSync("docker", ["build", "-q", "-t", tag, dir], {
+        stdio: "pipe",
+        env: { ...process.env, DOCKER_BUILDKIT: "0" },
+      });
+      execFileSync(
+        "docker",
+        [
+          "run",
+          "--rm",
+          "--network",
+          "none",
+          "--memory",
+          "1g",
+          "--memory-swap",
+          "1g",
+          "--cpus",
+          "1",
+          "--pids-limit",
+          "256",
+          "--cap-drop",
+          "ALL",
+          "--security-opt",
+          "no-new-privileges",
+          tag,
+        ],
+        { stdio: "pipe" },
+      );
+      if (i > 0) times.push(performance.now() - started);
+    }
+  } finally {
+    spawnSync("docker", ["rmi", "-f", tag], { stdio: "ignore" });
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return times;
+}
+
+function startTimes(args: string[]): number[] {
+  const times: number[] = [];
+  for (let i = 0; i < STARTS; i++) {
+    const started = performance.now();
+    const r = spawnSync(process.execPath, args, { stdio: "ignore" });
+    if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}`);
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
+function check(name: string, ratio: number, goal: number): string {
+  return `${name}: ${ratio.toFixed(2)} (goal <= ${goal.toFixed(2)}) ${ratio <= goal ? "MET" : "NOT MET"}`;
+}
+
+try {
+  execFileSync("docker", ["image", "inspect", IMAGE], { stdio: "ignore" });
+} catch {
+  console.error(`bench: needs a Docker engine with ${IMAGE}; run: bash .ci/setup-docker.sh`);
+  process.exit(3);
+}
+if (!readdirSync(join(BIN, "../../dist")).includes("entry.js")) {
+  console.error("bench: build first (npm run build)");
+  process.exit(2);
+}
+
+console.log(`azlon benchmark · ${new Date().toISOString()} · node ${process.version}`);
+console.log(`per-iteration: ${ITERATIONS} measured iterations each (after one warm-up)`);
+// Interleave so that drift in the machine's load hits both sides alike.
+const cli1 = dockerCliIterations();
+const azlon = await azlonIterations();
+const cli2 = dockerCliIterations();
+const cli = [...cli1, ...cli2];
+const azlonMedian = median(azlon);
+const cliMedian = median(cli);
+console.log(
+  `  azlon (apply + build + run + judge, instant model): median ${ms(azlonMedian)}  [${azlon.map(ms).join(", ")}]`,
+);
+console.log(
+  `  docker CLI (docker build + docker run):            median ${ms(cliMedian)}  [${cli.map(ms).join(", ")}]`,
+);
+
+const help = startTimes([BIN, "--help"]);
+const bare = startTimes(["-e", "0"]);
+console.log(`start-up: ${STARTS} runs each`);
+console.log(`  azlon --help: median ${ms(median(help))}`);
+console.log(`  node -e 0:    median ${ms(median(bare))}`);
+console.log("");
+console.log(check("overhead ratio (azlon / docker CLI)", azlonMedian / cliMedian, 1.1));
+console.log(check("start-up ratio (azlon --help / node -e 0)", median(help) / median(bare), 2.0));
