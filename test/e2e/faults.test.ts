@@ -242,4 +242,31 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
     // Nothing in the run folder holds it: not the log, the journal, run.json or the workspace.
     expectNoSecret(r.dir as string, secret);
   });
+
+  it("a model request past modelTimeout is retried, then ends as an environment error (exit 3)", async () => {
+    server.fallback = { ...hello(), delayMs: 3000 };
+    const cwd = tempDir({ ".azlonrc.json": JSON.stringify({ modelTimeout: 0.5, modelRetries: 1 }) });
+    const out = join(cwd, "runs");
+    const started = Date.now();
+    const r = await runCli(
+      ["run", "-p", "greet", "-t", "hello", "--model", "gpt-test", "--base-url", server.url, "--out", out, "--json"],
+      { cwd, env: { OPENAI_API_KEY: KEY } },
+    );
+    expect(r.code).toBe(3);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(r.stderr).toContain("no answer from the endpoint");
+    const http = readJournal(onlyRunDir(out)).filter((e) => e.type === "model.http");
+    expect(http).toHaveLength(2); // the first try and one retry, both journaled
+    expect(http.every((e) => e.status === null)).toBe(true);
+  });
+
+  it("--max-time stops a run whose program hangs, cleanly, with stopReason max-time", async () => {
+    server.enqueue(generation(`FROM ${BUSYBOX}\nENTRYPOINT ["sleep", "60"]\n`, {}));
+    const started = Date.now();
+    const r = await run(["--max-time", "4"]);
+    expect(r.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(r.json).toMatchObject({ status: "failed", stopReason: "max-time" });
+    expect(readRun(r.dir as string).status).toBe("failed");
+  });
 });
