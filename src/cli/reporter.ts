@@ -77,7 +77,7 @@ export class HumanReporter {
   }
 
   private spinnerText(): string {
-    const elapsed = formatDuration(this.now() - this.phaseStarted);
+    const elapsed = `${Math.floor((this.now() - this.phaseStarted) / 1000)} s`;
     return `${this.prefix()} ${this.phaseText} ${this.c.dim(elapsed)}`;
   }
 

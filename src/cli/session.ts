@@ -126,7 +126,7 @@ export async function executeRun(input: SessionInput): Promise<number> {
   const reporter = await HumanReporter.create({
     stream: ctx.stderr,
     color: colorEnabled(ctx),
-    spinner: !!ctx.stderr.isTTY && !isCI(ctx.env),
+    spinner: spinnerWanted(ctx),
     maxIterations: options.maxIterations,
   });
 
@@ -213,6 +213,15 @@ export async function executeRun(input: SessionInput): Promise<number> {
     printSummary(ctx, outcome.state, folder.dir, outcome.error, redactor);
   }
   return code;
+}
+
+/**
+ * A spinner only for a person at a real terminal: not in CI, not when stderr is a pipe or a
+ * file, and not on a terminal that reports no width (ora would redraw it without end).
+ */
+export function spinnerWanted(ctx: CliContext): boolean {
+  const columns = (ctx.stderr as { columns?: number }).columns ?? 0;
+  return !!ctx.stderr.isTTY && !isCI(ctx.env) && columns > 0;
 }
 
 export function imageTagFor(runId: string): string {
