@@ -25,19 +25,21 @@ export const DEFAULT_PRICES: Readonly<Record<string, Price>> = {
   "o4-mini": { input: 1.1, cachedInput: 0.275, output: 4.4 },
 };
 
+/** A dated snapshot's suffix: "-2024-08-06", or the older "-0613". */
+const SNAPSHOT = /^(.+)-(\d{4}-\d{2}-\d{2}|\d{4})$/;
+
 /**
- * The price of a model: an exact entry, else the longest entry the id starts with followed by
- * "-" (so dated snapshots such as gpt-4o-2024-08-06 use gpt-4o's price, and gpt-4o-mini-...
- * uses gpt-4o-mini's). Null when unknown.
+ * The price of a model: an exact entry, else the entry of which it is a dated snapshot (so
+ * gpt-4o-2024-08-06 uses gpt-4o's price, and gpt-4o-mini-2024-07-18 gpt-4o-mini's). Only
+ * dates: o3-pro or gpt-5-pro are other models at other prices, and pricing them as o3 or
+ * gpt-5 would under-count a cost budget many times over. Null when unknown.
  */
 export function priceFor(model: string, prices: Readonly<Record<string, Price>>): Price | null {
-  const exact = prices[model];
+  const own = (name: string) => (Object.hasOwn(prices, name) ? (prices[name] ?? null) : null);
+  const exact = own(model);
   if (exact) return exact;
-  let best: string | null = null;
-  for (const name of Object.keys(prices)) {
-    if (model.startsWith(`${name}-`) && (best === null || name.length > best.length)) best = name;
-  }
-  return best === null ? null : (prices[best] ?? null);
+  const snapshot = SNAPSHOT.exec(model);
+  return snapshot ? own(snapshot[1] as string) : null;
 }
 
 export function costOf(usage: Usage, price: Price | null): number | null {

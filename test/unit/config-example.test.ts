@@ -10,7 +10,12 @@ describe(".azlonrc.example", () => {
   it("is a valid config that states every key with its real default", async () => {
     const dir = tempDir({ "package.json": "{}" });
     copyFileSync(join(ROOT, ".azlonrc.example"), join(dir, ".azlonrc"));
-    const { config, sources, configPath } = await resolveConfig({ cwd: dir, env: {}, flags: {}, configPath: null });
+    const { config, sources, configPath } = await resolveConfig({
+      cwd: dir,
+      env: {},
+      flags: {},
+      configPath: null,
+    });
     expect(configPath).toBe(join(dir, ".azlonrc"));
     expect(config).toEqual(DEFAULTS);
     for (const key of Object.keys(DEFAULTS)) {

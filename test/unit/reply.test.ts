@@ -4,7 +4,7 @@ import { GenerationSchema, VerdictSchema } from "../../src/model/schemas.js";
 
 const generation = {
   plan: "prints sum=5",
-  dockerfile: "FROM python:3.12-slim\nCOPY . .\nENTRYPOINT [\"python\", \"main.py\"]\n",
+  dockerfile: 'FROM python:3.12-slim\nCOPY . .\nENTRYPOINT ["python", "main.py"]\n',
   files: [{ path: "main.py", content: "print('sum=5')\n" }],
 };
 const json = JSON.stringify(generation);

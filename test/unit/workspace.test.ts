@@ -104,7 +104,9 @@ describe("applyChanges", () => {
     const report = await applyChanges(root, changes({ delete: ["link/keep.txt"] }));
     expect(existsSync(join(outside, "keep.txt"))).toBe(true);
     expect(report.deleted).toEqual([]);
-    expect(report.refused).toEqual([{ path: "link/keep.txt", reason: "passes through a symbolic link (link)" }]);
+    expect(report.refused).toEqual([
+      { path: "link/keep.txt", reason: "passes through a symbolic link (link)" },
+    ]);
   });
 
   it("refuses a path whose parent is a file, and leaves that file alone", async () => {

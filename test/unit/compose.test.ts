@@ -1,0 +1,176 @@
+import { describe, expect, it } from "vitest";
+import type { BuildResult, ExecResult, JudgeRequest, Limits } from "../../src/core/types.js";
+import { generateMessages, judgeMessages, type PromptContext } from "../../src/prompts/compose.js";
+import { loadTemplates } from "../../src/prompts/templates.js";
+
+// Fixed inputs, so that a change to a template or to compose.ts shows up as a snapshot diff.
+const limits: Limits = {
+  memoryBytes: 2 ** 30,
+  cpus: 1,
+  pids: 256,
+  network: "none",
+  runTimeoutMs: 300_000,
+  buildTimeoutMs: 600_000,
+};
+const ctx: PromptContext = { limits, baseImage: null };
+const templates = loadTemplates();
+
+const prompt = "A Python function add(a, b) and a script that checks it.";
+const tests = "The output shows that add(2, 3) == 5 and add(-1, 1) == 0.";
+const dockerfile = 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nENTRYPOINT ["python", "main.py"]\n';
+const files = [
+  { path: "README.md", content: "# add\nPlan: print one CHECK line per condition.\n" },
+  { path: "main.py", content: "from add import add\nprint(f'CHECK add(2, 3) == 5: {add(2, 3) == 5}')" },
+];
+
+const failedBuild: BuildResult = {
+  ok: false,
+  timedOut: false,
+  log: {
+    text: "Step 3/4 : RUN pip install -r requirements.txt\nERROR: Could not open requirements file\n",
+    totalBytes: 86,
+    truncated: false,
+  },
+  durationMs: 4_200,
+  imageId: null,
+};
+
+const okBuild: BuildResult = {
+  ok: true,
+  timedOut: false,
+  log: { text: "Successfully built\n", totalBytes: 19, truncated: false },
+  durationMs: 12_000,
+  imageId: "sha256:abc",
+};
+
+const truncatedRun: ExecResult = {
+  exitCode: 1,
+  timedOut: false,
+  oomKilled: false,
+  signal: null,
+  output: {
+    text:
+      "CHECK add(2, 3) == 5: PASS\ndebug 1\n" +
+      "\n[... azlon cut about 4.9 MiB (120,000 lines) from the middle of the output; the head and the tail are shown ...]\n" +
+      "debug 120002\nCHECK add(-1, 1) == 0: FAIL (got 2)\n1 of 2 checks failed\n",
+    totalBytes: 5_242_880,
+    truncated: true,
+  },
+  durationMs: 1_500,
+};
+
+function judgeRequest(overrides: Partial<JudgeRequest>): JudgeRequest {
+  return {
+    prompt,
+    tests,
+    iteration: 1,
+    maxIterations: 20,
+    dockerfile,
+    files,
+    build: okBuild,
+    exec: truncatedRun,
+    refused: [],
+    history: [],
+    ...overrides,
+  };
+}
+
+describe("rendered prompts", () => {
+  it("generation", () => {
+    const messages = generateMessages(templates, ctx, { prompt, tests });
+    expect(messages.map((m) => m.role)).toEqual(["system", "user"]);
+    expect(messages[1]?.content).toContain(tests);
+    expect(messages).toMatchSnapshot();
+  });
+
+  it("generation with a base image and network", () => {
+    const messages = generateMessages(
+      templates,
+      { limits: { ...limits, network: "bridge" }, baseImage: "python:3.12-slim" },
+      { prompt, tests },
+    );
+    expect(messages[0]?.content).toContain("`FROM python:3.12-slim`");
+    expect(messages[0]?.content).toMatchSnapshot();
+  });
+
+  it("judge after a failed build: the build log is the output", () => {
+    const messages = judgeMessages(
+      templates,
+      ctx,
+      judgeRequest({
+        iteration: 2,
+        build: failedBuild,
+        exec: null,
+        history: [{ iteration: 1, summary: "wrote add.py and main.py; build failed: no requirements.txt" }],
+        refused: [{ path: "../etc/hosts", reason: "escapes the workspace" }],
+      }),
+    );
+    const user = messages[1]?.content ?? "";
+    expect(user).toContain("The image build FAILED; nothing ran.");
+    expect(user).toContain("ERROR: Could not open requirements file");
+    expect(user).toContain("- ../etc/hosts: escapes the workspace");
+    expect(user).toContain("- round 1: wrote add.py");
+    expect(messages).toMatchSnapshot();
+  });
+
+  it("judge after a run whose output was cut: the cut is explained", () => {
+    const messages = judgeMessages(templates, ctx, judgeRequest({}));
+    const user = messages[1]?.content ?? "";
+    expect(user).toContain("(The output was 5 MiB; its middle was cut, as marked below.");
+    expect(user).toContain("Exit code: 1.");
+    expect(user).toContain("(this is the first round)");
+    expect(user).toMatchSnapshot();
+  });
+
+  it("judge after a run that printed nothing and timed out", () => {
+    const messages = judgeMessages(
+      templates,
+      ctx,
+      judgeRequest({
+        dockerfile: "",
+        files: [],
+        exec: {
+          exitCode: null,
+          timedOut: true,
+          oomKilled: false,
+          signal: "SIGKILL",
+          output: { text: "", totalBytes: 0, truncated: false },
+          durationMs: 300_000,
+        },
+      }),
+    );
+    const user = messages[1]?.content ?? "";
+    expect(user).toContain("It TIMED OUT");
+    expect(user).toContain("(nothing was printed)");
+    expect(user).toContain("(no Dockerfile)");
+    expect(user).toMatchSnapshot();
+  });
+
+  it("the judge's system prompt is the same every round, so endpoints can cache it", () => {
+    const first = judgeMessages(templates, ctx, judgeRequest({}));
+    const later = judgeMessages(
+      templates,
+      ctx,
+      judgeRequest({
+        iteration: 7,
+        build: failedBuild,
+        exec: null,
+        history: [{ iteration: 6, summary: "x" }],
+      }),
+    );
+    expect(later[0]?.content).toBe(first[0]?.content);
+    // The stable part (test conditions, the ask) comes before the changing part (files, output).
+    const user = later[1]?.content ?? "";
+    expect(user.indexOf(tests)).toBeLessThan(user.indexOf("# Files"));
+    expect(user.indexOf(prompt)).toBeLessThan(user.indexOf("# Output"));
+  });
+
+  it("output that looks like a placeholder reaches the judge as it was printed", () => {
+    const exec: ExecResult = {
+      ...truncatedRun,
+      output: { text: "rendered {{tests}} and {{nope}}\n", totalBytes: 32, truncated: false },
+    };
+    const user = judgeMessages(templates, ctx, judgeRequest({ exec }))[1]?.content ?? "";
+    expect(user).toContain("rendered {{tests}} and {{nope}}");
+  });
+});

@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { HumanReporter } from "../../src/cli/reporter.js";
+import { spinnerWanted } from "../../src/cli/session.js";
+import type { LoopEvent } from "../../src/core/events.js";
+
+function buffer(isTTY = false) {
+  const out = { text: "", isTTY, write: (s: string) => (out.text += s) };
+  return out;
+}
+
+const usage = { promptTokens: 1, completionTokens: 1, cachedTokens: 0 };
+const events: LoopEvent[] = [
+  {
+    type: "run.started",
+    runId: "r1",
+    runDir: "/x",
+    resumed: false,
+    iteration: 1,
+    maxIterations: 3,
+    model: "m",
+  },
+  { type: "phase", phase: "build", iteration: 1 },
+  { type: "build.finished", iteration: 1, ok: true, timedOut: false, durationMs: 1200, image: "azlon/r1" },
+  { type: "phase", phase: "run", iteration: 1 },
+  {
+    type: "exec.finished",
+    iteration: 1,
+    exitCode: null,
+    timedOut: true,
+    oomKilled: false,
+    signal: "SIGKILL",
+    durationMs: 300_000,
+    outputBytes: 2048,
+    truncated: false,
+  },
+  {
+    type: "changes.applied",
+    iteration: 2,
+    written: ["a.py"],
+    deleted: [],
+    refused: [{ path: "../x", reason: "escapes the workspace" }],
+    dockerfileChanged: false,
+    notes: [],
+  },
+  { type: "verdict", iteration: 2, passed: true, accepted: false, reason: "claims", evidence: [] },
+  {
+    type: "run.finished",
+    status: "failed",
+    stopReason: "max-iterations",
+    reason: "x",
+    iterations: 2,
+    usage,
+    costUsd: null,
+    durationMs: 1,
+  } as LoopEvent,
+];
+
+describe("the human reporter", () => {
+  it("writes plain lines, one per step, with the iteration, when there is no spinner", async () => {
+    const out = buffer();
+    const reporter = await HumanReporter.create({
+      stream: out,
+      color: false,
+      spinner: false,
+      maxIterations: 3,
+    });
+    for (const e of events) reporter.handle(e);
+    expect(out.text).toContain("iteration 1/3 building the image...");
+    expect(out.text).toContain("✔ iteration 1/3 built in 1.2 s");
+    expect(out.text).toContain("✖ iteration 1/3 ran: timed out in 5 m 00 s, 2 KiB of output");
+    expect(out.text).toContain('! refused "../x": escapes the workspace');
+    expect(out.text).toContain("pass not proven by the output");
+    expect(out.text).not.toContain("\u001b["); // no colour codes
+  });
+
+  it("colours only when asked", async () => {
+    const out = buffer();
+    const reporter = await HumanReporter.create({
+      stream: out,
+      color: true,
+      spinner: false,
+      maxIterations: 3,
+    });
+    reporter.handle(events[2] as LoopEvent);
+    expect(out.text).toContain("\u001b[");
+  });
+
+  it("spins only for a person at a terminal with a width, never in CI", () => {
+    const tty = { write: () => true, isTTY: true, columns: 100 };
+    expect(spinnerWanted({ env: {}, cwd: "/", stdout: tty, stderr: tty })).toBe(true);
+    expect(spinnerWanted({ env: { CI: "true" }, cwd: "/", stdout: tty, stderr: tty })).toBe(false);
+    const pipe = { write: () => true, isTTY: false };
+    expect(spinnerWanted({ env: {}, cwd: "/", stdout: pipe, stderr: pipe })).toBe(false);
+    const zeroWidth = { write: () => true, isTTY: true, columns: 0 };
+    expect(spinnerWanted({ env: {}, cwd: "/", stdout: zeroWidth, stderr: zeroWidth })).toBe(false);
+  });
+});
