@@ -4,6 +4,9 @@ export function stripAnsi(text: string): string {
   return text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g, "");
 }
 
+/** The shortest part of a line that counts as a quote of it. */
+export const MIN_PARTIAL_QUOTE = 12;
+
 export interface EvidenceCheck {
   /** Quotes (or lines of multi-line quotes) that do not occur in the output. */
   missing: string[];
@@ -13,7 +16,8 @@ export interface EvidenceCheck {
 
 /**
  * Checks that each quoted line occurs in the output, ignoring surrounding whitespace: a quote
- * must appear within one line of the output. A quote of several lines is checked line by line.
+ * must be a whole line of the output, or a part of one line at least MIN_PARTIAL_QUOTE long.
+ * A quote of several lines is checked line by line.
  */
 export function checkEvidence(evidence: readonly string[], output: string): EvidenceCheck {
   const lines = stripAnsi(output)
@@ -34,13 +38,17 @@ export function checkEvidence(evidence: readonly string[], output: string): Evid
         "Judge again; if the output does not show them, the verdict is not passed.",
     };
   }
-  const missing = quotes.filter((q) => !lines.some((line) => line.includes(q)));
+  // A quote is a whole line, or a part of one long enough to mean something: a bare "5" or
+  // "PASS" occurs in many outputs that do not prove anything.
+  const found = (q: string) =>
+    lines.some((line) => line === q || (q.length >= MIN_PARTIAL_QUOTE && line.includes(q)));
+  const missing = quotes.filter((q) => !found(q));
   if (!missing.length) return { missing, problem: null };
   return {
     missing,
     problem:
-      `These quotes from your evidence are not in the program's output:\n${missing.map((m) => `- ${JSON.stringify(m)}`).join("\n")}\n` +
-      "A pass must quote lines that really occur in the output, character for character. " +
+      `These quotes from your evidence are not lines of the program's output:\n${missing.map((m) => `- ${JSON.stringify(m)}`).join("\n")}\n` +
+      "A pass must quote whole lines that really occur in the output, character for character. " +
       "Judge again: quote the real lines, or, if the output does not show that every condition holds, answer passed: false with a fix.",
   };
 }

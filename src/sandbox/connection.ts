@@ -50,6 +50,7 @@ export function parseDockerHost(
   host: string,
   tls: { verify: boolean; certDir: string | null },
   read: (p: string) => string,
+  sshAgent: string | undefined = undefined,
 ): { options: DockerOptions; address: string } {
   if (host.startsWith("unix://")) {
     const socketPath = host.slice("unix://".length);
@@ -82,7 +83,7 @@ export function parseDockerHost(
       port: url.port ? Number(url.port) : 22,
       ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
       // The ssh agent holds the keys, as with the docker CLI.
-      sshOptions: { agent: process.env.SSH_AUTH_SOCK },
+      sshOptions: { agent: sshAgent },
     };
     return { options, address: `ssh://${url.username ? `${url.username}@` : ""}${url.hostname}` };
   }
@@ -141,11 +142,12 @@ export function resolveDockerTarget(input: ResolveInput): DockerTarget {
   const exists = input.exists ?? existsSync;
   const read = input.readFile ?? ((p: string) => readFileSync(p, "utf8"));
   const configDir = env.DOCKER_CONFIG || join(home, ".docker");
-  const verify = !!env.DOCKER_TLS_VERIFY && env.DOCKER_TLS_VERIFY !== "0";
+  // As with the docker CLI, any non-empty value turns verification on.
+  const verify = !!env.DOCKER_TLS_VERIFY;
   const certDir = env.DOCKER_CERT_PATH || (verify ? configDir : null);
 
   if (env.DOCKER_HOST) {
-    const parsed = parseDockerHost(env.DOCKER_HOST, { verify, certDir }, read);
+    const parsed = parseDockerHost(env.DOCKER_HOST, { verify, certDir }, read, env.SSH_AUTH_SOCK);
     return { ...parsed, source: "DOCKER_HOST" };
   }
 
@@ -167,6 +169,7 @@ export function resolveDockerTarget(input: ResolveInput): DockerTarget {
       endpoint.host,
       { verify: endpoint.tlsDir !== null && !endpoint.skipVerify, certDir: endpoint.tlsDir },
       read,
+      env.SSH_AUTH_SOCK,
     );
     return { ...parsed, source: `Docker context "${context}"` };
   }

@@ -26,7 +26,9 @@ export function checkPath(raw: string, limits: Pick<ReplyLimits, "maxPathLength"
   if (/^[a-zA-Z]:/.test(trimmed)) return { ok: false, reason: "has a drive letter" };
   const slashed = trimmed.replace(/\\/g, "/");
   if (slashed.startsWith("/")) return { ok: false, reason: "is absolute" };
-  if (slashed.startsWith("~")) return { ok: false, reason: "points into a home folder" };
+  if (slashed === "~" || /^~[^/]*\//.test(slashed)) {
+    return { ok: false, reason: "points into a home folder" };
+  }
   if (slashed.endsWith("/")) return { ok: false, reason: "names a folder, not a file" };
   const normal = posix.normalize(slashed).replace(/^(\.\/)+/, "");
   if (normal === "." || normal === "") return { ok: false, reason: "names the workspace itself" };
@@ -67,7 +69,8 @@ export function normalizeChanges(raw: RawChanges, limits: ReplyLimits): Changes 
       continue;
     }
     const path = check.path;
-    if (path === DOCKERFILE) {
+    // "dockerfile" is the Dockerfile on a case-insensitive disk (macOS, Windows): treat it so.
+    if (path.toLowerCase() === "dockerfile") {
       if (field !== null) {
         if (file.content !== field) {
           notes.push("a Dockerfile came both as the dockerfile field and as a file; the field was used");
@@ -108,7 +111,7 @@ export function normalizeChanges(raw: RawChanges, limits: ReplyLimits): Changes 
     const check = checkPath(rawPath, limits);
     if (!check.ok) {
       refused.push({ path: rawPath, reason: check.reason });
-    } else if (check.path === DOCKERFILE) {
+    } else if (check.path.toLowerCase() === "dockerfile") {
       refused.push({ path: rawPath, reason: "is the Dockerfile, which cannot be deleted (send a new one)" });
     } else if (byPath.has(check.path)) {
       notes.push(`${check.path} was both written and deleted; it was written`);

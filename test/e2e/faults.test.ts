@@ -249,7 +249,20 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
     const out = join(cwd, "runs");
     const started = Date.now();
     const r = await runCli(
-      ["run", "-p", "greet", "-t", "hello", "--model", "gpt-test", "--base-url", server.url, "--out", out, "--json"],
+      [
+        "run",
+        "-p",
+        "greet",
+        "-t",
+        "hello",
+        "--model",
+        "gpt-test",
+        "--base-url",
+        server.url,
+        "--out",
+        out,
+        "--json",
+      ],
       { cwd, env: { OPENAI_API_KEY: KEY } },
     );
     expect(r.code).toBe(3);

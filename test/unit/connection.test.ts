@@ -96,10 +96,15 @@ describe("DOCKER_HOST", () => {
     expect(target.options).toMatchObject({ port: 2376, protocol: "https", ca: "CA", key: "KEY" });
   });
 
-  it("DOCKER_TLS_VERIFY=0 means no TLS", () => {
-    const { target, reads } = resolve({ DOCKER_HOST: "tcp://h:2375", DOCKER_TLS_VERIFY: "0" });
+  it("an empty DOCKER_TLS_VERIFY means no TLS; any other value (even 0) turns it on, as in the docker CLI", () => {
+    const { target, reads } = resolve({ DOCKER_HOST: "tcp://h:2375", DOCKER_TLS_VERIFY: "" });
     expect(target.options).toEqual({ host: "h", port: 2375, protocol: "http" });
     expect(reads).toEqual([]);
+    const on = resolve(
+      { DOCKER_HOST: "tcp://h", DOCKER_TLS_VERIFY: "0", DOCKER_CERT_PATH: "/c" },
+      { "/c/ca.pem": "CA", "/c/cert.pem": "CERT", "/c/key.pem": "KEY" },
+    );
+    expect(on.target.options).toMatchObject({ protocol: "https", port: 2376 });
   });
 
   it("a missing TLS file is an error naming the file and the fix", () => {

@@ -10,6 +10,15 @@ const output = [
 ].join("\n");
 
 describe("checkEvidence", () => {
+  it("does not take a short fragment of a line as proof", () => {
+    const output = "FAILED: expected 5, got 4\nsum = 4\n";
+    expect(checkEvidence(["5"], output).missing).toEqual(["5"]);
+    expect(checkEvidence(["PASS"], "3 PASSED, 2 FAILED\n").missing).toEqual(["PASS"]);
+    // A whole short line is fine, and so is a long enough part of a line.
+    expect(checkEvidence(["sum = 4"], output).problem).toBeNull();
+    expect(checkEvidence(["expected 5, got 4"], output).problem).toBeNull();
+  });
+
   it("accepts a quote of an exact line", () => {
     expect(checkEvidence(["CHECK add(2, 3) == 5: PASS"], output)).toEqual({ missing: [], problem: null });
   });

@@ -32,6 +32,7 @@ describe("checkPath refuses paths that leave or endanger the workspace", () => {
     ["./.git/hooks/pre-commit", "points into .git"],
     ["~/.ssh/x", "points into a home folder"],
     ["~root/.bashrc", "points into a home folder"],
+    ["~", "points into a home folder"],
     ["src/", "names a folder, not a file"],
     ["src\\", "names a folder, not a file"],
     ["", "is empty"],
@@ -75,6 +76,7 @@ describe("checkPath repairs harmless slips and keeps ordinary names", () => {
     [".gitignore", ".gitignore"],
     [".github/workflows/ci.yml", ".github/workflows/ci.yml"],
     ["..hidden", "..hidden"],
+    ["~notes.txt", "~notes.txt"],
     ["a/b/..c/d.txt", "a/b/..c/d.txt"],
     ["dir with spaces/naïve.py", "dir with spaces/naïve.py"],
   ])("%j is accepted as %j", (raw, path) => {
@@ -190,6 +192,16 @@ describe("normalizeChanges, per model mistake", () => {
     });
     expect(result.dockerfile).toBe("FROM alpine\n");
     expect(result.notes).toEqual([]);
+  });
+
+  it("a lowercase dockerfile is the Dockerfile (it is, on a case-insensitive disk)", () => {
+    const result = normalizeChanges(
+      { dockerfile: null, files: [{ path: "dockerfile", content: "FROM x\n" }], delete: ["DOCKERFILE"] },
+      { maxFiles: 10, maxFileBytes: 1000, maxPathLength: 240 },
+    );
+    expect(result.dockerfile).toBe("FROM x\n");
+    expect(result.files).toEqual([]);
+    expect(result.refused.map((r) => r.path)).toEqual(["DOCKERFILE"]);
   });
 
   it("a Dockerfile sent twice as a file: the last one wins, like any duplicate", () => {
