@@ -1,4 +1,4 @@
-import type { RefusedPath, Usage } from "./types.js";
+import type { ExecSummary, RefusedPath, Usage } from "./types.js";
 
 export type Phase = "generate" | "apply" | "build" | "run" | "validate";
 export type RunStatus = "running" | "passed" | "failed" | "error" | "interrupted";
@@ -59,17 +59,7 @@ export type LoopEvent =
       durationMs: number;
       image: string | null;
     }
-  | {
-      type: "exec.finished";
-      iteration: number;
-      exitCode: number | null;
-      timedOut: boolean;
-      oomKilled: boolean;
-      signal: string | null;
-      durationMs: number;
-      outputBytes: number;
-      truncated: boolean;
-    }
+  | ({ type: "exec.finished"; iteration: number } & ExecSummary)
   | {
       type: "verdict";
       iteration: number;

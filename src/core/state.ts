@@ -1,6 +1,6 @@
 import type { Price } from "./cost.js";
 import type { RunStatus, StopReason } from "./events.js";
-import type { Limits, RefusedPath, Usage } from "./types.js";
+import type { ExecSummary, Limits, RefusedPath, Usage } from "./types.js";
 
 /** The step the run does next; run.json records it after each completed step. */
 export type Step = "generate" | "apply" | "execute" | "validate" | "done";
@@ -44,15 +44,7 @@ export interface IterationSummary {
     dockerfileChanged: boolean;
   };
   build?: { ok: boolean; timedOut: boolean; durationMs: number };
-  exec?: {
-    exitCode: number | null;
-    timedOut: boolean;
-    oomKilled: boolean;
-    signal: string | null;
-    durationMs: number;
-    outputBytes: number;
-    truncated: boolean;
-  } | null;
+  exec?: ExecSummary | null;
   verdict?: { passed: boolean; accepted: boolean; reason: string };
 }
 

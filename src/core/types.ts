@@ -77,6 +77,17 @@ export interface ExecResult {
   durationMs: number;
 }
 
+/** A run of the program as run.json and the journal record it (the output itself is in output.log). */
+export interface ExecSummary {
+  exitCode: number | null;
+  timedOut: boolean;
+  oomKilled: boolean;
+  signal: string | null;
+  durationMs: number;
+  outputBytes: number;
+  truncated: boolean;
+}
+
 /** Where the sandbox writes the full (disk-capped) logs of a step. */
 export interface LogTarget {
   path: string;

@@ -1,28 +1,16 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
-import { describeDocker, removeImage } from "../helpers/docker.js";
-import { FakeOpenAI, fail, generation, lastUserMessage, pass } from "../helpers/fake-openai.js";
+import { describeDocker } from "../helpers/docker.js";
+import { loopbackModel } from "../helpers/e2e.js";
+import { fail, generation, lastUserMessage, pass } from "../helpers/fake-openai.js";
 import { BUSYBOX } from "../helpers/images.js";
 import { expectNoSecret, onlyRunDir, readJournal, readRun } from "../helpers/run-folder.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const KEY = "sk-test-faults-9f8e7d6c5b4a";
-const server = new FakeOpenAI();
-const images: string[] = [];
-
-beforeAll(async () => {
-  await server.start();
-});
-afterAll(async () => {
-  await server.stop();
-  for (const image of images) await removeImage(image);
-});
-beforeEach(() => {
-  server.requests.length = 0;
-  server.fallback = null;
-});
+const { server, images } = loopbackModel();
 
 const hello = () =>
   generation(`FROM ${BUSYBOX}\nCOPY hello.sh /hello.sh\nENTRYPOINT ["sh", "/hello.sh"]\n`, {

@@ -1,26 +1,15 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { runCli, spawnCli } from "../helpers/cli.js";
-import { describeDocker, leftovers, removeImage } from "../helpers/docker.js";
-import { FakeOpenAI, generation, pass } from "../helpers/fake-openai.js";
+import { describeDocker, leftovers } from "../helpers/docker.js";
+import { loopbackModel } from "../helpers/e2e.js";
+import { generation, pass } from "../helpers/fake-openai.js";
 import { BUSYBOX } from "../helpers/images.js";
 import { expectNoSecret, onlyRunDir, readJournal, readRun } from "../helpers/run-folder.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const KEY = "sk-test-interrupt-1234567890";
-const server = new FakeOpenAI();
-const images: string[] = [];
-
-beforeAll(async () => {
-  await server.start();
-});
-afterAll(async () => {
-  await server.stop();
-  for (const image of images) await removeImage(image);
-});
-beforeEach(() => {
-  server.requests.length = 0;
-});
+const { server, images } = loopbackModel();
 
 function runArgs(out: string, extra: string[] = []): string[] {
   return [

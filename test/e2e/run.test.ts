@@ -1,26 +1,15 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
-import { describeDocker, leftovers, removeImage } from "../helpers/docker.js";
-import { FakeOpenAI, fail, generation, lastUserMessage, pass } from "../helpers/fake-openai.js";
+import { describeDocker, leftovers } from "../helpers/docker.js";
+import { loopbackModel } from "../helpers/e2e.js";
+import { fail, generation, lastUserMessage, pass } from "../helpers/fake-openai.js";
 import { BUSYBOX } from "../helpers/images.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const KEY = "sk-test-e2e-0123456789";
-const server = new FakeOpenAI();
-const images: string[] = [];
-
-beforeAll(async () => {
-  await server.start();
-});
-afterAll(async () => {
-  await server.stop();
-  for (const image of images) await removeImage(image);
-});
-afterEach(() => {
-  server.requests.length = 0;
-});
+const { server, images } = loopbackModel();
 
 function args(out: string, extra: string[] = []): string[] {
   return [

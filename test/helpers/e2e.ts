@@ -1,0 +1,24 @@
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { removeImage } from "./docker.js";
+import { FakeOpenAI } from "./fake-openai.js";
+
+/**
+ * The fixture of an end-to-end file: a loopback OpenAI-compatible server for its tests (its
+ * request log and fallback reset before each), and the final images they made, removed after.
+ */
+export function loopbackModel(): { server: FakeOpenAI; images: string[] } {
+  const server = new FakeOpenAI();
+  const images: string[] = [];
+  beforeAll(async () => {
+    await server.start();
+  });
+  afterAll(async () => {
+    await server.stop();
+    for (const image of images) await removeImage(image);
+  });
+  beforeEach(() => {
+    server.requests.length = 0;
+    server.fallback = null;
+  });
+  return { server, images };
+}
