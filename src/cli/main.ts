@@ -95,6 +95,8 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     .option("-c, --config <path>", "use this config file instead of searching for one")
     .option("--json", "print one JSON result object on stdout; progress stays on stderr")
     .addHelpText("after", RUN_HELP_AFTER);
+  // The main command's flags in the top-level help too, so `azlon --help` shows them all.
+  program.addHelpText("after", () => `\n${run.helpInformation()}${RUN_HELP_AFTER}\n`);
   limitOptions(run).action(async (flags) => {
     state.json = !!flags.json;
     const { runCommand } = await import("./commands/run.js");

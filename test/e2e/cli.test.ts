@@ -17,8 +17,8 @@ afterAll(() => server.stop());
 const basic = ["run", "--prompt", "x", "--tests", "y"];
 
 describe("the CLI's surface", () => {
-  it("`run --help` explains every flag of SPEC.md", async () => {
-    const { code, stdout } = await runCli(["run", "--help"], { cwd: tempDir() });
+  it.each([[["--help"]], [["run", "--help"]]])("`azlon %s` explains every flag of SPEC.md", async (argv) => {
+    const { code, stdout } = await runCli(argv, { cwd: tempDir() });
     expect(code).toBe(0);
     for (const flag of [
       "--prompt",
