@@ -1,6 +1,13 @@
 import { normalizeChanges, type ReplyLimits } from "../workspace/paths.js";
 import { costOf } from "./cost.js";
-import { AbortedError, abortCause, errorMessage, FatalError, RunStateError } from "./errors.js";
+import {
+  AbortedError,
+  abortCause,
+  EnvironmentError,
+  errorMessage,
+  FatalError,
+  RunStateError,
+} from "./errors.js";
 import type { EventSink, LoopEvent, RunStatus, StopReason } from "./events.js";
 import { checkEvidence } from "./evidence.js";
 import { type IterationSummary, iterationsRun, type RunState, summaryFor } from "./state.js";
@@ -173,8 +180,7 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
       leg.endedAt = new Date().toISOString();
       leg.status = status;
     }
-    save();
-    emit({
+    const finished: LoopEvent = {
       type: "run.finished",
       status,
       stopReason: stop,
@@ -182,9 +188,22 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
       iterations: iterationsRun(state),
       usage: state.usage,
       costUsd: state.costUsd,
-      durationMs: state.elapsedMs,
+      durationMs: 0,
       image: state.image,
-    });
+    };
+    try {
+      save();
+      emit({ ...finished, durationMs: state.elapsedMs });
+    } catch (writeError) {
+      // The disk is full or gone: the record keeps its last good state (both files are
+      // written safely), and the user still hears how the run ended.
+      report({
+        type: "warning",
+        message: `could not record the end of the run: ${errorMessage(writeError)}`,
+      });
+      report({ ...finished, durationMs: state.elapsedMs });
+      return { state, error: error ?? asFatal(writeError) };
+    }
     return { state, error };
   };
 
@@ -361,16 +380,43 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
           : "interrupted by the user",
       );
     }
-    const err = error instanceof Error ? error : new Error(String(error));
-    if (!(error instanceof FatalError))
-      emit({ type: "warning", message: `internal error: ${err.stack ?? err.message}` });
-    const message =
-      error instanceof FatalError ? errorMessage(error) : `unexpected error: ${errorMessage(error)}`;
+    const err = asFatal(error);
+    if (!(err instanceof FatalError)) {
+      try {
+        emit({ type: "warning", message: `internal error: ${err.stack ?? err.message}` });
+      } catch {
+        // The journal itself failed; finish() reports what it can.
+      }
+    }
+    const message = err instanceof FatalError ? err.message : `unexpected error: ${err.message}`;
     return await finish("error", message, err);
   } finally {
     if (timer) clearTimeout(timer);
     signal.removeEventListener("abort", onAbort);
   }
+}
+
+const FILE_SYSTEM_CODES = new Set([
+  "ENOSPC",
+  "EDQUOT",
+  "EACCES",
+  "EPERM",
+  "EROFS",
+  "EMFILE",
+  "ENFILE",
+  "EIO",
+]);
+
+/** A failure of the disk under the run folder is the environment's, not a bug: say so. */
+function asFatal(error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (!(error instanceof FatalError) && code && FILE_SYSTEM_CODES.has(code)) {
+    return new EnvironmentError(
+      `cannot write the run folder: ${errorMessage(error)}`,
+      "free disk space or fix the folder's permissions, then `azlon resume` the run",
+    );
+  }
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** Why a passing verdict is not accepted, or null when its evidence holds. */

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { EndpointError, ModelReplyError } from "../../src/core/errors.js";
+import { EndpointError, EnvironmentError, ModelReplyError } from "../../src/core/errors.js";
 import type { LoopEvent } from "../../src/core/events.js";
 import { runLoop } from "../../src/core/loop.js";
 import type { RunOptions, RunState } from "../../src/core/state.js";
@@ -318,5 +318,26 @@ describe("the loop with a scripted model and a fake sandbox", () => {
     const { state, error } = await h.run();
     expect(state.status).toBe("error");
     expect(error).toBeInstanceOf(EndpointError);
+  });
+
+  it("a full disk under the run folder ends the run as an environment error, not a crash", async () => {
+    const dir = tempDir();
+    const folder = newFolder(dir);
+    let writes = 0;
+    folder.writeIterationJson = () => {
+      writes++;
+      throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+    };
+    const model = new ScriptedModel([generate({ a: "1" })]);
+    const { state, error } = await runLoop(
+      freshState(),
+      { model, sandbox: new FakeSandbox([]), store: folder, report: () => {}, now: () => performance.now() },
+      new AbortController().signal,
+    );
+    expect(writes).toBe(1);
+    expect(state.status).toBe("error");
+    expect(error).toBeInstanceOf(EnvironmentError);
+    expect(error?.message).toContain("no space left");
+    expect(JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).status).toBe("error");
   });
 });

@@ -104,8 +104,15 @@ export async function runCommand(flags: RunFlags, ctx: CliContext): Promise<numb
   while (existsSync(join(outDir, runId))) runId = newRunId(prompt, now);
   const redactor = redactorFor(ctx.env, apiKey);
   const folder = new RunFolder(join(outDir, runId), redactor);
-  folder.init();
   const state = newRunState(runId, { prompt, tests }, toRunOptions(config, outDir), now);
-  folder.saveState(state);
+  try {
+    folder.init();
+    folder.saveState(state);
+  } catch (error) {
+    throw new UsageError(
+      `cannot create the run folder in ${outDir}: ${(error as Error).message}`,
+      "choose another --out, or fix that folder's permissions or free space",
+    );
+  }
   return executeRun({ ctx, state, folder, apiKey, templates, docker, json: !!flags.json, redactor });
 }
