@@ -23,6 +23,7 @@ import {
   type RoundMemory,
   type Sandbox,
   type Verdict,
+  zeroUsage,
 } from "./types.js";
 
 /** The loop's collaborators; it constructs none of them. */
@@ -137,6 +138,8 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
   const emit = (event: LoopEvent): void => {
     if (event.type === "model.call") {
       state.usage = addUsage(state.usage, event.usage);
+      const round = summaryFor(state, event.iteration);
+      round.usage = addUsage(round.usage ?? zeroUsage(), event.usage);
       state.costUsd = costOf(state.usage, options.price);
     }
     store.record(event);

@@ -46,6 +46,8 @@ export interface IterationSummary {
   build?: { ok: boolean; timedOut: boolean; durationMs: number };
   exec?: ExecSummary | null;
   verdict?: { passed: boolean; accepted: boolean; reason: string };
+  /** Tokens the model used for this round (the generation counts in round 1). */
+  usage?: Usage;
 }
 
 export interface Leg {

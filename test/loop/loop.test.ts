@@ -75,6 +75,7 @@ describe("the loop with a scripted model and a fake sandbox", () => {
     expect(state).toMatchObject({ status: "passed", stopReason: "passed", image: "azlon/fake" });
     expect(state.iterations).toHaveLength(1);
     expect(state.usage).toEqual({ promptTokens: 200, completionTokens: 100, cachedTokens: 0 });
+    expect(state.iterations[0]?.usage).toEqual({ promptTokens: 200, completionTokens: 100, cachedTokens: 0 });
     expect(readFileSync(join(h.dir, "workspace/hello.sh"), "utf8")).toBe("echo hello");
     expect(readFileSync(join(h.dir, "workspace/Dockerfile"), "utf8")).toBe("FROM busybox\n");
     expect(JSON.parse(readFileSync(join(h.dir, "run.json"), "utf8")).status).toBe("passed");
