@@ -188,18 +188,20 @@ function reportError(error: unknown, ctx: CliContext, json: boolean): number {
   }
   const redactor = new Redactor(collectSecrets(ctx.env));
   if (error instanceof FatalError) {
-    const message = redactor.redact(error.message);
+    const message = redactor.redactMessage(error.message);
     if (json) {
       ctx.stdout.write(
         `${JSON.stringify({ status: "error", stopReason: "error", iterations: 0, runDir: null, image: null, reason: message, usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0 }, costUsd: null, durationMs: 0 })}\n`,
       );
     }
     ctx.stderr.write(`azlon: ${message}\n`);
-    if (error.hint) ctx.stderr.write(`  fix: ${redactor.redact(error.hint)}\n`);
+    if (error.hint) ctx.stderr.write(`  fix: ${redactor.redactMessage(error.hint)}\n`);
     return error.exitCode;
   }
   // A bug: say so plainly, with the stack, since that is what a maintainer needs.
-  ctx.stderr.write(`azlon: unexpected error (a bug in azlon): ${redactor.redact(errorMessage(error))}\n`);
-  if (error instanceof Error && error.stack) ctx.stderr.write(`${redactor.redact(error.stack)}\n`);
+  ctx.stderr.write(
+    `azlon: unexpected error (a bug in azlon): ${redactor.redactMessage(errorMessage(error))}\n`,
+  );
+  if (error instanceof Error && error.stack) ctx.stderr.write(`${redactor.redactMessage(error.stack)}\n`);
   return ExitCode.notPassed;
 }

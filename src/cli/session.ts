@@ -200,8 +200,8 @@ export async function executeRun(input: SessionInput): Promise<number> {
   for (const message of warnings) ctx.stderr.write(`azlon: warning: ${message}\n`);
   const code = exitCodeFor(outcome.state, outcome.error);
   if (outcome.error instanceof FatalError) {
-    ctx.stderr.write(`azlon: ${redactor.redact(outcome.error.message)}\n`);
-    if (outcome.error.hint) ctx.stderr.write(`  fix: ${redactor.redact(outcome.error.hint)}\n`);
+    ctx.stderr.write(`azlon: ${redactor.redactMessage(outcome.error.message)}\n`);
+    if (outcome.error.hint) ctx.stderr.write(`  fix: ${redactor.redactMessage(outcome.error.hint)}\n`);
   }
   if (input.json) {
     ctx.stdout.write(
@@ -247,7 +247,7 @@ function printSummary(
   }[state.status];
   const lines = [
     `${state.status === "passed" ? "✔" : "✖"} ${head} after ${iterations} iteration${iterations === 1 ? "" : "s"} · ${formatDuration(state.elapsedMs)} · ${formatCount(used)} tokens${cost}`,
-    `  reason      ${redactor.redact(state.reason ?? "")}`,
+    `  reason      ${redactor.redactMessage(state.reason ?? "")}`,
     `  run folder  ${dir}`,
   ];
   if (state.image) lines.push(`  image       ${state.image}   (docker run --rm ${state.image})`);

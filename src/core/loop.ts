@@ -1,4 +1,4 @@
-import { normalizeChanges, type ReplyLimits } from "../workspace/paths.js";
+import { normalizeChanges, type RawChanges, type ReplyLimits } from "../workspace/paths.js";
 import { costOf } from "./cost.js";
 import {
   AbortedError,
@@ -150,6 +150,7 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
     state.updatedAt = new Date().toISOString();
     store.saveState(state);
   };
+  let pending: { iteration: number; changes: RawChanges } | null = null;
   const ctx = (iteration: number): ModelContext => ({ signal: inner, iteration, emit });
 
   const budgetReached = (): { stop: StopReason; reason: string } | null => {
@@ -235,6 +236,7 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
           emit({ type: "phase", phase: "generate", iteration: n });
           const generation = await model.generate(state.input, ctx(n));
           store.writeIterationJson(n, "generation.json", generation);
+          pending = { iteration: n, changes: { ...generation, delete: null } };
           state.progress = { iteration: n, step: "apply" };
           save();
           break;
@@ -249,17 +251,10 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
             );
           }
           emit({ type: "phase", phase: "apply", iteration: n });
-          const source =
-            n === 1
-              ? store.readIterationJson<Generation>(1, "generation.json")
-              : store.readIterationJson<VerdictRecord>(n - 1, "verdict.json");
-          if (!source) throw new RunStateError(`the run folder lacks the answer to apply for iteration ${n}`);
-          const changes = normalizeChanges(
-            "plan" in source
-              ? { dockerfile: source.dockerfile, files: source.files, delete: null }
-              : { dockerfile: source.dockerfile, files: source.files, delete: source.delete },
-            replyLimits,
-          );
+          // The answer as the model gave it; the copy on disk has secrets masked, so it is
+          // read only when resuming a run that stopped between answer and apply.
+          const raw = pending?.iteration === n ? pending.changes : readAnswer(store, n);
+          const changes = normalizeChanges(raw, replyLimits);
           const applied = await store.applyChanges(changes);
           summaryFor(state, n).changes = {
             written: applied.written,
@@ -364,6 +359,7 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
             evidence: verdict.evidence,
           });
           if (verdict.passed && accepted) return await finish("passed", verdict.reason);
+          pending = { iteration: n + 1, changes: verdict };
           state.progress = { iteration: n + 1, step: "apply" };
           save();
           break;
@@ -420,6 +416,20 @@ function asFatal(error: unknown): Error {
     );
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** The answer to apply at iteration n, from the run folder: the generation, or the last verdict. */
+function readAnswer(store: RunStore, n: number): RawChanges {
+  const source =
+    n === 1
+      ? store.readIterationJson<Generation>(1, "generation.json")
+      : store.readIterationJson<VerdictRecord>(n - 1, "verdict.json");
+  if (!source) throw new RunStateError(`the run folder lacks the answer to apply for iteration ${n}`);
+  return {
+    dockerfile: source.dockerfile,
+    files: source.files,
+    delete: "delete" in source ? source.delete : null,
+  };
 }
 
 /** Why a passing verdict is not accepted, or null when its evidence holds. */

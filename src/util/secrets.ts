@@ -14,6 +14,11 @@ export function collectSecrets(env: Record<string, string | undefined>, extra: s
   return [...values].filter((v) => v.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
 }
 
+/** Replaces the user:password part of URLs with the mask. */
+export function maskUrlCredentials(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, `$1${MASK}@`);
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
@@ -35,8 +40,18 @@ export class Redactor {
     return new Redactor([]);
   }
 
+  /** Masks the known secret values (what is stored: logs, journal, run.json). */
   redact(text: string): string {
-    return this.maskSecrets(text).replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, `$1${MASK}@`);
+    return this.maskSecrets(text);
+  }
+
+  /**
+   * Masks the secrets and any credentials in URLs (https://user:pass@host), for messages about
+   * azlon's own settings. Not for project files or program output, where such URLs are
+   * ordinary text (amqp://guest:guest@localhost) that the project needs intact.
+   */
+  redactMessage(text: string): string {
+    return maskUrlCredentials(this.maskSecrets(text));
   }
 
   /** Masks only the known secret values. */

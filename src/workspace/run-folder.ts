@@ -14,7 +14,7 @@ import type { LoopEvent } from "../core/events.js";
 import type { RunState } from "../core/state.js";
 import type { RunStore } from "../core/store.js";
 import type { ApplyReport, Changes } from "../core/types.js";
-import type { Redactor } from "../util/secrets.js";
+import { maskUrlCredentials, type Redactor } from "../util/secrets.js";
 import { applyChanges, type Snapshot, snapshot } from "./workspace.js";
 
 export const RUN_FILE = "run.json";
@@ -95,10 +95,10 @@ export class RunFolder implements RunStore {
   }
 
   saveState(state: RunState): void {
-    writeFileAtomic(
-      join(this.dir, RUN_FILE),
-      `${JSON.stringify(this.redactor.redactDeep(state), null, 2)}\n`,
-    );
+    const stored = this.redactor.redactDeep(state);
+    // A base URL may carry credentials (https://user:pass@host): not kept on disk.
+    if (stored.options?.baseUrl) stored.options.baseUrl = maskUrlCredentials(stored.options.baseUrl);
+    writeFileAtomic(join(this.dir, RUN_FILE), `${JSON.stringify(stored, null, 2)}\n`);
   }
 
   readState(): unknown {

@@ -215,20 +215,26 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
     expect(verdict).toMatchObject({ passed: true, accepted: false });
   });
 
-  it("secrets in the environment are masked wherever the program prints them", async () => {
+  it("secrets in the environment are masked wherever the program prints them; the project stays intact", async () => {
     const secret = "hunter2-database-password";
     server.enqueue(
-      generation(`FROM ${BUSYBOX}\nENTRYPOINT ["echo", "password is ${secret}"]\n`, {}),
-      pass(["password is [secret]"]),
+      generation(`FROM ${BUSYBOX}\nCOPY run.sh /run.sh\nENTRYPOINT ["sh", "/run.sh"]\n`, {
+        // The model put the value in the code (the user gave it in the prompt): the project
+        // needs it as written, and a broker URL with a password is ordinary text.
+        "run.sh": `echo "password is ${secret}"\necho "broker amqp://guest:guest@localhost:5672"\n`,
+      }),
+      pass(["password is [secret]", "broker amqp://guest:guest@localhost:5672"]),
     );
     const r = await run([], { DB_PASSWORD: secret });
     expect(r.code, r.stderr).toBe(0);
-    expect(readFileSync(join(r.dir as string, "iterations/01/output.log"), "utf8")).toBe(
-      "password is [secret]\n",
+    const dir = r.dir as string;
+    expect(readFileSync(join(dir, "iterations/01/output.log"), "utf8")).toBe(
+      "password is [secret]\nbroker amqp://guest:guest@localhost:5672\n",
     );
-    expect(lastUserMessage(server.chatRequests[1])).not.toContain(secret);
-    // Nothing in the run folder holds it: not the log, the journal, run.json or the workspace.
-    expectNoSecret(r.dir as string, secret);
+    expect(lastUserMessage(server.chatRequests[1])).toContain("password is [secret]");
+    expect(readFileSync(join(dir, "workspace/run.sh"), "utf8")).toContain(secret);
+    // The record holds it nowhere: not the logs, the journal, run.json or the stored replies.
+    for (const part of ["run.json", "events.jsonl", "iterations"]) expectNoSecret(join(dir, part), secret);
   });
 
   it("a model request past modelTimeout is retried, then ends as an environment error (exit 3)", async () => {

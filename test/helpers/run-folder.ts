@@ -5,6 +5,7 @@ import type { RunState } from "../../src/core/state.js";
 
 /** Every file under a folder, with its text. */
 export function allFiles(dir: string): Array<{ path: string; text: string }> {
+  if (statSync(dir).isFile()) return [{ path: dir, text: readFileSync(dir, "utf8") }];
   const out: Array<{ path: string; text: string }> = [];
   for (const name of readdirSync(dir)) {
     const full = join(dir, name);

@@ -59,12 +59,20 @@ describe("Redactor", () => {
     expect(redactor.redact("p@ssXw*rd+(1) p@ss.wwwrd+(1)")).toBe("p@ssXw*rd+(1) p@ss.wwwrd+(1)");
   });
 
-  it("masks the userinfo of URLs, even for unknown secrets", () => {
-    expect(Redactor.none().redact("clone https://bob:hunter2@git.example.com/repo.git now")).toBe(
+  it("leaves URLs in stored text alone (projects need amqp://guest:guest@host intact)", () => {
+    expect(Redactor.none().redact("amqp://guest:guest@localhost:5672")).toBe(
+      "amqp://guest:guest@localhost:5672",
+    );
+  });
+
+  it("masks the userinfo of URLs in messages, even for unknown secrets", () => {
+    expect(Redactor.none().redactMessage("clone https://bob:hunter2@git.example.com/repo.git now")).toBe(
       `clone https://${MASK}@git.example.com/repo.git now`,
     );
-    expect(Redactor.none().redact("postgres://app:pw@db:5432/app")).toBe(`postgres://${MASK}@db:5432/app`);
-    expect(Redactor.none().redact("see https://example.com/a@b and user@example.com")).toBe(
+    expect(Redactor.none().redactMessage("postgres://app:pw@db:5432/app")).toBe(
+      `postgres://${MASK}@db:5432/app`,
+    );
+    expect(Redactor.none().redactMessage("see https://example.com/a@b and user@example.com")).toBe(
       "see https://example.com/a@b and user@example.com",
     );
   });

@@ -203,8 +203,9 @@ export async function doctorCommand(flags: { config?: string }, ctx: CliContext)
   const red = (s: string) => (color ? `\u001b[31m${s}\u001b[39m` : s);
   for (const check of checks) {
     const mark = check.ok ? green("✔") : red("✖");
-    ctx.stdout.write(`${mark} ${check.name.padEnd(9)} ${redactor.redact(check.detail)}\n`);
-    if (!check.ok && check.fix) ctx.stdout.write(`  ${"".padEnd(9)} fix: ${redactor.redact(check.fix)}\n`);
+    ctx.stdout.write(`${mark} ${check.name.padEnd(9)} ${redactor.redactMessage(check.detail)}\n`);
+    if (!check.ok && check.fix)
+      ctx.stdout.write(`  ${"".padEnd(9)} fix: ${redactor.redactMessage(check.fix)}\n`);
   }
   const failed = checks.filter((c) => !c.ok).length;
   ctx.stdout.write(failed ? `\n${failed} check${failed === 1 ? "" : "s"} failed\n` : "\nall checks passed\n");
