@@ -110,6 +110,11 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     .option("--json", "print one JSON result object on stdout")
     .option("--model-retries <n>", "retries of a failed model request")
     .option("--model-timeout <sec>", "time limit of one model request")
+    .option(
+      "--base-url <url>",
+      "the endpoint, if it moved (or its URL carried credentials, which are not stored)",
+    )
+    .option("--force", "resume even though run.json names a live process (its number was reused)")
     .addHelpText(
       "after",
       "\nLimits given here replace the run's own (raise --max-iterations to go on after the cap).",

@@ -29,6 +29,16 @@ export function redactorFor(env: CliContext["env"], apiKey: string | null): Reda
   return new Redactor(collectSecrets(env, apiKey ? [apiKey] : []));
 }
 
+/** A cost budget cannot be kept for a model without a price: say so before any token is spent. */
+export function checkCostBudget(options: RunOptions): void {
+  if (options.budgets.maxCostUsd !== null && options.price === null) {
+    throw new UsageError(
+      `--max-cost needs a price for model "${options.model}", and azlon's price table has none`,
+      `add it to the config: prices: { "${options.model}": { input: 0.5, output: 1.5 } } (USD per million tokens), or use --max-tokens`,
+    );
+  }
+}
+
 export function toRunOptions(config: Config, outDir: string): RunOptions {
   return {
     model: config.model,
@@ -186,7 +196,8 @@ export async function executeRun(input: SessionInput): Promise<number> {
         model,
         sandbox,
         store: folder,
-        report: (event: LoopEvent) => reporter.handle(event),
+        // What is shown is masked like what is stored: in CI, stderr is a log too.
+        report: (event: LoopEvent) => reporter.handle(redactor.redactDeep(event)),
         now: () => performance.now(),
         legInfo: { pid: process.pid, host: hostname() },
       },
@@ -197,7 +208,7 @@ export async function executeRun(input: SessionInput): Promise<number> {
     reporter.close();
     folder.close();
   }
-  for (const message of warnings) ctx.stderr.write(`azlon: warning: ${message}\n`);
+  for (const message of warnings) ctx.stderr.write(`azlon: warning: ${redactor.redactMessage(message)}\n`);
   const code = exitCodeFor(outcome.state, outcome.error);
   if (outcome.error instanceof FatalError) {
     ctx.stderr.write(`azlon: ${redactor.redactMessage(outcome.error.message)}\n`);

@@ -84,7 +84,7 @@ export async function findConfig(
 }
 
 /** Turns a flag's text into the config's type, so the schema can judge it. */
-function coerceFlag(key: ConfigKey, value: unknown): unknown {
+export function coerceFlag(key: ConfigKey, value: unknown): unknown {
   if (typeof value !== "string" || !NUMERIC_KEYS.includes(key)) return value;
   const trimmed = value.trim();
   return trimmed !== "" && !Number.isNaN(Number(trimmed)) ? Number(trimmed) : value;

@@ -135,15 +135,22 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
   }
   const inner = controller.signal;
 
+  let saveAfterEmit = false;
   const emit = (event: LoopEvent): void => {
     if (event.type === "model.call") {
       state.usage = addUsage(state.usage, event.usage);
       const round = summaryFor(state, event.iteration);
       round.usage = addUsage(round.usage ?? zeroUsage(), event.usage);
+      saveAfterEmit = true;
       state.costUsd = costOf(state.usage, options.price);
     }
     store.record(event);
     report(event);
+    // Tokens are spent: run.json knows at once, so a kill -9 does not undercount the budget.
+    if (saveAfterEmit) {
+      saveAfterEmit = false;
+      save();
+    }
   };
   const save = (): void => {
     state.elapsedMs = elapsedBefore + (now() - legStart);
@@ -211,18 +218,17 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
     return { state, error };
   };
 
-  emit({
-    type: "run.started",
-    runId: state.runId,
-    runDir: store.dir,
-    resumed,
-    iteration: state.progress.iteration,
-    maxIterations: options.maxIterations,
-    model: options.model,
-  });
-  save();
-
   try {
+    emit({
+      type: "run.started",
+      runId: state.runId,
+      runDir: store.dir,
+      resumed,
+      iteration: state.progress.iteration,
+      maxIterations: options.maxIterations,
+      model: options.model,
+    });
+    save();
     // A leg killed before it could clean up (kill -9) may have left a container running.
     if (resumed) await sandbox.cleanup();
     for (;;) {

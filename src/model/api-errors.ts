@@ -21,7 +21,13 @@ export interface EndpointInfo {
 function apiMessage(error: APIError): string {
   const body = error.error as { message?: unknown } | undefined;
   const text = typeof body?.message === "string" ? body.message : error.message;
-  return text.replace(/^\d{3}\s+/, "").slice(0, 300);
+  // One line: an HTML error page from a proxy would otherwise fill the screen.
+  return text
+    .replace(/<[^>]*>/g, " ")
+    .replace(/\s+/g, " ")
+    .replace(/^\d{3}\s+/, "")
+    .trim()
+    .slice(0, 300);
 }
 
 /** True when the SDK gave up because our own AbortSignal fired. */

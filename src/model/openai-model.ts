@@ -1,7 +1,7 @@
 import type OpenAI from "openai";
 import { zodResponseFormat } from "openai/helpers/zod";
 import { z } from "zod";
-import { AbortedError, abortCause, ModelReplyError } from "../core/errors.js";
+import { AbortedError, abortCause, EndpointError, ModelReplyError } from "../core/errors.js";
 import type { CallOutcome, EventSink, ModelPurpose } from "../core/events.js";
 import type {
   GenerateRequest,
@@ -148,7 +148,12 @@ export class OpenAIModel implements Model {
         );
       } catch (error) {
         if (ctx.signal.aborted || isUserAbort(error)) throw new AbortedError(abortCause(ctx.signal));
-        if (isBadRequest(error) && mode === "json_schema" && this.options.structuredOutput === "auto") {
+        if (
+          isBadRequest(error) &&
+          mode === "json_schema" &&
+          this.options.structuredOutput === "auto" &&
+          /response_format|json_schema|schema|structured/i.test(error.message)
+        ) {
           this.mode = "json";
           ctx.emit({
             type: "model.fallback",
@@ -164,6 +169,12 @@ export class OpenAIModel implements Model {
         this.httpSink = null;
       }
 
+      if (!Array.isArray((completion as { choices?: unknown } | null)?.choices)) {
+        throw new EndpointError(
+          `the endpoint at ${this.options.baseUrl} did not answer like a Chat Completions API`,
+          "check --base-url (or OPENAI_BASE_URL): it is usually the server's address ending in /v1",
+        );
+      }
       const durationMs = Math.round(performance.now() - started);
       const usage: Usage = {
         promptTokens: completion.usage?.prompt_tokens ?? 0,

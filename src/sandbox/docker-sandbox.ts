@@ -60,7 +60,11 @@ interface BuildEvent {
   aux?: { ID?: string };
 }
 
+/** A build step's resulting image, as the classic builder prints it: " ---> 3f2e1d0c9b8a". */
+const STEP_IMAGE = /^\s*---> ([0-9a-f]{12,64})\s*$/m;
 const SIGNALS: Record<number, string> = { 6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM" };
+/** How long a killed container may take to be reported stopped before we go on. */
+const KILL_SETTLE_MS = 10_000;
 /** How long to wait for the last of the output after the container has exited. */
 const DRAIN_MS = 2000;
 
@@ -124,6 +128,9 @@ export class DockerSandbox implements Sandbox {
     const { limits } = this.options;
     let failed = false;
     let imageId: string | null = null;
+    // The image of the last step that succeeded: a failed build leaves it (and its untagged
+    // parents) behind without the run's label, which the classic builder adds only at the end.
+    let lastStepImage: string | null = null;
     try {
       const stream = (await this.docker.buildImage(
         pack(contextDir) as unknown as NodeJS.ReadableStream,
@@ -154,6 +161,8 @@ export class DockerSandbox implements Sandbox {
             failed = true;
             await capture.writeText(`ERROR: ${event.errorDetail?.message ?? event.error}\n`);
           } else if (event.stream) {
+            const step = STEP_IMAGE.exec(event.stream);
+            if (step?.[1]) lastStepImage = step[1];
             await capture.writeText(event.stream);
           } else if (event.status && !event.progress) {
             await capture.writeText(`${event.id ? `${event.id}: ` : ""}${event.status}\n`);
@@ -169,9 +178,11 @@ export class DockerSandbox implements Sandbox {
     } catch (error) {
       if (signal.aborted) {
         await capture.finish();
+        await this.removeLeftover(lastStepImage);
         throw new AbortedError(abortCause(signal));
       }
       if (timeout.signal.aborted) {
+        await this.removeLeftover(lastStepImage);
         await capture.writeText(
           `\n[azlon: the build was stopped after ${formatDuration(limits.buildTimeoutMs)}, the build time limit]\n`,
         );
@@ -196,6 +207,7 @@ export class DockerSandbox implements Sandbox {
     } finally {
       clearTimeout(timer);
     }
+    if (failed) await this.removeLeftover(lastStepImage);
     if (!failed && !imageId) imageId = await this.imageIdOf(this.imageTag);
     if (!failed && previous && previous !== imageId) await this.removeImage(previous);
     return {
@@ -255,9 +267,6 @@ export class DockerSandbox implements Sandbox {
         stream.on("error", () => resolve());
       });
       stream.pipe(demux);
-      // "next-exit": the default condition answers at once for a container not yet started.
-      const waited = container.wait({ condition: "next-exit" });
-      waited.catch(() => {});
       try {
         await Promise.race([container.start(), aborted.promise]);
       } catch (error) {
@@ -277,6 +286,10 @@ export class DockerSandbox implements Sandbox {
         };
       }
 
+      // Asked after the start, with the default condition ("not-running"): it answers at once
+      // for a program that has exited already, so a fast exit cannot slip past it.
+      const waited = container.wait();
+      waited.catch(() => {});
       const deadline = sleep(limits.runTimeoutMs);
       const first = await Promise.race([
         waited.then(() => "exited" as const),
@@ -287,7 +300,9 @@ export class DockerSandbox implements Sandbox {
       const timedOut = first === "timeout";
       if (timedOut) {
         await container.kill().catch(() => {});
-        await waited.catch(() => {});
+        const settle = sleep(KILL_SETTLE_MS);
+        await Promise.race([container.wait().catch(() => {}), settle.promise, aborted.promise]);
+        settle.cancel();
       }
       const drainTimer = sleep(DRAIN_MS);
       await Promise.race([drained, drainTimer.promise]);
@@ -343,6 +358,21 @@ export class DockerSandbox implements Sandbox {
       await this.docker.getImage(id).remove({ noprune: false });
     } catch {
       // In use by a container being removed, or gone already: the final cleanup retries.
+    }
+  }
+
+  /**
+   * Removes the image a failed build's last good step left, with its untagged parents. Never
+   * a tagged image (a base image), nor one that other images build on (the engine refuses).
+   */
+  private async removeLeftover(id: string | null): Promise<void> {
+    if (!id) return;
+    try {
+      const image = await this.docker.getImage(id).inspect();
+      if ((image.RepoTags ?? []).some((t) => t !== "<none>:<none>")) return;
+      await this.docker.getImage(image.Id).remove({ noprune: false });
+    } catch {
+      // Gone already, or a parent of other images: nothing to do.
     }
   }
 

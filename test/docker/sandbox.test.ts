@@ -65,11 +65,12 @@ describeDocker("the Docker sandbox against the real engine", () => {
   it("runs a program with every limit in force: memory, pids, no capabilities, no new privileges", async () => {
     const { box, runId } = sandbox();
     const { exec } = await buildAndRun(box, {
-      Dockerfile: `FROM ${BUSYBOX}\nCMD ["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null; cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null; grep -E 'CapEff|NoNewPrivs' /proc/self/status; ls /sys/class/net"]\n`,
+      Dockerfile: `FROM ${BUSYBOX}\nCMD ["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null; cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null; echo cpu $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu.max 2>/dev/null); grep -E 'CapEff|NoNewPrivs' /proc/self/status; ls /sys/class/net"]\n`,
     });
     expect(exec.exitCode).toBe(0);
     expect(exec.output.text).toContain(String(256 * 2 ** 20));
     expect(exec.output.text).toMatch(/^64$/m);
+    expect(exec.output.text).toMatch(/^cpu 100000\b/m); // one CPU: 100 ms of every 100 ms
     expect(exec.output.text).toMatch(/CapEff:\s+0+$/m);
     expect(exec.output.text).toMatch(/NoNewPrivs:\s+1$/m);
     expect(exec.output.text.trim().split("\n").at(-1)).toBe("lo"); // network none: loopback only
@@ -243,5 +244,45 @@ describeDocker("the Docker sandbox against the real engine", () => {
     );
     expect(Date.now() - started).toBeLessThan(10_000);
     expect((await leftovers(runId)).containers).toBe(0);
+  });
+
+  it("a failed build leaves none of its step images behind", async () => {
+    const { box } = sandbox();
+    const p = project({
+      Dockerfile: `FROM ${BUSYBOX}\nRUN echo a > /a\nRUN echo b > /b\nRUN echo failing && false\n`,
+    });
+    const build = await box.build(p.context, { path: join(p.logs, "build.log") }, never);
+    expect(build.ok).toBe(false);
+    const base = (await docker.getImage(BUSYBOX).inspect()).Id;
+    const ids = [...readFileSync(join(p.logs, "build.log"), "utf8").matchAll(/^ ---> ([0-9a-f]{12})$/gm)].map(
+      (m) => m[1] as string,
+    );
+    const steps = ids.filter((id) => !base.includes(id));
+    expect(steps.length).toBeGreaterThanOrEqual(2);
+    for (const id of steps) await expect(docker.getImage(id).inspect()).rejects.toThrow();
+    await expect(docker.getImage(BUSYBOX).inspect()).resolves.toBeTruthy(); // the base stays
+  });
+
+  it("names the signal that killed a program", async () => {
+    // PID 1 ignores signals it has no handler for, so a child crashes and the shell passes it on.
+    const { box } = sandbox();
+    const { exec } = await buildAndRun(box, {
+      Dockerfile: `FROM ${BUSYBOX}\nCMD ["sh", "-c", "echo crashing; sh -c 'kill -SEGV $$'; exit $?"]\n`,
+    });
+    expect(exec.exitCode).toBe(139);
+    expect(exec.signal).toBe("SIGSEGV");
+    expect(exec.output.text).toContain("killed by SIGSEGV");
+  });
+
+  it("a program that exits at once is seen to exit (no lost wake-up)", async () => {
+    const { box } = sandbox({ runTimeoutMs: 20_000 });
+    const p = project({ Dockerfile: `FROM ${BUSYBOX}\nCMD ["true"]\n` });
+    expect((await box.build(p.context, { path: join(p.logs, "build.log") }, never)).ok).toBe(true);
+    for (let i = 0; i < 5; i++) {
+      const started = Date.now();
+      const exec = await box.run({ path: join(p.logs, "output.log") }, never);
+      expect(exec).toMatchObject({ exitCode: 0, timedOut: false });
+      expect(Date.now() - started).toBeLessThan(10_000);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
-import { resolveConfig } from "../../config/load.js";
+import { coerceFlag, flagName, validateLayer } from "../../config/load.js";
 import type { ConfigKey } from "../../config/schema.js";
 import { RunStateError } from "../../core/errors.js";
 import type { RunState } from "../../core/state.js";
@@ -8,7 +8,7 @@ import { loadTemplates } from "../../prompts/templates.js";
 import { resolveDockerTarget } from "../../sandbox/connection.js";
 import { RunFolder } from "../../workspace/run-folder.js";
 import type { CliContext } from "../io.js";
-import { apiKeyFrom, executeRun, redactorFor } from "../session.js";
+import { apiKeyFrom, checkCostBudget, executeRun, redactorFor } from "../session.js";
 
 /** Options a resumed run may change; the rest are the run's own. */
 export const RESUME_CONFIG_FLAGS: readonly ConfigKey[] = [
@@ -20,6 +20,7 @@ export const RESUME_CONFIG_FLAGS: readonly ConfigKey[] = [
   "buildTimeout",
   "modelRetries",
   "modelTimeout",
+  "baseUrl",
 ];
 
 export interface ResumeFlags {
@@ -70,33 +71,36 @@ export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliCon
     leg?.pid &&
     leg.host === hostname() &&
     processAlive(leg.pid) &&
-    leg.pid !== process.pid
+    !flags.force
   ) {
     throw new RunStateError(
       `the run in ${runDir} is still going (process ${leg.pid})`,
-      "wait for it, or stop it first",
+      "wait for it or stop it; if that process is not azlon (its number was reused), pass --force",
     );
   }
+  if (state.status === "running" && leg) {
+    // That leg was killed before it could write its end (kill -9, a crash, a reboot).
+    leg.status = "interrupted";
+    leg.endedAt = state.updatedAt;
+  }
 
-  // Only the raised limits come from the command line; flags are validated like any config.
-  const overrides: Partial<Record<ConfigKey, unknown>> = {};
-  for (const key of RESUME_CONFIG_FLAGS) if (flags[key] !== undefined) overrides[key] = flags[key];
-  const { config, sources } = await resolveConfig({
-    cwd: ctx.cwd,
-    env: {},
-    flags: overrides,
-    configPath: null,
-  });
+  // Only the raised limits come from the command line, validated like any config; the
+  // config files around are not read (the run has its own options).
+  const overrides: Record<string, unknown> = {};
+  for (const key of RESUME_CONFIG_FLAGS)
+    if (flags[key] !== undefined) overrides[key] = coerceFlag(key, flags[key]);
+  const given = validateLayer(overrides, "the command line", flagName);
   const o = state.options;
-  if (sources.maxIterations === "flag") o.maxIterations = config.maxIterations;
-  if (sources.maxTokens === "flag") o.budgets.maxTokens = config.maxTokens;
-  if (sources.maxCost === "flag") o.budgets.maxCostUsd = config.maxCost;
-  if (sources.maxTime === "flag")
-    o.budgets.maxTimeMs = config.maxTime === null ? null : config.maxTime * 1000;
-  if (sources.runTimeout === "flag") o.limits.runTimeoutMs = config.runTimeout * 1000;
-  if (sources.buildTimeout === "flag") o.limits.buildTimeoutMs = config.buildTimeout * 1000;
-  if (sources.modelRetries === "flag") o.modelRetries = config.modelRetries;
-  if (sources.modelTimeout === "flag") o.modelTimeoutMs = config.modelTimeout * 1000;
+  if (given.maxIterations !== undefined) o.maxIterations = given.maxIterations;
+  if (given.maxTokens !== undefined) o.budgets.maxTokens = given.maxTokens;
+  if (given.maxCost !== undefined) o.budgets.maxCostUsd = given.maxCost;
+  if (given.maxTime !== undefined) o.budgets.maxTimeMs = given.maxTime === null ? null : given.maxTime * 1000;
+  if (given.runTimeout !== undefined) o.limits.runTimeoutMs = given.runTimeout * 1000;
+  if (given.buildTimeout !== undefined) o.limits.buildTimeoutMs = given.buildTimeout * 1000;
+  if (given.modelRetries !== undefined) o.modelRetries = given.modelRetries;
+  if (given.modelTimeout !== undefined) o.modelTimeoutMs = given.modelTimeout * 1000;
+  if (given.baseUrl !== undefined) o.baseUrl = given.baseUrl;
+  checkCostBudget(o);
 
   const templates = loadTemplates(o.prompts, runDir);
   const target = resolveDockerTarget({ env: ctx.env, home: ctx.env.HOME ?? "/" });

@@ -9,7 +9,7 @@ import { loadTemplates } from "../../prompts/templates.js";
 import { resolveDockerTarget } from "../../sandbox/connection.js";
 import { RunFolder } from "../../workspace/run-folder.js";
 import type { CliContext } from "../io.js";
-import { apiKeyFrom, executeRun, redactorFor, toRunOptions } from "../session.js";
+import { apiKeyFrom, checkCostBudget, executeRun, redactorFor, toRunOptions } from "../session.js";
 
 /** The flags of `azlon run`, as commander hands them over. */
 export interface RunFlags {
@@ -104,7 +104,9 @@ export async function runCommand(flags: RunFlags, ctx: CliContext): Promise<numb
   while (existsSync(join(outDir, runId))) runId = newRunId(prompt, now);
   const redactor = redactorFor(ctx.env, apiKey);
   const folder = new RunFolder(join(outDir, runId), redactor);
-  const state = newRunState(runId, { prompt, tests }, toRunOptions(config, outDir), now);
+  const options = toRunOptions(config, outDir);
+  checkCostBudget(options);
+  const state = newRunState(runId, { prompt, tests }, options, now);
   try {
     folder.init();
     folder.saveState(state);
