@@ -176,8 +176,23 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     await program.parseAsync(argv, { from: "user" });
     return state.code;
   } catch (error) {
-    return reportError(error, ctx, state.json);
+    return reportError(error, ctx, state.json || argv.includes("--json"));
   }
+}
+
+/** The --json result for a run that never started: CI still gets exactly one object. */
+function errorResult(reason: string): string {
+  return `${JSON.stringify({
+    status: "error",
+    stopReason: "error",
+    iterations: 0,
+    runDir: null,
+    image: null,
+    reason,
+    usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0 },
+    costUsd: null,
+    durationMs: 0,
+  })}\n`;
 }
 
 function reportError(error: unknown, ctx: CliContext, json: boolean): number {
@@ -189,24 +204,22 @@ function reportError(error: unknown, ctx: CliContext, json: boolean): number {
     ) {
       return ExitCode.passed;
     }
-    return ExitCode.usage; // commander has printed the message already
+    // commander has printed the message on stderr already.
+    if (json) ctx.stdout.write(errorResult(error.message.replace(/^error:\s*/, "")));
+    return ExitCode.usage;
   }
   const redactor = new Redactor(collectSecrets(ctx.env));
   if (error instanceof FatalError) {
     const message = redactor.redactMessage(error.message);
-    if (json) {
-      ctx.stdout.write(
-        `${JSON.stringify({ status: "error", stopReason: "error", iterations: 0, runDir: null, image: null, reason: message, usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0 }, costUsd: null, durationMs: 0 })}\n`,
-      );
-    }
+    if (json) ctx.stdout.write(errorResult(message));
     ctx.stderr.write(`azlon: ${message}\n`);
     if (error.hint) ctx.stderr.write(`  fix: ${redactor.redactMessage(error.hint)}\n`);
     return error.exitCode;
   }
   // A bug: say so plainly, with the stack, since that is what a maintainer needs.
-  ctx.stderr.write(
-    `azlon: unexpected error (a bug in azlon): ${redactor.redactMessage(errorMessage(error))}\n`,
-  );
+  const message = redactor.redactMessage(errorMessage(error));
+  if (json) ctx.stdout.write(errorResult(`unexpected error (a bug in azlon): ${message}`));
+  ctx.stderr.write(`azlon: unexpected error (a bug in azlon): ${message}\n`);
   if (error instanceof Error && error.stack) ctx.stderr.write(`${redactor.redactMessage(error.stack)}\n`);
   return ExitCode.notPassed;
 }

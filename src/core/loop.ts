@@ -355,7 +355,22 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
             rejections,
           };
           store.writeIterationJson(n, "verdict.json", record);
-          summaryFor(state, n).verdict = { passed: verdict.passed, accepted, reason: verdict.reason };
+          const unproven = verdict.passed && !accepted;
+          summaryFor(state, n).verdict = {
+            passed: verdict.passed,
+            accepted,
+            // The reason of a pass azlon refused is the refusal, not the judge's claim.
+            reason: unproven
+              ? `the judge claimed a pass that the output does not show${
+                  rejections.at(-1)?.missing.length
+                    ? ` (not found: ${rejections
+                        .at(-1)
+                        ?.missing.map((m) => JSON.stringify(m))
+                        .join(", ")})`
+                    : ""
+                }`
+              : verdict.reason,
+          };
           emit({
             type: "verdict",
             iteration: n,

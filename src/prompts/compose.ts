@@ -40,11 +40,30 @@ function describeBaseImage(baseImage: string | null): string {
     : "choose a small official image that fits the language (for example python:3.12-slim)";
 }
 
-export function formatFiles(files: readonly FileEntry[]): string {
+/** The most of the project's files one prompt carries; the rest are named, not shown. */
+export const MAX_PROMPT_FILE_BYTES = 256 * 1024;
+
+export function formatFiles(files: readonly FileEntry[], budget = MAX_PROMPT_FILE_BYTES): string {
   if (!files.length) return "(none)";
-  return files
-    .map((f) => `<file path="${f.path}">\n${f.content}${f.content.endsWith("\n") ? "" : "\n"}</file>`)
-    .join("\n");
+  const shown: string[] = [];
+  const left: string[] = [];
+  let used = 0;
+  for (const f of files) {
+    const block = `<file path="${f.path}">\n${f.content}${f.content.endsWith("\n") ? "" : "\n"}</file>`;
+    const size = Buffer.byteLength(block);
+    if (used + size > budget) {
+      left.push(`${f.path} (${Buffer.byteLength(f.content)} bytes)`);
+      continue;
+    }
+    used += size;
+    shown.push(block);
+  }
+  if (left.length) {
+    shown.push(
+      `(Left out to keep this prompt within ${Math.round(budget / 1024)} KiB; they are in the project unchanged: ${left.join(", ")}. Replace one only by sending it whole.)`,
+    );
+  }
+  return shown.join("\n");
 }
 
 export function describeResult(build: BuildResult, exec: ExecResult | null): string {

@@ -79,6 +79,26 @@ describe("the CLI's surface", () => {
     expect(stderr).toContain("--max-iterations");
   });
 
+  it("with --json, a usage error still prints exactly one JSON object on stdout", async () => {
+    const { code, stdout } = await runCli([...basic, "--json", "--network", "host"], {
+      cwd: tempDir(),
+      env: { OPENAI_API_KEY: KEY },
+    });
+    expect(code).toBe(2);
+    expect(stdout.trim().split("\n")).toHaveLength(1);
+    expect(JSON.parse(stdout)).toMatchObject({ status: "error", runDir: null });
+  });
+
+  it("--max-cost for a model without a price is refused before anything runs", async () => {
+    const { code, stderr } = await runCli([...basic, "--model", "my-local-model", "--max-cost", "1"], {
+      cwd: tempDir(),
+      env: { OPENAI_API_KEY: KEY },
+    });
+    expect(code).toBe(2);
+    expect(stderr).toContain('needs a price for model "my-local-model"');
+    expect(stderr).toContain("prices");
+  });
+
   it("an unreachable Docker engine is exit 3 within seconds, naming Docker and the address", async () => {
     const cwd = tempDir();
     const started = Date.now();

@@ -276,4 +276,41 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
     expect(r.json).toMatchObject({ status: "failed", stopReason: "max-time" });
     expect(readRun(r.dir as string).status).toBe("failed");
   });
+
+  it("a server that is not a Chat Completions API (a web page at the base URL) is exit 3 with the fix", async () => {
+    server.fallback = {
+      raw: { contentType: "text/html", body: "<html><body>Welcome to nginx!</body></html>" },
+    };
+    const r = await run();
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("did not answer like a Chat Completions API");
+    expect(r.stderr).toContain("/v1");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.json).toMatchObject({ status: "error", stopReason: "error" });
+  });
+
+  it("a 400 that is not about the response format does not switch to plain JSON", async () => {
+    server.fallback = {
+      status: 400,
+      error: {
+        message: "Unsupported parameter: 'temperature' is not supported with this model.",
+        type: "invalid_request_error",
+      },
+    };
+    const r = await run();
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("temperature");
+    expect(server.chatRequests).toHaveLength(1);
+    expect(readJournal(r.dir as string).some((e) => e.type === "model.fallback")).toBe(false);
+  });
+
+  it("a 403 is exit 3 naming the access problem", async () => {
+    server.fallback = {
+      status: 403,
+      error: { message: "You do not have access to this model.", type: "permission_error" },
+    };
+    const r = await run();
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("refused access (403");
+  });
 });

@@ -30,6 +30,8 @@ export interface Reply {
   delayMs?: number;
   /** Close the connection without an answer. */
   hangUp?: boolean;
+  /** Answer 200 with this body and content type instead of a completion (a wrong server). */
+  raw?: { contentType: string; body: string };
 }
 
 export type Script = Reply | ((request: RecordedRequest, index: number) => Reply);
@@ -128,6 +130,11 @@ export class FakeOpenAI {
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
     if (reply.hangUp) {
       req.socket.destroy();
+      return;
+    }
+    if (reply.raw) {
+      res.writeHead(200, { "content-type": reply.raw.contentType });
+      res.end(reply.raw.body);
       return;
     }
     if (reply.status && reply.status >= 400) {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { BuildResult, ExecResult, JudgeRequest, Limits } from "../../src/core/types.js";
-import { generateMessages, judgeMessages, type PromptContext } from "../../src/prompts/compose.js";
+import {
+  formatFiles,
+  generateMessages,
+  judgeMessages,
+  type PromptContext,
+} from "../../src/prompts/compose.js";
 import { loadTemplates } from "../../src/prompts/templates.js";
 
 // Fixed inputs, so that a change to a template or to compose.ts shows up as a snapshot diff.
@@ -172,5 +177,21 @@ describe("rendered prompts", () => {
     };
     const user = judgeMessages(templates, ctx, judgeRequest({ exec }))[1]?.content ?? "";
     expect(user).toContain("rendered {{tests}} and {{nope}}");
+  });
+});
+
+describe("formatFiles", () => {
+  it("shows files whole until the budget, then names the ones left out", () => {
+    const files = [
+      { path: "a.py", content: "a".repeat(100) },
+      { path: "big.bin", content: "b".repeat(5000) },
+      { path: "c.py", content: "c" },
+    ];
+    const text = formatFiles(files, 1000);
+    expect(text).toContain(`<file path="a.py">\n${"a".repeat(100)}\n</file>`);
+    expect(text).toContain('<file path="c.py">\nc\n</file>');
+    expect(text).not.toContain("bbbb");
+    expect(text).toContain("Left out to keep this prompt within 1 KiB");
+    expect(text).toContain("big.bin (5000 bytes)");
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { colorEnabled, type OutStream } from "../../src/cli/io.js";
 import { HumanReporter } from "../../src/cli/reporter.js";
 import { spinnerWanted } from "../../src/cli/session.js";
 import type { LoopEvent } from "../../src/core/events.js";
@@ -93,5 +94,23 @@ describe("the human reporter", () => {
     expect(spinnerWanted({ env: {}, cwd: "/", stdout: pipe, stderr: pipe })).toBe(false);
     const zeroWidth = { write: () => true, isTTY: true, columns: 0 };
     expect(spinnerWanted({ env: {}, cwd: "/", stdout: zeroWidth, stderr: zeroWidth })).toBe(false);
+  });
+});
+
+describe("colours", () => {
+  const tty = { write: () => true, isTTY: true, columns: 80 };
+  const pipe = { write: () => true, isTTY: false };
+  const ctx = (env: Record<string, string>, stderr: OutStream = tty) => ({
+    env,
+    cwd: "/",
+    stdout: stderr,
+    stderr,
+  });
+  it("are on at a terminal, off with NO_COLOR (any value), off in a pipe unless FORCE_COLOR", () => {
+    expect(colorEnabled(ctx({}))).toBe(true);
+    expect(colorEnabled(ctx({ NO_COLOR: "1" }))).toBe(false);
+    expect(colorEnabled(ctx({ NO_COLOR: "yes", FORCE_COLOR: "1" }))).toBe(false);
+    expect(colorEnabled(ctx({}, pipe))).toBe(false);
+    expect(colorEnabled(ctx({ FORCE_COLOR: "1" }, pipe))).toBe(true);
   });
 });

@@ -91,6 +91,9 @@ export async function runCommand(flags: RunFlags, ctx: CliContext): Promise<numb
     flags: configFlags,
     configPath: flags.config ?? null,
   });
+  const outDir = resolve(ctx.cwd, config.out);
+  const options = toRunOptions(config, outDir);
+  checkCostBudget(options);
   const apiKey = apiKeyFrom(ctx.env);
   const templates = loadTemplates(config.prompts, ctx.cwd);
   const target = resolveDockerTarget({ env: ctx.env, home: ctx.env.HOME ?? "/" });
@@ -98,14 +101,11 @@ export async function runCommand(flags: RunFlags, ctx: CliContext): Promise<numb
   const { connectDocker } = await import("../../sandbox/docker-sandbox.js");
   const { docker } = await connectDocker(target);
 
-  const outDir = resolve(ctx.cwd, config.out);
   const now = new Date();
   let runId = newRunId(prompt, now);
   while (existsSync(join(outDir, runId))) runId = newRunId(prompt, now);
   const redactor = redactorFor(ctx.env, apiKey);
   const folder = new RunFolder(join(outDir, runId), redactor);
-  const options = toRunOptions(config, outDir);
-  checkCostBudget(options);
   const state = newRunState(runId, { prompt, tests }, options, now);
   try {
     folder.init();
