@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { runCli, spawnCli } from "../helpers/cli.js";
-import { describeDocker, leftovers } from "../helpers/docker.js";
+import { describeDocker, leftovers, removeLabelled } from "../helpers/docker.js";
 import { loopbackModel } from "../helpers/e2e.js";
 import { generation, pass } from "../helpers/fake-openai.js";
 import { BUSYBOX } from "../helpers/images.js";
@@ -61,6 +61,7 @@ describeDocker("interrupts, kill -9 and resume (real engine, loopback model)", (
     expect(result.code, result.stderr).toBe(130);
     expect(elapsed).toBeLessThan(30_000);
     expect(JSON.parse(result.stdout)).toMatchObject({ status: "interrupted", stopReason: "interrupted" });
+    images.push(JSON.parse(result.stdout).image);
     const dir = onlyRunDir(out);
     const state = readRun(dir);
     expect(state.status).toBe("interrupted");
@@ -68,11 +69,34 @@ describeDocker("interrupts, kill -9 and resume (real engine, loopback model)", (
     expect(readJournal(dir).at(-1)).toMatchObject({ type: "run.finished", status: "interrupted" });
     expect(result.stderr).toContain("azlon resume");
     expectNoSecret(out, KEY);
+
+    // And `azlon resume` goes on from there (the program is cut short by a run timeout now).
+    server.enqueue(pass(["started"]));
+    const resumed = await runCli(["resume", dir, "--run-timeout", "2", "--json"], {
+      cwd: out,
+      env: { OPENAI_API_KEY: KEY },
+    });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const json = JSON.parse(resumed.stdout);
+    images.push(json.image);
+    expect(json).toMatchObject({ status: "passed", iterations: 1 });
+    expect(readRun(dir).legs.map((l) => l.status)).toEqual(["interrupted", "passed"]);
+  });
+
+  it("a second Ctrl-C quits at once", async () => {
+    const { result, out } = await interruptWhileRunning("SIGINT", 2);
+    expect(result.code).toBe(130);
+    expect(result.stderr).toContain("press Ctrl-C again to quit at once");
+    // What the first Ctrl-C would have cleaned is left to `resume`; tidy it here.
+    const state = readRun(onlyRunDir(out));
+    expect(state.status).toBe("running"); // it left before writing the end: that is "at once"
+    await removeLabelled(state.runId);
   });
 
   it("SIGTERM is handled the same way", async () => {
     const { result, out } = await interruptWhileRunning("SIGTERM");
     expect(result.code, result.stderr).toBe(130);
+    images.push(JSON.parse(result.stdout).image);
     const state = readRun(onlyRunDir(out));
     expect(state.status).toBe("interrupted");
     expect((await leftovers(state.runId)).containers).toBe(0);

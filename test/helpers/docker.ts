@@ -56,3 +56,20 @@ export async function removeImage(tag: string): Promise<void> {
     .remove({ force: true })
     .catch(() => {});
 }
+
+/** Removes every container and image carrying a run's label (for tests that leave them on purpose). */
+export async function removeLabelled(runId: string): Promise<void> {
+  const filters = JSON.stringify({ label: [`azlon.run=${runId}`] });
+  for (const c of await docker.listContainers({ all: true, filters })) {
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => {});
+  }
+  for (const i of await docker.listImages({ all: true, filters })) {
+    await docker
+      .getImage(i.Id)
+      .remove({ force: true })
+      .catch(() => {});
+  }
+}
