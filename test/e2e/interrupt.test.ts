@@ -46,7 +46,8 @@ async function interruptWhileRunning(signal: NodeJS.Signals, times = 1) {
         sent = true;
         // Give the container a moment to start for real.
         setTimeout(() => {
-          for (let i = 0; i < times; i++) child.kill(signal);
+          // Signals of one kind are not queued: the second goes 20 ms after the first.
+          for (let i = 0; i < times; i++) setTimeout(() => child.kill(signal), i * 20);
         }, 700);
       }
     },
