@@ -105,14 +105,16 @@ function dockerCliIterations(): number[] {
   const tag = `azlon-bench-cli:${process.pid}`;
   writeFileSync(join(dir, "Dockerfile"), DOCKERFILE);
   const times: number[] = [];
+  const built = new Set<string>();
   try {
     for (let i = 0; i <= ITERATIONS; i++) {
       writeFileSync(join(dir, "msg.txt"), `round ${i}\n`);
       const started = performance.now();
-      execFileSync("docker", ["build", "-q", "-t", tag, dir], {
-        stdio: "pipe",
+      const id = execFileSync("docker", ["build", "-q", "-t", tag, dir], {
+        encoding: "utf8",
         env: { ...process.env, DOCKER_BUILDKIT: "0" },
-      });
+      }).trim();
+      built.add(id);
       execFileSync(
         "docker",
         [
@@ -139,7 +141,8 @@ function dockerCliIterations(): number[] {
       if (i > 0) times.push(performance.now() - started);
     }
   } finally {
-    spawnSync("docker", ["rmi", "-f", tag], { stdio: "ignore" });
+    // Each build re-tags; the images it leaves untagged go too.
+    spawnSync("docker", ["rmi", "-f", tag, ...built], { stdio: "ignore" });
     rmSync(dir, { recursive: true, force: true });
   }
   return times;

@@ -57,8 +57,20 @@ export async function removeImage(tag: string): Promise<void> {
     .catch(() => {});
 }
 
-/** Removes every container and image carrying a run's label (for tests that leave them on purpose). */
+/**
+ * Removes every container and image carrying a run's label (for tests that leave them on
+ * purpose), trying again while the engine is still removing a container azlon left behind.
+ */
 export async function removeLabelled(runId: string): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await removeLabelledOnce(runId);
+    const left = await leftovers(runId);
+    if (left.containers === 0 && left.images.length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function removeLabelledOnce(runId: string): Promise<void> {
   const filters = JSON.stringify({ label: [`azlon.run=${runId}`] });
   for (const c of await docker.listContainers({ all: true, filters })) {
     await docker
