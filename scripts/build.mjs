@@ -20,7 +20,9 @@ await build({
   // and bundled it loads in a fraction of the time (one file, no resolution).
   external: Object.keys(pkg.dependencies).filter((name) => name !== "commander"),
   // commander is CommonJS and requires node built-ins; give the ESM bundle a require.
-  banner: { js: 'import { createRequire as __azlonRequire } from "node:module"; const require = __azlonRequire(import.meta.url);' },
+  banner: {
+    js: 'import { createRequire as __azlonRequire } from "node:module"; const require = __azlonRequire(import.meta.url);',
+  },
   chunkNames: "chunks/[name]-[hash]",
   define: { __AZLON_VERSION__: JSON.stringify(pkg.version) },
   sourcemap: true,
