@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { describeDocker } from "../helpers/docker.js";
-import { loopbackModel } from "../helpers/e2e.js";
+import { loopbackModel, runArgs } from "../helpers/e2e.js";
 import { fail, generation, lastUserMessage, pass } from "../helpers/fake-openai.js";
 import { BUSYBOX } from "../helpers/images.js";
 import { expectNoSecret, onlyRunDir, readJournal, readRun } from "../helpers/run-folder.js";
@@ -22,21 +22,7 @@ async function run(extra: string[] = [], env: Record<string, string> = {}) {
   const cwd = tempDir();
   const out = join(cwd, "runs");
   const result = await runCli(
-    [
-      "run",
-      "--prompt",
-      "greet",
-      "--tests",
-      "prints hello, world",
-      "--model",
-      "gpt-test",
-      "--base-url",
-      server.url,
-      "--out",
-      out,
-      "--json",
-      ...extra,
-    ],
+    runArgs(server, out, extra, { prompt: "greet", tests: "prints hello, world" }),
     { cwd, env: { OPENAI_API_KEY: KEY, ...env } },
   );
   const json = result.stdout.trim() ? JSON.parse(result.stdout) : null;
@@ -242,23 +228,7 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
     const cwd = tempDir({ ".azlonrc.json": JSON.stringify({ modelTimeout: 0.5, modelRetries: 1 }) });
     const out = join(cwd, "runs");
     const started = Date.now();
-    const r = await runCli(
-      [
-        "run",
-        "-p",
-        "greet",
-        "-t",
-        "hello",
-        "--model",
-        "gpt-test",
-        "--base-url",
-        server.url,
-        "--out",
-        out,
-        "--json",
-      ],
-      { cwd, env: { OPENAI_API_KEY: KEY } },
-    );
+    const r = await runCli(runArgs(server, out), { cwd, env: { OPENAI_API_KEY: KEY } });
     expect(r.code).toBe(3);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(r.stderr).toContain("no answer from the endpoint");

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { expect, it } from "vitest";
 import { runCli, spawnCli } from "../helpers/cli.js";
 import { describeDocker, leftovers, removeLabelled } from "../helpers/docker.js";
-import { loopbackModel } from "../helpers/e2e.js";
+import { loopbackModel, runArgs } from "../helpers/e2e.js";
 import { generation, pass } from "../helpers/fake-openai.js";
 import { BUSYBOX } from "../helpers/images.js";
 import { expectNoSecret, onlyRunDir, readJournal, readRun } from "../helpers/run-folder.js";
@@ -11,23 +11,8 @@ import { tempDir } from "../helpers/tmp.js";
 const KEY = "sk-test-interrupt-1234567890";
 const { server, images } = loopbackModel();
 
-function runArgs(out: string, extra: string[] = []): string[] {
-  return [
-    "run",
-    "--prompt",
-    "wait, then greet",
-    "--tests",
-    "prints done",
-    "--model",
-    "gpt-test",
-    "--base-url",
-    server.url,
-    "--out",
-    out,
-    "--json",
-    ...extra,
-  ];
-}
+const args = (out: string, extra: string[] = []) =>
+  runArgs(server, out, extra, { prompt: "wait, then greet", tests: "prints done" });
 
 /** Starts the CLI and sends `signal` once the program is running in its container. */
 async function interruptWhileRunning(signal: NodeJS.Signals, times = 1) {
@@ -38,7 +23,7 @@ async function interruptWhileRunning(signal: NodeJS.Signals, times = 1) {
   );
   let sent = false;
   const started = Date.now();
-  const { done } = spawnCli(runArgs(out), {
+  const { done } = spawnCli(args(out), {
     cwd,
     env: { OPENAI_API_KEY: KEY },
     onStderr: (text, child) => {
@@ -111,7 +96,7 @@ describeDocker("interrupts, kill -9 and resume (real engine, loopback model)", (
       pass(["done"]),
     );
     let killed = false;
-    const first = spawnCli(runArgs(out), {
+    const first = spawnCli(args(out), {
       cwd,
       env: { OPENAI_API_KEY: KEY },
       onStderr: (text, child) => {
@@ -159,7 +144,7 @@ describeDocker("interrupts, kill -9 and resume (real engine, loopback model)", (
       },
       pass(["final"]),
     );
-    const failed = await runCli(runArgs(out, ["--max-iterations", "1"]), {
+    const failed = await runCli(args(out, ["--max-iterations", "1"]), {
       cwd,
       env: { OPENAI_API_KEY: KEY },
     });

@@ -3,31 +3,16 @@ import { join } from "node:path";
 import { expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { describeDocker, leftovers } from "../helpers/docker.js";
-import { loopbackModel } from "../helpers/e2e.js";
+import { loopbackModel, runArgs } from "../helpers/e2e.js";
 import { fail, generation, lastUserMessage, pass } from "../helpers/fake-openai.js";
 import { BUSYBOX } from "../helpers/images.js";
+import { expectNoSecret } from "../helpers/run-folder.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const KEY = "sk-test-e2e-0123456789";
 const { server, images } = loopbackModel();
 
-function args(out: string, extra: string[] = []): string[] {
-  return [
-    "run",
-    "--prompt",
-    "a script that greets",
-    "--tests",
-    "it prints hello, world",
-    "--model",
-    "gpt-test",
-    "--base-url",
-    server.url,
-    "--out",
-    out,
-    "--json",
-    ...extra,
-  ];
-}
+const args = (out: string, extra: string[] = []) => runArgs(server, out, extra);
 
 function onlyRun(out: string): string {
   const runs = readdirSync(out);
@@ -77,6 +62,7 @@ describeDocker("azlon run end to end (real engine, loopback model)", () => {
     expect(first?.response_format?.type).toBe("json_schema");
     expect(first?.response_format?.json_schema?.strict).toBe(true);
     expect(lastUserMessage(server.chatRequests[0])).toContain("it prints hello, world");
+    expectNoSecret(dir, KEY);
   });
 
   it("(b) a wrong program is fixed by the verdict and passes on iteration 2; the judge saw the failure", async () => {

@@ -22,3 +22,27 @@ export function loopbackModel(): { server: FakeOpenAI; images: string[] } {
   });
   return { server, images };
 }
+
+/** `azlon run ... --json` against the loopback server, writing run folders to `out`. */
+export function runArgs(
+  server: FakeOpenAI,
+  out: string,
+  extra: string[] = [],
+  task = { prompt: "a script that greets", tests: "it prints hello, world" },
+): string[] {
+  return [
+    "run",
+    "--prompt",
+    task.prompt,
+    "--tests",
+    task.tests,
+    "--model",
+    "gpt-test",
+    "--base-url",
+    server.url,
+    "--out",
+    out,
+    "--json",
+    ...extra,
+  ];
+}
