@@ -283,4 +283,15 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("refused access (403");
   });
+
+  it("--structured-output json starts in plain-JSON mode: no response_format, the schema in the prompt", async () => {
+    server.enqueue(hello(), pass(["hello, world"]));
+    const r = await run(["--structured-output", "json"]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const request of server.chatRequests) {
+      expect(request.body?.response_format).toBeUndefined();
+      expect(request.body?.messages[0]?.content).toContain("JSON Schema");
+    }
+    expect(readRun(r.dir as string)).toMatchObject({ structuredOutputMode: "json" });
+  });
 });
