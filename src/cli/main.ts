@@ -3,6 +3,7 @@ import { DEFAULTS } from "../config/defaults.js";
 import { ExitCode, errorMessage, FatalError } from "../core/errors.js";
 import { collectSecrets, Redactor } from "../util/secrets.js";
 import type { CliContext } from "./io.js";
+import { resultObject } from "./result.js";
 
 // Kept in step with package.json by the build (esbuild's define); "dev" when run from source.
 declare const __AZLON_VERSION__: string | undefined;
@@ -182,17 +183,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
 
 /** The --json result for a run that never started: CI still gets exactly one object. */
 function errorResult(reason: string): string {
-  return `${JSON.stringify({
-    status: "error",
-    stopReason: "error",
-    iterations: 0,
-    runDir: null,
-    image: null,
-    reason,
-    usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0 },
-    costUsd: null,
-    durationMs: 0,
-  })}\n`;
+  return `${JSON.stringify(resultObject(null, { reason }))}\n`;
 }
 
 function reportError(error: unknown, ctx: CliContext, json: boolean): number {

@@ -1,15 +1,16 @@
 import { hostname } from "node:os";
 import type Docker from "dockerode";
 import type { Config } from "../config/schema.js";
-import { costOf, DEFAULT_PRICES, priceFor } from "../core/cost.js";
+import { DEFAULT_PRICES, priceFor } from "../core/cost.js";
 import { AbortedError, ExitCode, FatalError, UsageError } from "../core/errors.js";
 import type { LoopEvent } from "../core/events.js";
-import type { RunOptions, RunState } from "../core/state.js";
+import { iterationsRun, type RunOptions, type RunState } from "../core/state.js";
 import type { Templates } from "../prompts/templates.js";
 import { formatCount, formatDuration, parseSize } from "../util/format.js";
 import { collectSecrets, Redactor } from "../util/secrets.js";
 import type { RunFolder } from "../workspace/run-folder.js";
 import { type CliContext, colorEnabled, isCI } from "./io.js";
+import { resultObject } from "./result.js";
 
 export const DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
@@ -85,26 +86,6 @@ export interface SessionInput {
   docker: Docker;
   json: boolean;
   redactor: Redactor;
-}
-
-/** The --json result object of SPEC.md. */
-export function resultObject(state: RunState | null, fields: Partial<Record<string, unknown>> = {}) {
-  return {
-    status: state?.status === "running" ? "error" : (state?.status ?? "error"),
-    stopReason: state?.stopReason ?? "error",
-    iterations: state ? state.iterations.filter((i) => i.build !== undefined).length : 0,
-    runDir: null as string | null,
-    image: state?.image ?? null,
-    reason: state?.reason ?? null,
-    usage: {
-      promptTokens: state?.usage.promptTokens ?? 0,
-      completionTokens: state?.usage.completionTokens ?? 0,
-      cachedTokens: state?.usage.cachedTokens ?? 0,
-    },
-    costUsd: state ? (state.costUsd ?? costOf(state.usage, state.options.price)) : null,
-    durationMs: state?.elapsedMs ?? 0,
-    ...fields,
-  };
 }
 
 export function exitCodeFor(state: RunState, error: Error | null): number {
@@ -248,7 +229,7 @@ function printSummary(
 ): void {
   const used = state.usage.promptTokens + state.usage.completionTokens;
   const cost = state.costUsd !== null ? ` ($${state.costUsd.toFixed(4)})` : "";
-  const iterations = state.iterations.filter((i) => i.build !== undefined).length;
+  const iterations = iterationsRun(state);
   const head = {
     passed: "passed",
     failed: "did not pass",

@@ -92,11 +92,8 @@ function describeRound(i: IterationSummary): string {
   }
   if (i.verdict) {
     const reason = i.verdict.reason.replace(/\s+/g, " ").slice(0, MEMORY_REASON_CHARS);
-    parts.push(
-      i.verdict.passed && !i.verdict.accepted
-        ? `judge claimed a pass it could not prove (${reason})`
-        : `not passed: ${reason}`,
-    );
+    // A refused pass already has the refusal as its reason.
+    parts.push(i.verdict.passed && !i.verdict.accepted ? reason : `not passed: ${reason}`);
   }
   return parts.join("; ");
 }

@@ -185,6 +185,16 @@ export class OpenAIModel implements Model {
       const message = choice?.message;
       const finishReason = choice?.finish_reason ?? null;
       const content = message?.content ?? null;
+      const call = {
+        type: "model.call" as const,
+        purpose,
+        iteration: ctx.iteration,
+        turn,
+        mode,
+        finishReason,
+        usage,
+        durationMs,
+      };
 
       let outcome: CallOutcome;
       let repair: string;
@@ -210,9 +220,7 @@ export class OpenAIModel implements Model {
       } else {
         const parsed = parseReply(content, schema);
         if (parsed.ok) {
-          ctx.emit(
-            this.callEvent(purpose, ctx, turn, mode, "ok", null, finishReason, usage, durationMs, null),
-          );
+          ctx.emit({ ...call, outcome: "ok", detail: null, reply: null });
           return parsed.value;
         }
         outcome = "invalid";
@@ -220,20 +228,14 @@ export class OpenAIModel implements Model {
         echo = content;
         repair = `Your reply could not be used: ${parsed.problem}. Answer again with only the JSON object the schema describes.`;
       }
-      ctx.emit(
-        this.callEvent(
-          purpose,
-          ctx,
-          turn,
-          mode,
-          outcome,
-          lastProblem,
-          finishReason,
-          usage,
-          durationMs,
-          content ?? message?.refusal ?? null,
-        ),
-      );
+      const reply = content ?? message?.refusal ?? null;
+      // The unusable reply is kept in the journal (bounded), for whoever reads the run later.
+      ctx.emit({
+        ...call,
+        outcome,
+        detail: lastProblem,
+        reply: reply?.slice(0, JOURNAL_REPLY_CHARS) ?? null,
+      });
       if (echo !== null) conversation.push({ role: "assistant", content: echo.slice(0, REPAIR_ECHO_CHARS) });
       conversation.push({ role: "user", content: repair });
       turn++;
@@ -243,32 +245,5 @@ export class OpenAIModel implements Model {
       `the model's ${purpose === "generate" ? "project" : "verdict"} reply was unusable ${tries} time${tries === 1 ? "" : "s"} in a row; the last problem: ${lastProblem}`,
       "the replies are in events.jsonl; try another --model, raise repairAttempts, or `azlon resume` the run",
     );
-  }
-
-  private callEvent(
-    purpose: ModelPurpose,
-    ctx: ModelContext,
-    turn: number,
-    mode: StructuredOutputMode,
-    outcome: CallOutcome,
-    detail: string | null,
-    finishReason: string | null,
-    usage: Usage,
-    durationMs: number,
-    reply: string | null,
-  ) {
-    return {
-      type: "model.call" as const,
-      purpose,
-      iteration: ctx.iteration,
-      turn,
-      mode,
-      outcome,
-      detail,
-      finishReason,
-      usage,
-      durationMs,
-      reply: reply === null ? null : reply.slice(0, JOURNAL_REPLY_CHARS),
-    };
   }
 }

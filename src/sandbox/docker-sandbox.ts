@@ -176,17 +176,15 @@ export class DockerSandbox implements Sandbox {
         await capture.writeText(`ERROR: ${last.errorDetail?.message ?? last.error}\n`);
       }
     } catch (error) {
+      failed = true;
       if (signal.aborted) {
         await capture.finish();
-        await this.removeLeftover(lastStepImage);
         throw new AbortedError(abortCause(signal));
       }
       if (timeout.signal.aborted) {
-        await this.removeLeftover(lastStepImage);
         await capture.writeText(
           `\n[azlon: the build was stopped after ${formatDuration(limits.buildTimeoutMs)}, the build time limit]\n`,
         );
-        clearTimeout(timer);
         return {
           ok: false,
           timedOut: true,
@@ -202,14 +200,14 @@ export class DockerSandbox implements Sandbox {
       }
       // The engine answered with an error before building (a bad Dockerfile, say): the
       // model can fix that, so it is a failed build, not a crash.
-      failed = true;
       await capture.writeText(`ERROR: ${describeDockerError(error)}\n`);
     } finally {
       clearTimeout(timer);
+      // However the build ended short of an image, the last step's image goes.
+      if (failed && lastStepImage) await this.removeUntagged(lastStepImage, { ownOnly: false });
     }
-    if (failed) await this.removeLeftover(lastStepImage);
     if (!failed && !imageId) imageId = await this.imageIdOf(this.imageTag);
-    if (!failed && previous && previous !== imageId) await this.removeImage(previous);
+    if (!failed && previous && previous !== imageId) await this.removeUntagged(previous, { ownOnly: true });
     return {
       ok: !failed,
       timedOut: false,
@@ -349,30 +347,20 @@ export class DockerSandbox implements Sandbox {
     }
   }
 
-  private async removeImage(id: string): Promise<void> {
-    try {
-      const image = await this.docker.getImage(id).inspect();
-      // Only images of this run, and never one that is tagged (a base image, the deliverable).
-      if (image.Config?.Labels?.[RUN_LABEL] !== this.options.runId) return;
-      if ((image.RepoTags ?? []).some((t) => t !== "<none>:<none>")) return;
-      await this.docker.getImage(id).remove({ noprune: false });
-    } catch {
-      // In use by a container being removed, or gone already: the final cleanup retries.
-    }
-  }
-
   /**
-   * Removes the image a failed build's last good step left, with its untagged parents. Never
-   * a tagged image (a base image), nor one that other images build on (the engine refuses).
+   * Removes an untagged image with its untagged parents: an earlier iteration's image
+   * (`ownOnly`: it must carry this run's label), or the last step image of a failed build,
+   * which the classic builder leaves unlabelled. Never a tagged image (a base image, the
+   * deliverable), nor one other images build on (the engine refuses).
    */
-  private async removeLeftover(id: string | null): Promise<void> {
-    if (!id) return;
+  private async removeUntagged(id: string, { ownOnly }: { ownOnly: boolean }): Promise<void> {
     try {
       const image = await this.docker.getImage(id).inspect();
+      if (ownOnly && image.Config?.Labels?.[RUN_LABEL] !== this.options.runId) return;
       if ((image.RepoTags ?? []).some((t) => t !== "<none>:<none>")) return;
       await this.docker.getImage(image.Id).remove({ noprune: false });
     } catch {
-      // Gone already, or a parent of other images: nothing to do.
+      // Gone already, or in use by a container being removed: the final cleanup retries.
     }
   }
 
@@ -391,7 +379,7 @@ export class DockerSandbox implements Sandbox {
       const images = await this.docker.listImages({ all: true, filters });
       const keep = await this.imageIdOf(this.imageTag);
       for (const info of images) {
-        if (info.Id !== keep) await this.removeImage(info.Id);
+        if (info.Id !== keep) await this.removeUntagged(info.Id, { ownOnly: true });
       }
     } catch (error) {
       this.options.warn?.(`cleanup could not finish: ${describeDockerError(error)}`);

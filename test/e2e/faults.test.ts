@@ -209,7 +209,7 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
         // needs it as written, and a broker URL with a password is ordinary text.
         "run.sh": `echo "password is ${secret}"\necho "broker amqp://guest:guest@localhost:5672"\n`,
       }),
-      pass(["password is [secret]", "broker amqp://guest:guest@localhost:5672"]),
+      pass(["password is [secret]", "broker amqp://guest:guest@localhost:5672"], `it printed ${secret}`),
     );
     const r = await run([], { DB_PASSWORD: secret });
     expect(r.code, r.stderr).toBe(0);
@@ -219,6 +219,9 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
     );
     expect(lastUserMessage(server.chatRequests[1])).toContain("password is [secret]");
     expect(readFileSync(join(dir, "workspace/run.sh"), "utf8")).toContain(secret);
+    // What is shown (progress on stderr, the JSON on stdout) is masked too.
+    expect(r.stderr).toContain("passed: it printed [secret]");
+    expect(r.stderr + r.stdout).not.toContain(secret);
     // The record holds it nowhere: not the logs, the journal, run.json or the stored replies.
     for (const part of ["run.json", "events.jsonl", "iterations"]) expectNoSecret(join(dir, part), secret);
   });

@@ -1,4 +1,6 @@
 import { writeFileSync } from "node:fs";
+import { toRunOptions } from "../../src/cli/session.js";
+import { DEFAULTS } from "../../src/config/defaults.js";
 import { AbortedError, abortCause } from "../../src/core/errors.js";
 import { newRunState, type RunOptions, type RunState } from "../../src/core/state.js";
 import type {
@@ -128,36 +130,9 @@ export class FakeSandbox implements Sandbox {
   }
 }
 
+/** The product's defaults (as `azlon run` derives them), for a model with no price. */
 export function testOptions(overrides: Partial<RunOptions> = {}): RunOptions {
-  return {
-    model: "gpt-test",
-    baseUrl: null,
-    maxIterations: 5,
-    limits: {
-      memoryBytes: 2 ** 30,
-      cpus: 1,
-      pids: 256,
-      network: "none",
-      runTimeoutMs: 300_000,
-      buildTimeoutMs: 600_000,
-    },
-    baseImage: null,
-    structuredOutput: "auto",
-    modelRetries: 2,
-    modelTimeoutMs: 600_000,
-    repairAttempts: 2,
-    temperature: null,
-    budgets: { maxTokens: null, maxCostUsd: null, maxTimeMs: null },
-    maxOutputBytes: 65536,
-    maxLogBytes: 2 ** 20,
-    maxFiles: 200,
-    maxFileBytes: 2 ** 20,
-    maxPathLength: 240,
-    price: null,
-    prompts: {},
-    out: "/tmp",
-    ...overrides,
-  };
+  return { ...toRunOptions({ ...DEFAULTS, model: "gpt-test", maxIterations: 5 }, "/tmp"), ...overrides };
 }
 
 export function newFolder(dir: string, secrets: string[] = []): RunFolder {

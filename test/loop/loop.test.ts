@@ -171,6 +171,9 @@ describe("the loop with a scripted model and a fake sandbox", () => {
     expect(state.status).toBe("failed");
     expect(state.stopReason).toBe("max-iterations");
     expect(state.iterations.every((i) => i.verdict?.accepted === false)).toBe(true);
+    expect(state.reason).toContain(
+      'the judge claimed a pass that the output does not show (not found: "ALL TESTS PASSED")',
+    );
     expect(h.model.remaining).toBe(0);
   });
 

@@ -7,16 +7,10 @@ import {
   type PromptContext,
 } from "../../src/prompts/compose.js";
 import { loadTemplates } from "../../src/prompts/templates.js";
+import { testOptions } from "../helpers/fakes.js";
 
 // Fixed inputs, so that a change to a template or to compose.ts shows up as a snapshot diff.
-const limits: Limits = {
-  memoryBytes: 2 ** 30,
-  cpus: 1,
-  pids: 256,
-  network: "none",
-  runTimeoutMs: 300_000,
-  buildTimeoutMs: 600_000,
-};
+const limits: Limits = testOptions().limits;
 const ctx: PromptContext = { limits, baseImage: null };
 const templates = loadTemplates();
 

@@ -8,6 +8,7 @@ import {
   parseDockerHost,
   resolveDockerTarget,
 } from "../../src/sandbox/connection.js";
+import { thrown } from "../helpers/thrown.js";
 
 const home = "/home/dev";
 
@@ -41,15 +42,6 @@ function metaPath(name: string, configDir = `${home}/.docker`): string {
 
 function contextMeta(name: string, host: string, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({ Name: name, Metadata: {}, Endpoints: { docker: { Host: host, ...extra } } });
-}
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a throw");
 }
 
 describe("DOCKER_HOST", () => {

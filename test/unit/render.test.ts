@@ -1,15 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/core/errors.js";
 import { checkTemplate, placeholders, render } from "../../src/prompts/render.js";
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
-}
+import { thrown } from "../helpers/thrown.js";
 
 describe("render", () => {
   it("fills every placeholder, also one used twice", () => {

@@ -8,18 +8,10 @@ import {
   TEMPLATE_FILES,
   TEMPLATE_NAMES,
 } from "../../src/prompts/templates.js";
+import { thrown } from "../helpers/thrown.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const repoPrompts = join(import.meta.dirname, "../../prompts");
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("loadTemplates", () => {
   it("finds the repository's prompts/ folder", () => {
