@@ -1,9 +1,9 @@
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULTS } from "../config/defaults.js";
-import { ExitCode, errorMessage, FatalError } from "../core/errors.js";
+import { ExitCode, errorMessage, FatalError, UsageError } from "../core/errors.js";
 import { collectSecrets, Redactor } from "../util/secrets.js";
 import type { CliContext } from "./io.js";
-import { resultObject } from "./result.js";
+import { errorResult } from "./result.js";
 
 // Kept in step with package.json by the build (esbuild's define); "dev" when run from source.
 declare const __AZLON_VERSION__: string | undefined;
@@ -95,6 +95,25 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     )
     .option("-c, --config <path>", "use this config file instead of searching for one")
     .option("--json", "print one JSON result object on stdout; progress stays on stderr")
+    .option(
+      "--check <command>",
+      "a command run with sh -c in a fresh container of the built image; exit 0 passes (repeatable)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option("--checks <dir>", "your check files, copied to /azlon/checks in every check container")
+    .option("--hide-checks", "show the model the checks' names and results, not their files")
+    .option("--check-timeout <sec>", "time limit of one check (default: the run timeout)")
+    .option("--service", "the program is a service: checks run beside it once --ready succeeds")
+    .option("--ready <command>", "polled inside the service's container until it exits 0")
+    .option("--ready-timeout <sec>", "how long to wait for --ready (default 60)")
+    .addOption(
+      new Option("--verdict <who>", "who decides a pass (default: both with checks, else judge)").choices([
+        "checks",
+        "judge",
+        "both",
+      ]),
+    )
+    .option("--junit <file>", "write JUnit XML of the checks and the verdict here, at the end of the run")
     .addHelpText("after", RUN_HELP_AFTER);
   // The main command's flags in the top-level help too, so `azlon --help` shows them all.
   program.addHelpText("after", () => `\n${run.helpInformation()}${RUN_HELP_AFTER}\n`);
@@ -182,8 +201,8 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
 }
 
 /** The --json result for a run that never started: CI still gets exactly one object. */
-function errorResult(reason: string): string {
-  return `${JSON.stringify(resultObject(null, { reason }))}\n`;
+function errorLine(reason: string, error: unknown): string {
+  return `${JSON.stringify(errorResult(reason, error))}\n`;
 }
 
 function reportError(error: unknown, ctx: CliContext, json: boolean): number {
@@ -196,20 +215,21 @@ function reportError(error: unknown, ctx: CliContext, json: boolean): number {
       return ExitCode.passed;
     }
     // commander has printed the message on stderr already.
-    if (json) ctx.stdout.write(errorResult(error.message.replace(/^error:\s*/, "")));
+    if (json)
+      ctx.stdout.write(errorLine(error.message.replace(/^error:\s*/, ""), new UsageError(error.message)));
     return ExitCode.usage;
   }
   const redactor = new Redactor(collectSecrets(ctx.env));
   if (error instanceof FatalError) {
     const message = redactor.redactMessage(error.message);
-    if (json) ctx.stdout.write(errorResult(message));
+    if (json) ctx.stdout.write(errorLine(message, error));
     ctx.stderr.write(`azlon: ${message}\n`);
     if (error.hint) ctx.stderr.write(`  fix: ${redactor.redactMessage(error.hint)}\n`);
     return error.exitCode;
   }
   // A bug: say so plainly, with the stack, since that is what a maintainer needs.
   const message = redactor.redactMessage(errorMessage(error));
-  if (json) ctx.stdout.write(errorResult(`unexpected error (a bug in azlon): ${message}`));
+  if (json) ctx.stdout.write(errorLine(`unexpected error (a bug in azlon): ${message}`, error));
   ctx.stderr.write(`azlon: unexpected error (a bug in azlon): ${message}\n`);
   if (error instanceof Error && error.stack) ctx.stderr.write(`${redactor.redactMessage(error.stack)}\n`);
   return ExitCode.notPassed;

@@ -18,6 +18,7 @@ const PHASE_TEXT: Record<Phase, string> = {
   apply: "writing the files",
   build: "building the image",
   run: "running the program",
+  check: "running the checks",
   validate: "asking the model to judge the output",
 };
 
@@ -165,6 +166,18 @@ export class HumanReporter {
           event.exitCode === 0 && !event.timedOut,
           `ran: ${how} in ${formatDuration(event.durationMs)}, ${size}`,
         );
+        break;
+      }
+      case "checks.finished": {
+        const passed = event.results.filter((r) => r.passed).length;
+        if (event.service && !event.service.ready) {
+          this.done(false, `service not ready: ${event.service.problem}`);
+        } else {
+          this.done(passed === event.results.length, `checks: ${passed}/${event.results.length} passed`);
+        }
+        for (const r of event.results.filter((c) => !c.passed)) {
+          this.warn(`check failed: ${r.command.slice(0, 120)} (${r.problem ?? "failed"})`);
+        }
         break;
       }
       case "evidence.rejected":

@@ -1,27 +1,159 @@
+import { z } from "zod";
+import {
+  ConfigError,
+  EnvironmentError,
+  FatalError,
+  ModelReplyError,
+  RunStateError,
+  UsageError,
+} from "../core/errors.js";
 import { iterationsRun, type RunState } from "../core/state.js";
+import type { VerdictRecord } from "../core/steps/records.js";
+import type { ChecksReport } from "../core/types.js";
+
+const UsageSchema = z.object({
+  promptTokens: z.int().min(0),
+  completionTokens: z.int().min(0),
+  cachedTokens: z.int().min(0),
+});
+
+const CheckSchema = z.object({
+  command: z.string(),
+  passed: z.boolean(),
+  exitCode: z.int().nullable(),
+  timedOut: z.boolean(),
+  problem: z.string().nullable().describe("why it did not pass, in words; null when it passed"),
+  durationMs: z.int().min(0),
+});
 
 /**
- * The --json result object of SPEC.md, for a run (its state) or for a failure before any run
- * started (null): CI gets exactly one such object on stdout either way.
+ * The `--json` result: one object on stdout for every run, also for runs that never started.
+ * schemas/result.schema.json is generated from this schema (`npm run schema`), never by hand.
  */
-export function resultObject(
-  state: RunState | null,
-  fields: { runDir?: string | null; reason?: string } = {},
-) {
+export const ResultSchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    status: z.enum(["passed", "failed", "error", "interrupted"]),
+    stopReason: z.enum([
+      "passed",
+      "max-iterations",
+      "max-tokens",
+      "max-cost",
+      "max-time",
+      "interrupted",
+      "error",
+    ]),
+    errorCategory: z
+      .enum(["usage", "environment", "model", "internal"])
+      .nullable()
+      .describe(
+        "for status error: bad usage or config, the environment (Docker, endpoint), the model's replies, or a bug",
+      ),
+    runId: z.string().nullable(),
+    iterations: z.int().min(0),
+    runDir: z.string().nullable(),
+    image: z.string().nullable().describe("the Docker image of the last successful build"),
+    reason: z.string().nullable(),
+    evidence: z.array(z.string()).describe("the lines that prove the pass (or the last verdict's quotes)"),
+    verdict: z.enum(["checks", "judge", "both"]).nullable().describe("who decides a pass in this run"),
+    checks: z
+      .object({
+        total: z.int().min(0),
+        passed: z.int().min(0),
+        failed: z.int().min(0),
+        serviceReady: z.boolean().nullable(),
+        results: z.array(CheckSchema),
+      })
+      .nullable()
+      .describe("the checks of the last round that ran them; null without checks"),
+    usage: UsageSchema,
+    costUsd: z.number().min(0).nullable(),
+    durationMs: z.int().min(0),
+  })
+  .strict();
+
+export type Result = z.infer<typeof ResultSchema>;
+
+/** What a finished run left for its result: its state, and its last verdict and checks. */
+export interface RunReport {
+  state: RunState;
+  runDir: string;
+  verdict: VerdictRecord | null;
+  checks: ChecksReport | null;
+  error: Error | null;
+}
+
+/** The error category of a run that ended in error (or never started). */
+export function errorCategory(error: unknown): Result["errorCategory"] {
+  if (error instanceof UsageError || error instanceof ConfigError || error instanceof RunStateError)
+    return "usage";
+  if (error instanceof EnvironmentError) return "environment";
+  if (error instanceof ModelReplyError) return "model";
+  if (error instanceof FatalError) return "usage";
+  return "internal";
+}
+
+function checksResult(report: RunReport): Result["checks"] {
+  const total = report.state.options.checks?.commands.length ?? 0;
+  if (total === 0) return null;
+  const results = (report.checks?.results ?? []).map((r) => ({
+    command: r.command,
+    passed: r.passed,
+    exitCode: r.exitCode,
+    timedOut: r.timedOut,
+    problem: r.problem,
+    durationMs: Math.round(r.durationMs),
+  }));
+  const passed = results.filter((r) => r.passed).length;
   return {
-    status: !state || state.status === "running" ? "error" : state.status,
-    stopReason: state?.stopReason ?? "error",
-    iterations: state ? iterationsRun(state) : 0,
-    runDir: null as string | null,
-    image: state?.image ?? null,
-    reason: state?.reason ?? null,
-    usage: {
-      promptTokens: state?.usage.promptTokens ?? 0,
-      completionTokens: state?.usage.completionTokens ?? 0,
-      cachedTokens: state?.usage.cachedTokens ?? 0,
-    },
-    costUsd: state?.costUsd ?? null,
-    durationMs: state?.elapsedMs ?? 0,
-    ...fields,
+    total,
+    passed,
+    failed: total - passed,
+    serviceReady: report.checks?.service ? report.checks.service.ready : null,
+    results,
+  };
+}
+
+/** The --json result of a run. */
+export function resultOf(report: RunReport): Result {
+  const { state } = report;
+  const status = state.status === "running" ? "error" : state.status;
+  return {
+    schemaVersion: 1,
+    status,
+    stopReason: state.stopReason ?? "error",
+    errorCategory: status === "error" ? errorCategory(report.error) : null,
+    runId: state.runId,
+    iterations: iterationsRun(state),
+    runDir: report.runDir,
+    image: state.image,
+    reason: state.reason,
+    evidence: report.verdict?.evidence ?? [],
+    verdict: state.options.verdict ?? (state.options.checks?.commands.length ? "both" : "judge"),
+    checks: checksResult(report),
+    usage: { ...state.usage },
+    costUsd: state.costUsd,
+    durationMs: Math.round(state.elapsedMs),
+  };
+}
+
+/** The --json result for a failure before any run started: CI still gets exactly one object. */
+export function errorResult(reason: string, error: unknown): Result {
+  return {
+    schemaVersion: 1,
+    status: "error",
+    stopReason: "error",
+    errorCategory: errorCategory(error),
+    runId: null,
+    iterations: 0,
+    runDir: null,
+    image: null,
+    reason,
+    evidence: [],
+    verdict: null,
+    checks: null,
+    usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0 },
+    costUsd: null,
+    durationMs: 0,
   };
 }

@@ -1,16 +1,20 @@
 import { hostname } from "node:os";
 import type Docker from "dockerode";
+import { writeCiOutputs } from "../ci/outputs.js";
 import type { Config } from "../config/schema.js";
 import { DEFAULT_PRICES, priceFor } from "../core/cost.js";
 import { AbortedError, ExitCode, FatalError, UsageError } from "../core/errors.js";
 import type { LoopEvent } from "../core/events.js";
 import { iterationsRun, type RunOptions, type RunState } from "../core/state.js";
+import { CHECKS_FILE, VERDICT_FILE, type VerdictRecord } from "../core/steps/records.js";
+import type { ChecksReport } from "../core/types.js";
 import type { Templates } from "../prompts/templates.js";
 import { formatCount, formatDuration, parseSize } from "../util/format.js";
 import { collectSecrets, Redactor } from "../util/secrets.js";
 import type { RunFolder } from "../workspace/run-folder.js";
+import { checkViewOf } from "./checks.js";
 import { type CliContext, colorEnabled, isCI } from "./io.js";
-import { resultObject } from "./result.js";
+import { type RunReport, resultOf } from "./result.js";
 
 export const DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
@@ -86,6 +90,8 @@ export interface SessionInput {
   docker: Docker;
   json: boolean;
   redactor: Redactor;
+  /** Where to write JUnit XML at the end of the run, or null. */
+  junit?: string | null;
 }
 
 export function exitCodeFor(state: RunState, error: Error | null): number {
@@ -181,6 +187,7 @@ export async function executeRun(input: SessionInput): Promise<number> {
         report: (event: LoopEvent) => reporter.handle(redactor.redactDeep(event)),
         now: () => performance.now(),
         legInfo: { pid: process.pid, host: hostname() },
+        checks: checkViewOf(options),
       },
       controller.signal,
     );
@@ -195,16 +202,40 @@ export async function executeRun(input: SessionInput): Promise<number> {
     ctx.stderr.write(`azlon: ${redactor.redactMessage(outcome.error.message)}\n`);
     if (outcome.error.hint) ctx.stderr.write(`  fix: ${redactor.redactMessage(outcome.error.hint)}\n`);
   }
+  const report = runReport(folder, outcome.state, outcome.error);
+  const result = redactor.redactDeep(resultOf(report));
+  writeCiOutputs(
+    { result, checks: redactor.redactDeep(report.checks), junitPath: input.junit ?? null, json: input.json },
+    ctx,
+  );
   if (input.json) {
-    ctx.stdout.write(
-      `${JSON.stringify(redactor.redactDeep(resultObject(outcome.state, { runDir: folder.dir })))}\n`,
-    );
+    ctx.stdout.write(`${JSON.stringify(result)}\n`);
     if (outcome.state.status !== "passed")
       ctx.stderr.write(`azlon: to continue: azlon resume ${folder.dir}\n`);
   } else {
     printSummary(ctx, outcome.state, folder.dir, outcome.error, redactor);
   }
   return code;
+}
+
+/** A finished run with its last verdict and the last checks that ran, from the run folder. */
+export function runReport(folder: RunFolder, state: RunState, error: Error | null): RunReport {
+  const last = <T>(has: (i: RunState["iterations"][number]) => boolean, name: string): T | null => {
+    const round = state.iterations.filter(has).at(-1);
+    if (!round) return null;
+    try {
+      return folder.readIterationJson<T>(round.iteration, name);
+    } catch {
+      return null;
+    }
+  };
+  return {
+    state,
+    runDir: folder.dir,
+    verdict: last<VerdictRecord>((i) => !!i.verdict, VERDICT_FILE),
+    checks: last<ChecksReport>((i) => !!i.checks, CHECKS_FILE),
+    error,
+  };
 }
 
 /**

@@ -28,4 +28,12 @@ export const DEFAULTS: Config = {
   maxPathLength: 240,
   prompts: {},
   prices: {},
+  checks: [],
+  checksDir: null,
+  hideChecks: false,
+  service: false,
+  ready: null,
+  readyTimeout: 60,
+  checkTimeout: null,
+  verdict: null,
 };

@@ -57,6 +57,14 @@ export const ConfigSchema = z
       .partial()
       .strict(),
     prices: z.record(z.string(), price),
+    checks: z.array(z.string().trim().min(1, "a check command cannot be empty")).max(100),
+    checksDir: z.string().min(1).nullable(),
+    hideChecks: z.boolean(),
+    service: z.boolean(),
+    ready: z.string().trim().min(1).nullable(),
+    readyTimeout: z.number().positive(),
+    checkTimeout: z.number().positive().nullable(),
+    verdict: z.enum(["checks", "judge", "both"]).nullable(),
   })
   .partial()
   .strict();
@@ -86,4 +94,6 @@ export const NUMERIC_KEYS: readonly ConfigKey[] = [
   "maxFiles",
   "maxFileBytes",
   "maxPathLength",
+  "readyTimeout",
+  "checkTimeout",
 ];

@@ -1,6 +1,6 @@
-import type { ExecSummary, RefusedPath, Usage } from "./types.js";
+import type { ExecSummary, RefusedPath, ServiceStatus, Usage } from "./types.js";
 
-export type Phase = "generate" | "apply" | "build" | "run" | "validate";
+export type Phase = "generate" | "apply" | "build" | "run" | "check" | "validate";
 export type RunStatus = "running" | "passed" | "failed" | "error" | "interrupted";
 export type StopReason =
   | "passed"
@@ -61,12 +61,27 @@ export type LoopEvent =
     }
   | ({ type: "exec.finished"; iteration: number } & ExecSummary)
   | {
+      type: "checks.finished";
+      iteration: number;
+      service: ServiceStatus | null;
+      results: Array<{
+        command: string;
+        passed: boolean;
+        exitCode: number | null;
+        timedOut: boolean;
+        problem: string | null;
+        durationMs: number;
+      }>;
+    }
+  | {
       type: "verdict";
       iteration: number;
       passed: boolean;
       accepted: boolean;
       reason: string;
       evidence: string[];
+      /** Who decided: the checks alone, the judge alone, or both. */
+      decidedBy: "checks" | "judge" | "both";
     }
   | { type: "evidence.rejected"; iteration: number; attempt: number; missing: string[]; problem: string }
   | { type: "warning"; message: string }

@@ -9,22 +9,38 @@ import {
   RunStateError,
 } from "./errors.js";
 import type { EventSink, LoopEvent, RunStatus, StopReason } from "./events.js";
-import { checkEvidence } from "./evidence.js";
-import { type IterationSummary, iterationsRun, type RunState, summaryFor } from "./state.js";
+import {
+  checksOf,
+  type IterationSummary,
+  iterationsRun,
+  type RunState,
+  summaryFor,
+  verdictOf,
+} from "./state.js";
+import {
+  CHECKS_FILE,
+  RESULT_FILE,
+  type RoundResult,
+  VERDICT_FILE,
+  type VerdictRecord,
+} from "./steps/records.js";
+import { decide, failedChecks } from "./steps/validate.js";
 import type { RunStore } from "./store.js";
 import {
   addUsage,
-  type BuildResult,
+  type CheckRequest,
+  type ChecksReport,
+  type CheckView,
   type ExecResult,
   type Generation,
-  type JudgeFeedback,
   type Model,
   type ModelContext,
   type RoundMemory,
   type Sandbox,
-  type Verdict,
   zeroUsage,
 } from "./types.js";
+
+export type { RoundResult, VerdictRecord };
 
 /** The loop's collaborators; it constructs none of them. */
 export interface LoopDeps {
@@ -37,25 +53,14 @@ export interface LoopDeps {
   now: () => number;
   /** Recorded on the leg, so `resume` can tell a live run from a killed one. */
   legInfo?: { pid: number; host: string };
+  /** The user's checks as the model is shown them (read from the checks folder), if any. */
+  checks?: CheckView | null;
 }
 
 export interface LoopOutcome {
   state: RunState;
   /** The fatal error that ended the run, when it ended as "error". */
   error: Error | null;
-}
-
-/** What iterations/NN/result.json holds: enough to validate again after a resume. */
-export interface RoundResult {
-  build: BuildResult;
-  exec: ExecResult | null;
-}
-
-/** What iterations/NN/verdict.json holds. */
-export interface VerdictRecord extends Verdict {
-  /** Whether azlon accepted the verdict (a pass must be proven by its evidence). */
-  accepted: boolean;
-  rejections: Array<{ missing: string[]; problem: string }>;
 }
 
 const MEMORY_ROUNDS = 6;
@@ -89,6 +94,10 @@ function describeRound(i: IterationSummary): string {
     if (i.exec.timedOut) parts.push("program timed out");
     else if (i.exec.oomKilled) parts.push("program ran out of memory");
     else parts.push(`program exited ${i.exec.exitCode}`);
+  }
+  if (i.checks) {
+    if (i.checks.serviceReady === false) parts.push("service never became ready");
+    else parts.push(`checks ${i.checks.passed}/${i.checks.total} passed`);
   }
   if (i.verdict) {
     const reason = i.verdict.reason.replace(/\s+/g, " ").slice(0, MEMORY_REASON_CHARS);
@@ -156,6 +165,30 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
   };
   let pending: { iteration: number; changes: RawChanges } | null = null;
   const ctx = (iteration: number): ModelContext => ({ signal: inner, iteration, emit });
+  const checks = checksOf(options);
+  const service = options.service ?? null;
+  const verdictMode = verdictOf(options);
+  const checkView = deps.checks ?? null;
+  const checkRequest = (n: number): CheckRequest => ({
+    commands: checks.commands,
+    checksDir: checks.dir,
+    timeoutMs: checks.timeoutMs,
+    log: (i) => ({ path: store.checkLogPath(n, i) }),
+  });
+  const recordChecks = (n: number, report: ChecksReport): void => {
+    store.writeIterationJson(n, CHECKS_FILE, report);
+    summaryFor(state, n).checks = {
+      passed: report.results.filter((r) => r.passed).length,
+      total: checks.commands.length,
+      serviceReady: report.service ? report.service.ready : null,
+    };
+    emit({
+      type: "checks.finished",
+      iteration: n,
+      service: report.service,
+      results: report.results.map(({ output: _output, ...r }) => r),
+    });
+  };
 
   const budgetReached = (): { stop: StopReason; reason: string } | null => {
     const { maxTokens, maxCostUsd } = options.budgets;
@@ -237,7 +270,7 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
       switch (step) {
         case "generate": {
           emit({ type: "phase", phase: "generate", iteration: n });
-          const generation = await model.generate(state.input, ctx(n));
+          const generation = await model.generate({ ...state.input, checks: checkView }, ctx(n));
           store.writeIterationJson(n, "generation.json", generation);
           pending = { iteration: n, changes: { ...generation, delete: null } };
           state.progress = { iteration: n, step: "apply" };
@@ -290,16 +323,35 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
             image: build.ok ? sandbox.imageTag : null,
           });
           let exec: ExecResult | null = null;
+          let next: "check" | "validate" = "validate";
           if (build.ok) {
             emit({ type: "phase", phase: "run", iteration: n });
-            exec = await sandbox.run({ path: store.logPath(n, "output.log") }, inner);
+            const log = { path: store.logPath(n, "output.log") };
+            if (service) {
+              // A service is checked while it runs: its checks finish inside this step.
+              const served = await sandbox.runService({ ...service, checks: checkRequest(n) }, log, inner);
+              exec = served.exec;
+              recordChecks(n, served.checks);
+            } else {
+              exec = await sandbox.run(log, inner);
+              if (checks.commands.length) next = "check";
+            }
             const { output, ...rest } = exec;
             summary.exec = { ...rest, outputBytes: output.totalBytes, truncated: output.truncated };
             emit({ type: "exec.finished", iteration: n, ...summary.exec });
           } else {
             summary.exec = null;
           }
-          store.writeIterationJson(n, "result.json", { build, exec } satisfies RoundResult);
+          store.writeIterationJson(n, RESULT_FILE, { build, exec } satisfies RoundResult);
+          state.progress = { iteration: n, step: next };
+          save();
+          break;
+        }
+
+        case "check": {
+          emit({ type: "phase", phase: "check", iteration: n });
+          const results = await sandbox.runChecks(checkRequest(n), inner);
+          recordChecks(n, { service: null, results });
           state.progress = { iteration: n, step: "validate" };
           save();
           break;
@@ -307,66 +359,47 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
 
         case "validate": {
           emit({ type: "phase", phase: "validate", iteration: n });
-          const result = store.readIterationJson<RoundResult>(n, "result.json");
+          const result = store.readIterationJson<RoundResult>(n, RESULT_FILE);
           if (!result) throw new RunStateError(`the run folder lacks the result of iteration ${n}`);
+          const checkResults = checks.commands.length
+            ? store.readIterationJson<ChecksReport>(n, CHECKS_FILE)
+            : null;
           const project = await store.snapshot();
-          const request = {
-            prompt: state.input.prompt,
-            tests: state.input.tests,
-            iteration: n,
-            maxIterations: options.maxIterations,
-            dockerfile: project.dockerfile,
-            files: project.files,
-            build: result.build,
-            exec: result.exec,
-            refused: summaryFor(state, n).changes?.refused ?? [],
-            history: roundMemory(state, n),
-          };
-          const feedback: JudgeFeedback[] = [];
-          const rejections: VerdictRecord["rejections"] = [];
-          let verdict: Verdict;
-          let accepted = false;
-          for (let attempt = 0; ; attempt++) {
-            verdict = await model.judge(request, feedback, ctx(n));
-            if (!verdict.passed) break;
-            const problem = provePass(verdict, result);
-            if (problem === null) {
-              accepted = true;
-              break;
-            }
-            emit({
-              type: "evidence.rejected",
+          const decision = await decide({
+            model,
+            request: {
+              prompt: state.input.prompt,
+              tests: state.input.tests,
               iteration: n,
-              attempt,
-              missing: problem.missing,
-              problem: problem.text,
-            });
-            feedback.push({ previous: verdict, problem: problem.text });
-            rejections.push({ missing: problem.missing, problem: problem.text });
-            if (attempt >= options.repairAttempts) break;
-            if (budgetReached()) break;
-          }
-          const record: VerdictRecord = {
-            ...verdict,
-            accepted,
-            rejections,
-          };
-          store.writeIterationJson(n, "verdict.json", record);
+              maxIterations: options.maxIterations,
+              dockerfile: project.dockerfile,
+              files: project.files,
+              build: result.build,
+              exec: result.exec,
+              checks: checkView,
+              checkResults,
+              refused: summaryFor(state, n).changes?.refused ?? [],
+              history: roundMemory(state, n),
+            },
+            result,
+            checks: checkResults,
+            mode: verdictMode,
+            repairAttempts: options.repairAttempts,
+            ctx: ctx(n),
+            budgetReached: () => budgetReached() !== null,
+            onRejected: (attempt, missing, problem) =>
+              emit({ type: "evidence.rejected", iteration: n, attempt, missing, problem }),
+          });
+          const { verdict, accepted, rejections } = decision;
+          const decidedBy = decision.asked ? verdictMode : "checks";
+          const record: VerdictRecord = { ...verdict, accepted, rejections, decidedBy };
+          store.writeIterationJson(n, VERDICT_FILE, record);
           const unproven = verdict.passed && !accepted;
           summaryFor(state, n).verdict = {
             passed: verdict.passed,
             accepted,
             // The reason of a pass azlon refused is the refusal, not the judge's claim.
-            reason: unproven
-              ? `the judge claimed a pass that the output does not show${
-                  rejections.at(-1)?.missing.length
-                    ? ` (not found: ${rejections
-                        .at(-1)
-                        ?.missing.map((m) => JSON.stringify(m))
-                        .join(", ")})`
-                    : ""
-                }`
-              : verdict.reason,
+            reason: unproven ? refusalReason(rejections, checkResults) : verdict.reason,
           };
           emit({
             type: "verdict",
@@ -375,6 +408,7 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
             accepted,
             reason: verdict.reason,
             evidence: verdict.evidence,
+            decidedBy,
           });
           if (verdict.passed && accepted) return await finish("passed", verdict.reason);
           pending = { iteration: n + 1, changes: verdict };
@@ -450,14 +484,12 @@ function readAnswer(store: RunStore, n: number): RawChanges {
   };
 }
 
-/** Why a passing verdict is not accepted, or null when its evidence holds. */
-function provePass(verdict: Verdict, result: RoundResult): { missing: string[]; text: string } | null {
-  if (!result.build.ok || !result.exec) {
-    return {
-      missing: [],
-      text: "The build failed, so the program never ran: nothing can have passed. Answer passed: false with a fix.",
-    };
-  }
-  const check = checkEvidence(verdict.evidence, result.exec.output.text);
-  return check.problem === null ? null : { missing: check.missing, text: check.problem };
+/** Why azlon refused a claimed pass, in one line for run.json and the summary. */
+function refusalReason(rejections: VerdictRecord["rejections"], checks: ChecksReport | null): string {
+  const failed = failedChecks(checks);
+  if (failed.length) return `the judge claimed a pass while checks failed (${failed.join("; ")})`;
+  const missing = rejections.at(-1)?.missing ?? [];
+  return `the judge claimed a pass that the output does not show${
+    missing.length ? ` (not found: ${missing.map((m) => JSON.stringify(m)).join(", ")})` : ""
+  }`;
 }

@@ -1,9 +1,26 @@
 import type { Price } from "./cost.js";
 import type { RunStatus, StopReason } from "./events.js";
-import type { ExecSummary, Limits, RefusedPath, Usage } from "./types.js";
+import type { ExecSummary, Limits, RefusedPath, Usage, VerdictMode } from "./types.js";
 
 /** The step the run does next; run.json records it after each completed step. */
-export type Step = "generate" | "apply" | "execute" | "validate" | "done";
+export type Step = "generate" | "apply" | "execute" | "check" | "validate" | "done";
+
+/** The user's checks, as run.json keeps them. */
+export interface CheckOptions {
+  /** Shell commands; each must exit 0. */
+  commands: string[];
+  /** The folder copied to /azlon/checks (absolute), or null. */
+  dir: string | null;
+  /** Show the model the checks' names, exit codes and output only, not their files. */
+  hide: boolean;
+  timeoutMs: number;
+}
+
+/** When the program is a service: the command that tells it is ready, and how long to wait. */
+export interface ServiceOptions {
+  ready: string;
+  readyTimeoutMs: number;
+}
 
 export interface Budgets {
   maxTokens: number | null;
@@ -33,6 +50,20 @@ export interface RunOptions {
   /** Template paths by name; absent means the default template. */
   prompts: Partial<Record<string, string>>;
   out: string;
+  /** Absent in runs recorded before checks existed: no checks. */
+  checks?: CheckOptions;
+  service?: ServiceOptions | null;
+  verdict?: VerdictMode;
+}
+
+/** The checks of a run, none for runs recorded before checks existed. */
+export function checksOf(options: RunOptions): CheckOptions {
+  return options.checks ?? { commands: [], dir: null, hide: false, timeoutMs: options.limits.runTimeoutMs };
+}
+
+/** Who decides a pass: given, else both when there are checks, else the judge. */
+export function verdictOf(options: RunOptions): VerdictMode {
+  return options.verdict ?? (checksOf(options).commands.length ? "both" : "judge");
 }
 
 export interface IterationSummary {
@@ -45,6 +76,8 @@ export interface IterationSummary {
   };
   build?: { ok: boolean; timedOut: boolean; durationMs: number };
   exec?: ExecSummary | null;
+  /** The checks' outcome: how many passed of how many, and the service's readiness. */
+  checks?: { passed: number; total: number; serviceReady: boolean | null };
   verdict?: { passed: boolean; accepted: boolean; reason: string };
   /** Tokens the model used for this round (the generation counts in round 1). */
   usage?: Usage;

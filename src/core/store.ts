@@ -9,6 +9,8 @@ export interface RunStore {
   readonly workspaceDir: string;
   /** Path of a log inside iterations/NN/ (the folder is created). */
   logPath(iteration: number, name: "build.log" | "output.log"): string;
+  /** Path of check number `index` (from 0)'s full log inside iterations/NN/. */
+  checkLogPath(iteration: number, index: number): string;
   writeIterationJson(iteration: number, name: string, value: unknown): void;
   readIterationJson<T>(iteration: number, name: string): T | null;
   saveState(state: RunState): void;

@@ -93,10 +93,65 @@ export interface LogTarget {
   path: string;
 }
 
+/** One of the user's checks after it ran: a shell command whose exit code decides. */
+export interface CheckResult {
+  command: string;
+  exitCode: number | null;
+  timedOut: boolean;
+  passed: boolean;
+  /** Why it did not pass, in words ("exit 1", "command not found (exit 127)"), or null. */
+  problem: string | null;
+  /** What it printed, bounded as the model will see it. */
+  output: BoundedText;
+  durationMs: number;
+}
+
+/** How a service came up before its checks ran. */
+export interface ServiceStatus {
+  ready: boolean;
+  /** Why it is not ready ("exited with 1 before it was ready", "not ready after 60 s"), or null. */
+  problem: string | null;
+  durationMs: number;
+}
+
+/** What iterations/NN/checks.json holds: the service's start (if any) and every check. */
+export interface ChecksReport {
+  service: ServiceStatus | null;
+  results: CheckResult[];
+}
+
+/** The checks to run against a built image. */
+export interface CheckRequest {
+  commands: readonly string[];
+  /** The user's check files, copied to /azlon/checks in every check container; or null. */
+  checksDir: string | null;
+  timeoutMs: number;
+  /** Where check number i (from 0) writes its full log. */
+  log: (index: number) => LogTarget;
+}
+
+/** A program that is a service: started in the background, polled until ready, checked beside. */
+export interface ServiceRequest {
+  ready: string;
+  readyTimeoutMs: number;
+  checks: CheckRequest;
+}
+
+/** Where the user's check files go inside every check container. */
+export const CHECKS_MOUNT = "/azlon/checks";
+
 /** Builds images and runs containers for one run; everything it creates carries the run's label. */
 export interface Sandbox {
   build(contextDir: string, log: LogTarget, signal: AbortSignal): Promise<BuildResult>;
   run(log: LogTarget, signal: AbortSignal): Promise<ExecResult>;
+  /** Runs each check in a fresh container of the built image, entrypoint replaced by `sh -c`. */
+  runChecks(request: CheckRequest, signal: AbortSignal): Promise<CheckResult[]>;
+  /** Starts the program as a service, waits until ready, runs the checks inside its container. */
+  runService(
+    request: ServiceRequest,
+    log: LogTarget,
+    signal: AbortSignal,
+  ): Promise<{ exec: ExecResult; checks: ChecksReport }>;
   /** Removes the run's containers and every image but the final one. Never throws. */
   cleanup(): Promise<void>;
   /** The tag of the image the last successful build produced. */
@@ -109,9 +164,25 @@ export interface RoundMemory {
   summary: string;
 }
 
+/** The user's checks as the model is shown them. */
+export interface CheckView {
+  commands: string[];
+  /** The files of the checks folder; null when hidden (held-out tests), names only then. */
+  files: FileEntry[] | null;
+  names: string[];
+  /** The readiness command when the program is a service. */
+  ready: string | null;
+  /** Who decides a pass. */
+  verdict: VerdictMode;
+}
+
+/** Who decides a pass: the checks, the judge, or both. */
+export type VerdictMode = "checks" | "judge" | "both";
+
 export interface GenerateRequest {
   prompt: string;
   tests: string;
+  checks: CheckView | null;
 }
 
 export interface JudgeRequest {
@@ -123,6 +194,9 @@ export interface JudgeRequest {
   files: FileEntry[];
   build: BuildResult;
   exec: ExecResult | null;
+  checks: CheckView | null;
+  /** The checks' results this round; null when there are no checks or the build failed. */
+  checkResults: ChecksReport | null;
   refused: RefusedPath[];
   history: RoundMemory[];
 }

@@ -7,7 +7,8 @@ import type {
   Limits,
 } from "../core/types.js";
 import { formatBytes, formatDuration } from "../util/format.js";
-import { render } from "./render.js";
+import { describeCheckResults, describeChecks } from "./checks.js";
+import { dropEmptyBlocks, render } from "./render.js";
 import type { Templates } from "./templates.js";
 
 /** Facts about the runtime that every prompt states, so the model doesn't need what it won't get. */
@@ -97,13 +98,22 @@ export function judgedOutput(build: BuildResult, exec: ExecResult | null): { tex
   return { text: bounded.text === "" ? "(nothing was printed)" : bounded.text, note };
 }
 
+/** Renders a template whose empty sections (such as checks, when there are none) leave no gap. */
+function renderBlocks(template: string, values: Record<string, string>, source: string): string {
+  return render(dropEmptyBlocks(template, values).replace(/\n{2,}$/, "\n"), values, source);
+}
+
 export function generateMessages(t: Templates, ctx: PromptContext, req: GenerateRequest): ChatMessage[] {
   const common = { limits: describeLimits(ctx.limits), baseImage: describeBaseImage(ctx.baseImage) };
   return [
     { role: "system", content: render(t.generateSystem.text, common, t.generateSystem.source) },
     {
       role: "user",
-      content: render(t.generateUser.text, { prompt: req.prompt, tests: req.tests }, t.generateUser.source),
+      content: renderBlocks(
+        t.generateUser.text,
+        { prompt: req.prompt, tests: req.tests, checks: describeChecks(req.checks) },
+        t.generateUser.source,
+      ),
     },
   ];
 }
@@ -128,9 +138,11 @@ export function judgeMessages(t: Templates, ctx: PromptContext, req: JudgeReques
     files: formatFiles(req.files),
     result: describeResult(req.build, req.exec),
     output: output.note + output.text,
+    checks: describeChecks(req.checks),
+    checkResults: describeCheckResults(req.checks, req.checkResults),
   };
   return [
     { role: "system", content: render(t.validateSystem.text, common, t.validateSystem.source) },
-    { role: "user", content: render(t.validateUser.text, values, t.validateUser.source) },
+    { role: "user", content: renderBlocks(t.validateUser.text, values, t.validateUser.source) },
   ];
 }

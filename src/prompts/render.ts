@@ -24,6 +24,17 @@ export function checkTemplate(template: string, known: readonly string[], source
 }
 
 /**
+ * Drops the lines of block placeholders whose value is empty (with the blank line after), so a
+ * section that does not apply (no checks) leaves no gap. Only the template is touched, never a value.
+ */
+export function dropEmptyBlocks(template: string, values: Readonly<Record<string, string>>): string {
+  return template.replace(
+    /(?<=^|\n)[ \t]*\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}[ \t]*(?:\n\n?|$)/g,
+    (line, name: string) => (values[name] === "" ? "" : line),
+  );
+}
+
+/**
  * Fills a template in one pass: values are inserted literally (a value that contains
  * "{{x}}", such as program output, is not expanded again). Unknown placeholders throw.
  */

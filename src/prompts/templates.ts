@@ -17,7 +17,7 @@ export const TEMPLATE_FILES: Record<TemplateName, string> = {
 /** The placeholders each template may use; rendering anything else is an error. */
 export const TEMPLATE_VARS: Record<TemplateName, readonly string[]> = {
   generateSystem: ["limits", "baseImage"],
-  generateUser: ["prompt", "tests"],
+  generateUser: ["prompt", "tests", "checks"],
   validateSystem: ["limits", "baseImage"],
   validateUser: [
     "prompt",
@@ -30,6 +30,8 @@ export const TEMPLATE_VARS: Record<TemplateName, readonly string[]> = {
     "files",
     "result",
     "output",
+    "checks",
+    "checkResults",
   ],
 };
 

@@ -2,9 +2,20 @@ import type { Readable } from "node:stream";
 import Docker from "dockerode";
 import { pack } from "tar-fs";
 import { AbortedError, abortCause, DockerUnavailableError } from "../core/errors.js";
-import type { BuildResult, ExecResult, Limits, LogTarget, Sandbox } from "../core/types.js";
+import type {
+  BuildResult,
+  CheckRequest,
+  CheckResult,
+  ChecksReport,
+  ExecResult,
+  Limits,
+  LogTarget,
+  Sandbox,
+  ServiceRequest,
+} from "../core/types.js";
 import { formatDuration } from "../util/format.js";
 import type { Redactor } from "../util/secrets.js";
+import { runChecks, runService } from "./checks.js";
 import { connectionError, type DockerTarget } from "./connection.js";
 import { FrameDemuxer } from "./demux.js";
 import { OutputCapture } from "./output.js";
@@ -69,7 +80,7 @@ const KILL_SETTLE_MS = 10_000;
 const DRAIN_MS = 2000;
 
 /** Rejects with an AbortedError when the signal fires. */
-function onAbort(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
+export function onAbort(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
   let listener: () => void = () => {};
   const promise = new Promise<never>((_resolve, reject) => {
     listener = () => reject(new AbortedError(abortCause(signal)));
@@ -80,7 +91,7 @@ function onAbort(signal: AbortSignal): { promise: Promise<never>; dispose: () =>
   return { promise, dispose: () => signal.removeEventListener("abort", listener) };
 }
 
-function sleep(ms: number): { promise: Promise<"timeout">; cancel: () => void } {
+export function sleep(ms: number): { promise: Promise<"timeout">; cancel: () => void } {
   let timer: NodeJS.Timeout | undefined;
   const promise = new Promise<"timeout">((resolve) => {
     timer = setTimeout(() => resolve("timeout"), ms);
@@ -101,7 +112,7 @@ export class DockerSandbox implements Sandbox {
     this.labels = { [RUN_LABEL]: options.runId };
   }
 
-  private capture(path: string): OutputCapture {
+  capture(path: string | null): OutputCapture {
     return new OutputCapture({
       logPath: path,
       maxLogBytes: this.options.maxLogBytes,
@@ -217,40 +228,95 @@ export class DockerSandbox implements Sandbox {
     };
   }
 
-  async run(log: LogTarget, signal: AbortSignal): Promise<ExecResult> {
+  /** A container of the built image with the run's label and every limit; nothing from the host. */
+  async createContainer(
+    overrides: { entrypoint?: string[]; cmd?: string[] } = {},
+  ): Promise<Docker.Container> {
     const { limits } = this.options;
-    const capture = this.capture(log.path);
-    const started = performance.now();
+    return this.docker.createContainer({
+      Image: this.imageTag,
+      Labels: this.labels,
+      Tty: false,
+      OpenStdin: false,
+      AttachStdin: false,
+      AttachStdout: true,
+      AttachStderr: true,
+      NetworkDisabled: limits.network === "none",
+      ...(overrides.entrypoint ? { Entrypoint: overrides.entrypoint } : {}),
+      ...(overrides.cmd ? { Cmd: overrides.cmd } : {}),
+      HostConfig: {
+        AutoRemove: false,
+        Memory: limits.memoryBytes,
+        MemorySwap: limits.memoryBytes,
+        NanoCpus: Math.round(limits.cpus * 1e9),
+        PidsLimit: limits.pids,
+        NetworkMode: limits.network,
+        CapDrop: ["ALL"],
+        SecurityOpt: ["no-new-privileges"],
+        // The output is read through attach; the engine keeps no copy of its own on disk
+        // (a program that prints gigabytes would otherwise fill /var/lib/docker).
+        LogConfig: { Type: "none", Config: {} },
+      },
+    });
+  }
+
+  /** Removes a container azlon made; a failure is a warning, never an error. */
+  async removeContainer(container: Docker.Container): Promise<void> {
+    await container.remove({ force: true }).catch((error: unknown) => {
+      if ((error as { statusCode?: number }).statusCode !== 404) {
+        this.options.warn?.(
+          `could not remove container ${container.id.slice(0, 12)}: ${describeDockerError(error)}`,
+        );
+      }
+    });
+  }
+
+  async run(log: LogTarget, signal: AbortSignal): Promise<ExecResult> {
     let container: Docker.Container;
     try {
-      container = await this.docker.createContainer({
-        Image: this.imageTag,
-        Labels: this.labels,
-        Tty: false,
-        OpenStdin: false,
-        AttachStdin: false,
-        AttachStdout: true,
-        AttachStderr: true,
-        NetworkDisabled: limits.network === "none",
-        HostConfig: {
-          AutoRemove: false,
-          Memory: limits.memoryBytes,
-          MemorySwap: limits.memoryBytes,
-          NanoCpus: Math.round(limits.cpus * 1e9),
-          PidsLimit: limits.pids,
-          NetworkMode: limits.network,
-          CapDrop: ["ALL"],
-          SecurityOpt: ["no-new-privileges"],
-          // The output is read through attach; the engine keeps no copy of its own on disk
-          // (a program that prints gigabytes would otherwise fill /var/lib/docker).
-          LogConfig: { Type: "none", Config: {} },
-        },
-      });
+      container = await this.createContainer();
     } catch (error) {
-      await capture.finish();
       throw connectionLost(error);
     }
+    try {
+      return await this.runContainer(
+        container,
+        log,
+        { timeoutMs: this.options.limits.runTimeoutMs, subject: "program", limit: "the run time limit" },
+        signal,
+      );
+    } finally {
+      await this.removeContainer(container);
+    }
+  }
 
+  /** Runs the checks, each in a fresh container of the image (see checks.ts). */
+  runChecks(request: CheckRequest, signal: AbortSignal): Promise<CheckResult[]> {
+    return runChecks(this, request, signal);
+  }
+
+  runService(
+    request: ServiceRequest,
+    log: LogTarget,
+    signal: AbortSignal,
+  ): Promise<{ exec: ExecResult; checks: ChecksReport }> {
+    return runService(this, request, log, signal);
+  }
+
+  /**
+   * Attaches to a created container, starts it, waits for it to end (or kills it at the time
+   * limit) and returns what it did. The caller removes the container.
+   */
+  async runContainer(
+    container: Docker.Container,
+    log: LogTarget,
+    how: { timeoutMs: number; subject: string; limit: string },
+    signal: AbortSignal,
+  ): Promise<ExecResult> {
+    const { limits } = this.options;
+    const { timeoutMs } = how;
+    const capture = this.capture(log.path);
+    const started = performance.now();
     const aborted = onAbort(signal);
     try {
       const stream = (await container.attach({
@@ -288,7 +354,7 @@ export class DockerSandbox implements Sandbox {
       // for a program that has exited already, so a fast exit cannot slip past it.
       const waited = container.wait();
       waited.catch(() => {});
-      const deadline = sleep(limits.runTimeoutMs);
+      const deadline = sleep(timeoutMs);
       const first = await Promise.race([
         waited.then(() => "exited" as const),
         deadline.promise,
@@ -309,7 +375,7 @@ export class DockerSandbox implements Sandbox {
       stream.destroy();
       if (timedOut) {
         await capture.writeText(
-          `\n[azlon: the program was still running after ${formatDuration(limits.runTimeoutMs)}, the run time limit, and was killed]\n`,
+          `\n[azlon: the ${how.subject} was still running after ${formatDuration(timeoutMs)}, ${how.limit}, and was killed]\n`,
         );
       }
       const state = (await container.inspect()).State;
@@ -337,13 +403,6 @@ export class DockerSandbox implements Sandbox {
       throw connectionLost(error);
     } finally {
       aborted.dispose();
-      await container.remove({ force: true }).catch((error: unknown) => {
-        if ((error as { statusCode?: number }).statusCode !== 404) {
-          this.options.warn?.(
-            `could not remove container ${container.id.slice(0, 12)}: ${describeDockerError(error)}`,
-          );
-        }
-      });
     }
   }
 
@@ -404,7 +463,7 @@ export function describeDockerError(error: unknown): string {
 }
 
 /** The engine went away (or failed) mid-run: an environment failure, exit 3. */
-function connectionLost(error: unknown): DockerUnavailableError {
+export function connectionLost(error: unknown): DockerUnavailableError {
   return new DockerUnavailableError(
     `the Docker engine failed: ${describeDockerError(error)}`,
     "check `docker info`; then `azlon resume` the run",

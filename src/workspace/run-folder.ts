@@ -70,6 +70,10 @@ export class RunFolder implements RunStore {
     return this.iterationFile(n, name);
   }
 
+  checkLogPath(n: number, index: number): string {
+    return this.iterationFile(n, `check-${index + 1}.log`);
+  }
+
   iterationFile(n: number, name: string): string {
     return join(this.iterationDir(n), name);
   }

@@ -5,6 +5,9 @@ import { AbortedError, abortCause } from "../../src/core/errors.js";
 import { newRunState, type RunOptions, type RunState } from "../../src/core/state.js";
 import type {
   BuildResult,
+  CheckRequest,
+  CheckResult,
+  ChecksReport,
   ExecResult,
   Generation,
   JudgeFeedback,
@@ -13,6 +16,7 @@ import type {
   Model,
   ModelContext,
   Sandbox,
+  ServiceRequest,
   Verdict,
 } from "../../src/core/types.js";
 import { Redactor } from "../../src/util/secrets.js";
@@ -82,6 +86,10 @@ export interface FakeRun {
   oomKilled?: boolean;
   /** Wait for the abort signal instead of finishing (a program that never ends). */
   hang?: boolean;
+  /** Exit codes of the checks this round, in order (missing ones exit 0), and their output. */
+  checks?: Array<{ exitCode: number; output?: string; timedOut?: boolean }>;
+  /** For a service: never ready, with this problem. */
+  notReady?: string;
 }
 
 /** A Sandbox that reports scripted results and records what it was asked to build. */
@@ -109,6 +117,8 @@ export class FakeSandbox implements Sandbox {
 
   async run(log: LogTarget, signal: AbortSignal): Promise<ExecResult> {
     const run = this.runs.shift() ?? {};
+    this.lastChecks = run.checks;
+    this.lastNotReady = run.notReady;
     if (run.hang) {
       await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
       throw new AbortedError(abortCause(signal));
@@ -122,6 +132,62 @@ export class FakeSandbox implements Sandbox {
       signal: null,
       output: { text: output, totalBytes: output.length, truncated: false },
       durationMs: 5,
+    };
+  }
+
+  /** What runChecks and runService were asked, in order. */
+  readonly checkRequests: CheckRequest[] = [];
+  private lastChecks: FakeRun["checks"] = undefined;
+  private lastNotReady: string | undefined = undefined;
+
+  private checkResults(request: CheckRequest, notReady?: string): CheckResult[] {
+    this.checkRequests.push(request);
+    return request.commands.map((command, i) => {
+      if (notReady) {
+        const output = { text: "", totalBytes: 0, truncated: false };
+        return {
+          command,
+          exitCode: null,
+          timedOut: false,
+          passed: false,
+          problem: "not run",
+          output,
+          durationMs: 0,
+        };
+      }
+      const scripted = this.lastChecks?.[i] ?? { exitCode: 0 };
+      const text = scripted.output ?? `check ${i + 1} exit ${scripted.exitCode}\n`;
+      writeFileSync(request.log(i).path, text);
+      const passed = scripted.exitCode === 0 && !scripted.timedOut;
+      return {
+        command,
+        exitCode: scripted.exitCode,
+        timedOut: scripted.timedOut ?? false,
+        passed,
+        problem: passed ? null : `exit ${scripted.exitCode}`,
+        output: { text, totalBytes: text.length, truncated: false },
+        durationMs: 3,
+      };
+    });
+  }
+
+  async runChecks(request: CheckRequest): Promise<CheckResult[]> {
+    return this.checkResults(request);
+  }
+
+  async runService(
+    request: ServiceRequest,
+    log: LogTarget,
+    signal: AbortSignal,
+  ): Promise<{ exec: ExecResult; checks: ChecksReport }> {
+    const exec = await this.run(log, signal);
+    const notReady = this.lastNotReady;
+    return {
+      exec,
+      checks: {
+        service: { ready: !notReady, problem: notReady ?? null, durationMs: 2 },
+        results: this.checkResults(request.checks, notReady),
+      },
     };
   }
 

@@ -68,6 +68,8 @@ function judgeRequest(overrides: Partial<JudgeRequest>): JudgeRequest {
     files,
     build: okBuild,
     exec: truncatedRun,
+    checks: null,
+    checkResults: null,
     refused: [],
     history: [],
     ...overrides,
@@ -76,7 +78,7 @@ function judgeRequest(overrides: Partial<JudgeRequest>): JudgeRequest {
 
 describe("rendered prompts", () => {
   it("generation", () => {
-    const messages = generateMessages(templates, ctx, { prompt, tests });
+    const messages = generateMessages(templates, ctx, { prompt, tests, checks: null });
     expect(messages.map((m) => m.role)).toEqual(["system", "user"]);
     expect(messages[1]?.content).toContain(tests);
     expect(messages).toMatchSnapshot();
@@ -86,7 +88,7 @@ describe("rendered prompts", () => {
     const messages = generateMessages(
       templates,
       { limits: { ...limits, network: "bridge" }, baseImage: "python:3.12-slim" },
-      { prompt, tests },
+      { prompt, tests, checks: null },
     );
     expect(messages[0]?.content).toContain("`FROM python:3.12-slim`");
     expect(messages[0]?.content).toMatchSnapshot();

@@ -43,7 +43,15 @@ const events: LoopEvent[] = [
     dockerfileChanged: false,
     notes: [],
   },
-  { type: "verdict", iteration: 2, passed: true, accepted: false, reason: "claims", evidence: [] },
+  {
+    type: "verdict",
+    iteration: 2,
+    passed: true,
+    accepted: false,
+    reason: "claims",
+    evidence: [],
+    decidedBy: "judge",
+  },
   {
     type: "run.finished",
     status: "failed",

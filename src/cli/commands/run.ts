@@ -8,6 +8,7 @@ import { newRunState } from "../../core/state.js";
 import { loadTemplates } from "../../prompts/templates.js";
 import { resolveDockerTarget } from "../../sandbox/connection.js";
 import { RunFolder } from "../../workspace/run-folder.js";
+import { checkOptionsFrom } from "../checks.js";
 import type { CliContext } from "../io.js";
 import { apiKeyFrom, checkCostBudget, executeRun, redactorFor, toRunOptions } from "../session.js";
 
@@ -39,6 +40,12 @@ export const RUN_CONFIG_FLAGS: readonly ConfigKey[] = [
   "maxTokens",
   "maxCost",
   "maxTime",
+  "hideChecks",
+  "checkTimeout",
+  "service",
+  "ready",
+  "readyTimeout",
+  "verdict",
 ];
 
 function readText(
@@ -85,6 +92,9 @@ export async function runCommand(flags: RunFlags, ctx: CliContext): Promise<numb
   const tests = readText(ctx, flags.tests, flags.testsFile, "tests", "how to tell that it works");
   const configFlags: Partial<Record<ConfigKey, unknown>> = {};
   for (const key of RUN_CONFIG_FLAGS) if (flags[key] !== undefined) configFlags[key] = flags[key];
+  // --check (repeatable) is the config's "checks"; --checks <dir> is "checksDir".
+  if (Array.isArray(flags.check)) configFlags.checks = flags.check;
+  if (flags.checks !== undefined) configFlags.checksDir = flags.checks;
   const { config } = await resolveConfig({
     cwd: ctx.cwd,
     env: ctx.env,
@@ -93,6 +103,7 @@ export async function runCommand(flags: RunFlags, ctx: CliContext): Promise<numb
   });
   const outDir = resolve(ctx.cwd, config.out);
   const options = toRunOptions(config, outDir);
+  Object.assign(options, checkOptionsFrom(config, ctx.cwd, options.limits.runTimeoutMs));
   checkCostBudget(options);
   const apiKey = apiKeyFrom(ctx.env);
   const templates = loadTemplates(config.prompts, ctx.cwd);
@@ -116,5 +127,15 @@ export async function runCommand(flags: RunFlags, ctx: CliContext): Promise<numb
       "choose another --out, or fix that folder's permissions or free space",
     );
   }
-  return executeRun({ ctx, state, folder, apiKey, templates, docker, json: !!flags.json, redactor });
+  return executeRun({
+    ctx,
+    state,
+    folder,
+    apiKey,
+    templates,
+    docker,
+    json: !!flags.json,
+    redactor,
+    junit: typeof flags.junit === "string" ? resolve(ctx.cwd, flags.junit) : null,
+  });
 }

@@ -1,0 +1,77 @@
+import type { Result } from "../cli/result.js";
+import { formatCount, formatDuration } from "../util/format.js";
+
+/** A value in a markdown table cell: one line, pipes escaped, bounded. */
+function cell(text: string, max = 200): string {
+  const one = text.replace(/\s+/g, " ").trim();
+  const cut = one.length > max ? `${one.slice(0, max)}…` : one;
+  return cut.replace(/\|/g, "\\|");
+}
+
+function code(text: string, max = 120): string {
+  return `<code>${cell(text, max).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")}</code>`;
+}
+
+const ICON: Record<Result["status"], string> = {
+  passed: "✅",
+  failed: "❌",
+  error: "⚠️",
+  interrupted: "⏹️",
+};
+
+/** The markdown appended to $GITHUB_STEP_SUMMARY: status, checks, evidence, tokens, cost, folder. */
+export function stepSummary(result: Result): string {
+  const used = result.usage.promptTokens + result.usage.completionTokens;
+  const lines = [
+    `### ${ICON[result.status]} azlon: ${result.status} after ${result.iterations} iteration${result.iterations === 1 ? "" : "s"}`,
+    "",
+    "| | |",
+    "|---|---|",
+    `| status | ${result.status} (${result.stopReason}) |`,
+    `| reason | ${cell(result.reason ?? "")} |`,
+    `| verdict by | ${result.verdict ?? "-"} |`,
+    `| tokens | ${formatCount(used)} (${formatCount(result.usage.cachedTokens)} cached) |`,
+    `| cost | ${result.costUsd === null ? "unknown (no price for the model)" : `$${result.costUsd.toFixed(4)}`} |`,
+    `| time | ${formatDuration(result.durationMs)} |`,
+    `| run folder | ${code(result.runDir ?? "-", 300)} |`,
+    `| image | ${result.image ? code(result.image, 300) : "-"} |`,
+  ];
+  if (result.checks) {
+    lines.push("", `#### Checks: ${result.checks.passed} of ${result.checks.total} passed`, "");
+    if (result.checks.serviceReady === false) lines.push("The service never became ready.", "");
+    lines.push("| check | result | exit code | time |", "|---|---|---|---|");
+    for (const r of result.checks.results) {
+      lines.push(
+        `| ${code(r.command)} | ${r.passed ? "✅ passed" : `❌ ${cell(r.problem ?? "failed", 80)}`} | ${r.exitCode ?? "-"} | ${formatDuration(r.durationMs)} |`,
+      );
+    }
+  }
+  if (result.evidence.length) {
+    lines.push("", "#### Evidence", "");
+    for (const line of result.evidence.slice(0, 20)) lines.push(`- ${code(line, 300)}`);
+  }
+  return `${lines.join("\n")}\n\n`;
+}
+
+/** Escapes a workflow command's message (GitHub's own escaping: %, CR, LF). */
+function escapeData(text: string): string {
+  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+
+/** `::error` / `::notice` annotations for the run's outcome and each failing check. */
+export function annotations(result: Result): string[] {
+  const out: string[] = [];
+  const where = result.runDir ? ` (run folder ${result.runDir})` : "";
+  if (result.status === "passed") {
+    out.push(`::notice title=azlon passed::${escapeData(`${result.reason ?? "passed"}${where}`)}`);
+  } else {
+    out.push(
+      `::error title=azlon ${result.status}::${escapeData(`${result.reason ?? result.stopReason}${where}`)}`,
+    );
+  }
+  for (const r of result.checks?.results ?? []) {
+    if (!r.passed)
+      out.push(`::error title=azlon check failed::${escapeData(`${r.command}: ${r.problem ?? "failed"}`)}`);
+  }
+  return out;
+}

@@ -1,0 +1,90 @@
+import { CHECKS_MOUNT, type ChecksReport, type CheckView } from "../core/types.js";
+import { formatBytes, formatDuration } from "../util/format.js";
+
+/** The most of the checks' files one prompt carries; the rest are named. */
+export const MAX_PROMPT_CHECK_BYTES = 64 * 1024;
+
+function quoteCommand(command: string): string {
+  return `\`${command.replace(/`/g, "'")}\``;
+}
+
+/**
+ * The user's checks as the model is told them: stable across rounds (so it sits with the
+ * other stable parts of a prompt). Empty when there are no checks.
+ */
+export function describeChecks(view: CheckView | null): string {
+  if (!view || view.commands.length === 0) return "";
+  const lines = ["# The user's checks", ""];
+  if (view.ready !== null) {
+    lines.push(
+      "The program is a service: its ENTRYPOINT starts it and keeps it running (it must not exit on its own; this replaces the rule that the program finishes by itself).",
+      `azlon polls ${quoteCommand(view.ready)} inside its container until it exits 0, then runs each check below inside that same container (with \`sh -c\`), so checks reach the service on localhost even without a network.`,
+    );
+  } else {
+    lines.push(
+      "After the program has run, each command below runs with `sh -c` in a fresh container of the same image (its ENTRYPOINT replaced by the command, in the image's working folder).",
+    );
+  }
+  lines.push(
+    view.verdict === "checks"
+      ? "A check passes when it exits 0. The checks alone decide whether the run passes."
+      : view.verdict === "both"
+        ? "A check passes when it exits 0. The run passes only when every check passes and the output shows every test condition."
+        : "A check passes when it exits 0; the judge weighs their results with the output.",
+    `The user's check files are copied into ${CHECKS_MOUNT} after the image is built: write nothing under /azlon yourself (it is replaced), and make sure the image has what the checks need (their interpreter, test runner and libraries).`,
+    "",
+    "Commands:",
+    ...view.commands.map((c) => `- ${quoteCommand(c)}`),
+  );
+  if (view.names.length) {
+    lines.push("", `Files in ${CHECKS_MOUNT}:`);
+    if (view.files === null) {
+      lines.push(
+        `${view.names.join(", ")} (their contents are held out: write the project from the task and the test conditions, not from the checks)`,
+      );
+    } else {
+      let used = 0;
+      const left: string[] = [];
+      for (const f of view.files) {
+        const block = `<file path="${f.path}">\n${f.content}${f.content.endsWith("\n") ? "" : "\n"}</file>`;
+        const size = Buffer.byteLength(block);
+        if (used + size > MAX_PROMPT_CHECK_BYTES) {
+          left.push(f.path);
+          continue;
+        }
+        used += size;
+        lines.push(block);
+      }
+      if (left.length) lines.push(`(Not shown, to keep this prompt short: ${left.join(", ")}.)`);
+    }
+  }
+  return lines.join("\n");
+}
+
+/** What the checks did this round: the changing part of a judge prompt. Empty without checks. */
+export function describeCheckResults(view: CheckView | null, report: ChecksReport | null): string {
+  if (!view || view.commands.length === 0) return "";
+  const lines = ["# Check results", ""];
+  if (!report) {
+    lines.push("The checks did not run (the build failed, or the program never ran).");
+    return lines.join("\n");
+  }
+  if (report.service) {
+    lines.push(
+      report.service.ready
+        ? `The service became ready in ${formatDuration(report.service.durationMs)}.`
+        : `The service did NOT become ready: ${report.service.problem}. The checks could not run; the service's own output is under "Output".`,
+    );
+  }
+  const passed = report.results.filter((r) => r.passed).length;
+  lines.push(`${passed} of ${report.results.length} checks passed.`);
+  for (const r of report.results) {
+    const status = r.passed ? "PASSED" : `FAILED (${r.problem ?? "failed"})`;
+    lines.push("", `## ${quoteCommand(r.command)}: ${status}, ${formatDuration(r.durationMs)}`);
+    if (r.output.truncated) {
+      lines.push(`(It printed ${formatBytes(r.output.totalBytes)}; the middle was cut, as marked.)`);
+    }
+    lines.push(r.output.text === "" ? "(nothing was printed)" : r.output.text.replace(/\n$/, ""));
+  }
+  return lines.join("\n");
+}
