@@ -157,3 +157,11 @@ export function errorResult(reason: string, error: unknown): Result {
     durationMs: 0,
   };
 }
+
+/** The published JSON Schema of the result (schemas/result.schema.json), made from ResultSchema. */
+export function resultJsonSchema(): Record<string, unknown> {
+  return {
+    title: "azlon --json result",
+    ...z.toJSONSchema(ResultSchema, { target: "draft-2020-12" }),
+  };
+}

@@ -184,12 +184,18 @@ export async function runService(
     throw connectionLost(error);
   }
   const stop = new AbortController();
+  let stoppedByAzlon = false;
   const programSignal = AbortSignal.any([signal, stop.signal]);
   // The service's own run: it ends when it exits, or when it is stopped after its checks.
   const program = sandbox.runContainer(
     container,
     log,
-    { timeoutMs: 24 * 3600_000, subject: "service", limit: "its time limit" },
+    {
+      timeoutMs: 24 * 3600_000,
+      subject: "service",
+      limit: "its time limit",
+      stoppedByAzlon: () => stoppedByAzlon,
+    },
     programSignal,
   );
   program.catch(() => {});
@@ -247,23 +253,18 @@ export async function runService(
   }
   // Stop the service: kill it, and let runContainer collect its output and exit status.
   const wasRunning = !exited;
-  if (wasRunning) await container.kill().catch(() => {});
+  if (wasRunning) {
+    stoppedByAzlon = true;
+    await container.kill().catch(() => {});
+  }
   let exec: ExecResult;
   try {
     const settle = sleep(SERVICE_DRAIN_MS + 10_000);
     const ended = await Promise.race([program, settle.promise]);
     settle.cancel();
     if (ended === "timeout") throw new Error("the service did not stop after it was killed");
-    exec = ended;
-    if (wasRunning) {
-      const note = "\n[azlon: the service was stopped after its checks]\n";
-      exec = {
-        ...exec,
-        exitCode: null,
-        signal: null,
-        output: { ...exec.output, text: exec.output.text + note },
-      };
-    }
+    // Stopped by azlon, a service has no exit code of its own.
+    exec = wasRunning ? { ...ended, exitCode: null, signal: null } : ended;
   } catch (error) {
     if (error instanceof AbortedError) throw error;
     throw connectionLost(error);

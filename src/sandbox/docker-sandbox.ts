@@ -310,7 +310,7 @@ export class DockerSandbox implements Sandbox {
   async runContainer(
     container: Docker.Container,
     log: LogTarget,
-    how: { timeoutMs: number; subject: string; limit: string },
+    how: { timeoutMs: number; subject: string; limit: string; stoppedByAzlon?: () => boolean },
     signal: AbortSignal,
   ): Promise<ExecResult> {
     const { limits } = this.options;
@@ -386,9 +386,14 @@ export class DockerSandbox implements Sandbox {
           `\n[azlon: the program ran out of memory: the engine killed it at the ${Math.round(limits.memoryBytes / 2 ** 20)} MiB limit]\n`,
         );
       }
+      // A service azlon stopped after its checks was not killed by anything of its own doing.
+      const stopped = how.stoppedByAzlon?.() ?? false;
       const killedBy =
-        !timedOut && !oomKilled && exitCode !== null && exitCode > 128 ? SIGNALS[exitCode - 128] : null;
-      if (killedBy) await capture.writeText(`\n[azlon: the program was killed by ${killedBy}]\n`);
+        !stopped && !timedOut && !oomKilled && exitCode !== null && exitCode > 128
+          ? SIGNALS[exitCode - 128]
+          : null;
+      if (killedBy) await capture.writeText(`\n[azlon: the ${how.subject} was killed by ${killedBy}]\n`);
+      if (stopped) await capture.writeText(`\n[azlon: the ${how.subject} was stopped after its checks]\n`);
       return {
         exitCode,
         timedOut,

@@ -1,0 +1,14 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { expect } from "vitest";
+import { ROOT } from "./cli.js";
+
+const schema = JSON.parse(readFileSync(join(ROOT, "schemas/result.schema.json"), "utf8"));
+const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+
+/** Fails unless the value is a valid --json result by the published schema. */
+export function expectValidResult(value: unknown): void {
+  const ok = validate(value);
+  expect(ok, JSON.stringify(validate.errors, null, 2)).toBe(true);
+}
