@@ -25,7 +25,8 @@ Config: .azlonrc(.json|.yaml) or "azlon" in package.json, searched from here up 
 project root; flags beat environment beat config beat defaults. See .azlonrc.example.
 
 Exit codes: 0 passed · 1 did not pass (a limit or budget was reached) · 2 bad usage or
-config · 3 environment (Docker, endpoint, credentials) · 130 interrupted.
+config · 3 environment (Docker, endpoint, credentials) · 130 interrupted (128+signal:
+129 terminal closed, 141 output closed, 143 SIGTERM).
 
 Example:
   azlon run --prompt "a Python CLI that adds two numbers" \\

@@ -8,9 +8,9 @@ import type { Redactor } from "../util/secrets.js";
 import { connectionError, type DockerTarget } from "./connection.js";
 import { FrameDemuxer } from "./demux.js";
 import { OutputCapture } from "./output.js";
+import { currentOwner, deadlineLabel, type Owner, ownerLabels, RUN_LABEL } from "./owner.js";
 
-/** The label on everything azlon creates; its value is the run id. */
-export const RUN_LABEL = "azlon.run";
+export { RUN_LABEL } from "./owner.js";
 
 export interface DockerSandboxOptions {
   runId: string;
@@ -22,6 +22,8 @@ export interface DockerSandboxOptions {
   redactor: Redactor;
   /** Told about cleanup problems, which never fail a run. */
   warn?: (message: string) => void;
+  /** The process answerable for what is made (default: this one), labelled on it. */
+  owner?: Owner;
 }
 
 /** Connects and pings, so that an engine that is down fails in seconds, naming the address. */
@@ -98,7 +100,8 @@ export class DockerSandbox implements Sandbox {
     private readonly options: DockerSandboxOptions,
   ) {
     this.imageTag = options.imageTag;
-    this.labels = { [RUN_LABEL]: options.runId };
+    // The owner too, so that a later azlon can tell things of a live run from those of a dead one.
+    this.labels = { [RUN_LABEL]: options.runId, ...ownerLabels(options.owner ?? currentOwner()) };
   }
 
   private capture(path: string): OutputCapture {
@@ -225,7 +228,8 @@ export class DockerSandbox implements Sandbox {
     try {
       container = await this.docker.createContainer({
         Image: this.imageTag,
-        Labels: this.labels,
+        // The deadline lets a later azlon remove this container should this process die.
+        Labels: { ...this.labels, ...deadlineLabel(Date.now(), limits.runTimeoutMs) },
         Tty: false,
         OpenStdin: false,
         AttachStdin: false,
