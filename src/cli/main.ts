@@ -147,6 +147,29 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     });
 
   program
+    .command("runs")
+    .description("list the run folders: status, iterations, cost, image and when last active")
+    .option("-o, --out <dir>", `where the run folders are (default ./${DEFAULTS.out})`)
+    .option("-c, --config <path>", "use this config file")
+    .option("--json", "print them as JSON")
+    .action(async (flags) => {
+      const { runsCommand } = await import("./commands/runs.js");
+      state.code = await runsCommand(flags, ctx);
+    });
+  program
+    .command("clean")
+    .description("remove the images and containers of finished runs (lists them; --yes removes)")
+    .option("-o, --out <dir>", `the runs in this folder (default ./${DEFAULTS.out})`)
+    .option("--older-than <age>", "only runs last active longer ago than this: 7d, 12h, 30m")
+    .option("--all", "every run azlon has images or containers of on the engine, wherever its folder is")
+    .option("-y, --yes", "remove them (without it, only list what would go)")
+    .option("-c, --config <path>", "use this config file")
+    .action(async (flags) => {
+      const { cleanCommand } = await import("./commands/clean.js");
+      state.code = await cleanCommand(flags, ctx);
+    });
+
+  program
     .command("doctor")
     .description("check the Docker engine, API key, endpoint, model and config, and say what to fix")
     .option("-c, --config <path>", "use this config file")
