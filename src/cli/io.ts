@@ -1,5 +1,3 @@
-import { constants } from "node:os";
-
 /** A stream the CLI writes to; process.stdout in production, a buffer in tests. */
 export interface OutStream {
   write(text: string): unknown;
@@ -29,7 +27,8 @@ export type InterruptSignal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGPIPE";
 
 /** 128 + the signal's number, as a shell reports it: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP, 141 SIGPIPE. */
 export function interruptExitCode(signal: InterruptSignal): number {
-  return 128 + constants.signals[signal];
+  // The POSIX numbers, the same on Linux and macOS; Windows has no SIGPIPE to look up.
+  return 128 + { SIGHUP: 1, SIGINT: 2, SIGPIPE: 13, SIGTERM: 15 }[signal];
 }
 
 export function isCI(env: CliContext["env"]): boolean {
