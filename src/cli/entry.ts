@@ -1,4 +1,17 @@
+import type { InterruptSignal } from "./io.js";
 import { main } from "./main.js";
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+let interrupt: ((signal: InterruptSignal) => void) | null = null;
+
+// A reader that went away (`azlon run ... | head`, a closed terminal) fails the next write with
+// EPIPE or EIO. Unheard, that error would kill azlon with its container still running; heard,
+// it stops the run like a hang-up. The stream is destroyed by then: later writes go nowhere.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) =>
+    interrupt?.(error.code === "EPIPE" ? "SIGPIPE" : "SIGHUP"),
+  );
+}
 
 /** The process-facing edge: wires argv, env, streams and signals into main(). */
 const code = await main(process.argv.slice(2), {
@@ -7,13 +20,12 @@ const code = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   onInterrupt: (handler) => {
-    const onInt = () => handler("SIGINT");
-    const onTerm = () => handler("SIGTERM");
-    process.on("SIGINT", onInt);
-    process.on("SIGTERM", onTerm);
+    const listeners = SIGNALS.map((signal) => [signal, () => handler(signal)] as const);
+    for (const [signal, listener] of listeners) process.on(signal, listener);
+    interrupt = handler;
     return () => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
+      for (const [signal, listener] of listeners) process.off(signal, listener);
+      interrupt = null;
     };
   },
   exitNow: (exitCode) => process.exit(exitCode),

@@ -10,10 +10,25 @@ export interface CliContext {
   cwd: string;
   stdout: OutStream;
   stderr: OutStream;
-  /** Installs handlers for Ctrl-C and SIGTERM; returns a function that removes them. */
-  onInterrupt?: (handler: (signal: "SIGINT" | "SIGTERM") => void) => () => void;
+  /**
+   * Installs handlers for Ctrl-C, SIGTERM, SIGHUP and for stdout or stderr going away
+   * (reported as SIGPIPE); returns a function that removes them.
+   */
+  onInterrupt?: (handler: (signal: InterruptSignal) => void) => () => void;
   /** Leaves at once with this exit code (a second Ctrl-C). */
   exitNow?: (code: number) => never;
+}
+
+/**
+ * What stops a run from outside. "SIGPIPE" stands for stdout or stderr whose reader went away
+ * (`azlon run ... | head`): Node ignores the signal itself, and the write fails with EPIPE.
+ */
+export type InterruptSignal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGPIPE";
+
+/** 128 + the signal's number, as a shell reports it: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP, 141 SIGPIPE. */
+export function interruptExitCode(signal: InterruptSignal): number {
+  // The POSIX numbers, the same on Linux and macOS; Windows has no SIGPIPE to look up.
+  return 128 + { SIGHUP: 1, SIGINT: 2, SIGPIPE: 13, SIGTERM: 15 }[signal];
 }
 
 export function isCI(env: CliContext["env"]): boolean {

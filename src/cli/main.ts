@@ -25,7 +25,8 @@ Config: .azlonrc(.json|.yaml) or "azlon" in package.json, searched from here up 
 project root; flags beat environment beat config beat defaults. See .azlonrc.example.
 
 Exit codes: 0 passed · 1 did not pass (a limit or budget was reached) · 2 bad usage or
-config · 3 environment (Docker, endpoint, credentials) · 130 interrupted.
+config · 3 environment (Docker, endpoint, credentials) · 130 interrupted (128+signal:
+129 terminal closed, 141 output closed, 143 SIGTERM).
 
 Example:
   azlon run --prompt "a Python CLI that adds two numbers" \\
@@ -162,6 +163,29 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     .action(async (dir: string, flags) => {
       const { initPrompts } = await import("./commands/prompts.js");
       state.code = await initPrompts(dir, flags, ctx);
+    });
+
+  program
+    .command("runs")
+    .description("list the run folders: status, iterations, cost, image and when last active")
+    .option("-o, --out <dir>", `where the run folders are (default ./${DEFAULTS.out})`)
+    .option("-c, --config <path>", "use this config file")
+    .option("--json", "print them as JSON")
+    .action(async (flags) => {
+      const { runsCommand } = await import("./commands/runs.js");
+      state.code = await runsCommand(flags, ctx);
+    });
+  program
+    .command("clean")
+    .description("remove the images and containers of finished runs (lists them; --yes removes)")
+    .option("-o, --out <dir>", `the runs in this folder (default ./${DEFAULTS.out})`)
+    .option("--older-than <age>", "only runs last active longer ago than this: 7d, 12h, 30m")
+    .option("--all", "every run azlon has images or containers of on the engine, wherever its folder is")
+    .option("-y, --yes", "remove them (without it, only list what would go)")
+    .option("-c, --config <path>", "use this config file")
+    .action(async (flags) => {
+      const { cleanCommand } = await import("./commands/clean.js");
+      state.code = await cleanCommand(flags, ctx);
     });
 
   program

@@ -13,7 +13,7 @@ import { formatCount, formatDuration, parseSize } from "../util/format.js";
 import { collectSecrets, Redactor } from "../util/secrets.js";
 import type { RunFolder } from "../workspace/run-folder.js";
 import { checkViewOf } from "./checks.js";
-import { type CliContext, colorEnabled, isCI } from "./io.js";
+import { type CliContext, colorEnabled, type InterruptSignal, interruptExitCode, isCI } from "./io.js";
 import { type RunReport, resultOf } from "./result.js";
 
 export const DEFAULT_BASE_URL = "https://api.openai.com/v1";
@@ -94,12 +94,20 @@ export interface SessionInput {
   junit?: string | null;
 }
 
-export function exitCodeFor(state: RunState, error: Error | null): number {
+const INTERRUPT_NOTICE: Record<InterruptSignal, string> = {
+  SIGINT: "Ctrl-C: stopping and cleaning up (press Ctrl-C again to quit at once)",
+  SIGTERM: "SIGTERM: stopping and cleaning up (send it again to quit at once)",
+  SIGHUP: "SIGHUP (the terminal went away): stopping and cleaning up",
+  SIGPIPE: "the output was closed (EPIPE): stopping and cleaning up",
+};
+
+/** The exit code of a finished run; an interrupted one's is 128 + the signal that stopped it. */
+export function exitCodeFor(state: RunState, error: Error | null, signal: InterruptSignal | null): number {
   switch (state.status) {
     case "passed":
       return ExitCode.passed;
     case "interrupted":
-      return ExitCode.interrupted;
+      return signal ? interruptExitCode(signal) : ExitCode.interrupted;
     case "error":
       return error instanceof FatalError ? error.exitCode : ExitCode.notPassed;
     default:
@@ -161,22 +169,29 @@ export async function executeRun(input: SessionInput): Promise<number> {
   });
 
   const controller = new AbortController();
-  let interrupts = 0;
+  let interruptedBy: InterruptSignal | null = null;
   const removeHandler = ctx.onInterrupt?.((signal) => {
-    interrupts++;
-    if (interrupts === 1) {
-      ctx.stderr.write(
-        `\n${signal === "SIGINT" ? "Ctrl-C" : signal}: stopping and cleaning up (press Ctrl-C again to quit at once)\n`,
-      );
+    if (interruptedBy === null) {
+      interruptedBy = signal;
+      ctx.stderr.write(`\n${INTERRUPT_NOTICE[signal]}\n`);
       controller.abort(new AbortedError("interrupted"));
-    } else {
+    } else if (signal === "SIGINT" || signal === "SIGTERM") {
       reporter.close();
-      ctx.exitNow?.(ExitCode.interrupted);
+      ctx.exitNow?.(interruptExitCode(signal));
     }
+    // A hang-up or a lost stream after the first interrupt (a closed terminal brings both)
+    // changes nothing: the cleanup goes on.
   });
 
   let outcome: Awaited<ReturnType<typeof runLoop>>;
   try {
+    // What a killed azlon left running goes first; a failure to look is a warning, never fatal.
+    const { sweepOrphans } = await import("../sandbox/orphans.js");
+    for (const orphan of await sweepOrphans(docker, (message) => warnings.push(message))) {
+      ctx.stderr.write(
+        `azlon: removed container ${orphan.id.slice(0, 12)} of run ${orphan.runId}, left running by an azlon process that is gone\n`,
+      );
+    }
     outcome = await runLoop(
       state,
       {
@@ -197,7 +212,7 @@ export async function executeRun(input: SessionInput): Promise<number> {
     folder.close();
   }
   for (const message of warnings) ctx.stderr.write(`azlon: warning: ${redactor.redactMessage(message)}\n`);
-  const code = exitCodeFor(outcome.state, outcome.error);
+  const code = exitCodeFor(outcome.state, outcome.error, interruptedBy);
   if (outcome.error instanceof FatalError) {
     ctx.stderr.write(`azlon: ${redactor.redactMessage(outcome.error.message)}\n`);
     if (outcome.error.hint) ctx.stderr.write(`  fix: ${redactor.redactMessage(outcome.error.hint)}\n`);

@@ -19,9 +19,9 @@ import { runChecks, runService } from "./checks.js";
 import { connectionError, type DockerTarget } from "./connection.js";
 import { FrameDemuxer } from "./demux.js";
 import { OutputCapture } from "./output.js";
+import { currentOwner, deadlineLabel, type Owner, ownerLabels, RUN_LABEL } from "./owner.js";
 
-/** The label on everything azlon creates; its value is the run id. */
-export const RUN_LABEL = "azlon.run";
+export { RUN_LABEL } from "./owner.js";
 
 export interface DockerSandboxOptions {
   runId: string;
@@ -33,6 +33,8 @@ export interface DockerSandboxOptions {
   redactor: Redactor;
   /** Told about cleanup problems, which never fail a run. */
   warn?: (message: string) => void;
+  /** The process answerable for what is made (default: this one), labelled on it. */
+  owner?: Owner;
 }
 
 /** Connects and pings, so that an engine that is down fails in seconds, naming the address. */
@@ -109,7 +111,8 @@ export class DockerSandbox implements Sandbox {
     private readonly options: DockerSandboxOptions,
   ) {
     this.imageTag = options.imageTag;
-    this.labels = { [RUN_LABEL]: options.runId };
+    // The owner too, so that a later azlon can tell things of a live run from those of a dead one.
+    this.labels = { [RUN_LABEL]: options.runId, ...ownerLabels(options.owner ?? currentOwner()) };
   }
 
   capture(path: string | null): OutputCapture {
@@ -230,12 +233,13 @@ export class DockerSandbox implements Sandbox {
 
   /** A container of the built image with the run's label and every limit; nothing from the host. */
   async createContainer(
-    overrides: { entrypoint?: string[]; cmd?: string[] } = {},
+    overrides: { entrypoint?: string[]; cmd?: string[]; timeoutMs?: number } = {},
   ): Promise<Docker.Container> {
     const { limits } = this.options;
     return this.docker.createContainer({
       Image: this.imageTag,
-      Labels: this.labels,
+      // The deadline lets a later azlon remove this container should this process die.
+      Labels: { ...this.labels, ...deadlineLabel(Date.now(), overrides.timeoutMs ?? limits.runTimeoutMs) },
       Tty: false,
       OpenStdin: false,
       AttachStdin: false,

@@ -1,10 +1,12 @@
 import { join } from "node:path";
 import { expect, it } from "vitest";
+import { DEADLINE_MARGIN_MS } from "../../src/sandbox/owner.js";
 import { runCli, spawnCli } from "../helpers/cli.js";
 import { describeDocker, leftovers, removeLabelled } from "../helpers/docker.js";
 import { loopbackModel, runArgs } from "../helpers/e2e.js";
 import { generation, pass } from "../helpers/fake-openai.js";
 import { BUSYBOX } from "../helpers/images.js";
+import { containerLabels, expectOwnerLabels } from "../helpers/owners.js";
 import { expectNoSecret, onlyRunDir, readJournal, readRun } from "../helpers/run-folder.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -79,9 +81,9 @@ describeDocker("interrupts, kill -9 and resume (real engine, loopback model)", (
     await removeLabelled(state.runId);
   });
 
-  it("SIGTERM is handled the same way", async () => {
+  it("SIGTERM is handled the same way, exiting 143 (128 + 15)", async () => {
     const { result, out } = await interruptWhileRunning("SIGTERM");
-    expect(result.code, result.stderr).toBe(130);
+    expect(result.code, result.stderr).toBe(143);
     images.push(JSON.parse(result.stdout).image);
     const state = readRun(onlyRunDir(out));
     expect(state.status).toBe("interrupted");
@@ -95,13 +97,13 @@ describeDocker("interrupts, kill -9 and resume (real engine, loopback model)", (
       generation(`FROM ${BUSYBOX}\nENTRYPOINT ["sh", "-c", "sleep 2; echo done"]\n`, {}),
       pass(["done"]),
     );
-    let killed = false;
+    let killedAt = 0;
     const first = spawnCli(args(out), {
       cwd,
       env: { OPENAI_API_KEY: KEY },
       onStderr: (text, child) => {
-        if (!killed && text.includes("running the program")) {
-          killed = true;
+        if (!killedAt && text.includes("running the program")) {
+          killedAt = Date.now();
           setTimeout(() => child.kill("SIGKILL"), 500);
         }
       },
@@ -112,6 +114,16 @@ describeDocker("interrupts, kill -9 and resume (real engine, loopback model)", (
     const before = readRun(dir);
     expect(before.status).toBe("running"); // the process had no chance to write more
     expect(before.progress).toEqual({ iteration: 1, step: "execute" });
+    // The orphan names its run, its dead owner and when it may be removed by anyone.
+    const orphans = await containerLabels(before.runId);
+    expect(orphans).toHaveLength(1);
+    expectOwnerLabels(orphans[0] ?? {}, {
+      runId: before.runId,
+      pid: first.child.pid ?? 0,
+      runTimeoutMs: before.options.limits.runTimeoutMs,
+      marginMs: DEADLINE_MARGIN_MS,
+      createdAt: killedAt,
+    });
 
     const resumed = await runCli(["resume", dir, "--json"], { cwd, env: { OPENAI_API_KEY: KEY } });
     expect(resumed.code, resumed.stderr).toBe(0);

@@ -6,6 +6,7 @@ import { RunStateError } from "../../core/errors.js";
 import type { RunState } from "../../core/state.js";
 import { loadTemplates } from "../../prompts/templates.js";
 import { resolveDockerTarget } from "../../sandbox/connection.js";
+import { processAlive } from "../../sandbox/owner.js";
 import { RunFolder } from "../../workspace/run-folder.js";
 import type { CliContext } from "../io.js";
 import { apiKeyFrom, checkCostBudget, executeRun, redactorFor } from "../session.js";
@@ -45,15 +46,6 @@ function readRunState(folder: RunFolder, dir: string): RunState {
     throw new RunStateError(`${dir}/run.json is not a run record this azlon can resume`);
   }
   return state;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliContext): Promise<number> {
