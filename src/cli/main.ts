@@ -22,7 +22,8 @@ Environment:
   NO_COLOR           no colours
 
 Config: .azlonrc(.json|.yaml) or "azlon" in package.json, searched from here up to the
-project root; flags beat environment beat config beat defaults. See .azlonrc.example.
+project root; flags beat environment beat config beat defaults. Each flag's key there is
+its name in camelCase (--max-iterations: maxIterations); the README lists them all.
 
 Exit codes: 0 passed · 1 did not pass (a limit or budget was reached) · 2 bad usage or
 config · 3 environment (Docker, endpoint, credentials) · 130 interrupted.
@@ -167,7 +168,12 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   const all = [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)];
   for (const cmd of all) {
     cmd.exitOverride();
-    cmd.configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+    cmd.configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+      // One voice for every usage error: "azlon: ...", as azlon's own errors read.
+      outputError: (s, write) => write(s.replace(/^error: /, "azlon: ")),
+    });
   }
   if (argv.length === 0) {
     program.outputHelp();

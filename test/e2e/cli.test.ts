@@ -76,7 +76,18 @@ describe("the CLI's surface", () => {
       env: { OPENAI_API_KEY: KEY },
     });
     expect(code).toBe(2);
-    expect(stderr).toContain("--max-iterations");
+    expect(stderr).toBe(
+      'azlon: --max-iterations must be a whole number from 1 to 1000 (got "zero")\n  fix: see `azlon run --help`\n',
+    );
+  });
+
+  it("commander's own usage errors speak as azlon too", async () => {
+    const { code, stderr } = await runCli([...basic, "--network", "host"], {
+      cwd: tempDir(),
+      env: { OPENAI_API_KEY: KEY },
+    });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^azlon: option '--network <mode>' argument 'host' is invalid/);
   });
 
   it("with --json, a usage error still prints exactly one JSON object on stdout", async () => {

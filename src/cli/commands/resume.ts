@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
-import { coerceFlag, flagName, validateLayer } from "../../config/load.js";
+import { coerceFlag, flagSource, validateLayer } from "../../config/load.js";
 import type { ConfigKey } from "../../config/schema.js";
 import { RunStateError } from "../../core/errors.js";
 import type { RunState } from "../../core/state.js";
@@ -89,7 +89,7 @@ export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliCon
   const overrides: Record<string, unknown> = {};
   for (const key of RESUME_CONFIG_FLAGS)
     if (flags[key] !== undefined) overrides[key] = coerceFlag(key, flags[key]);
-  const given = validateLayer(overrides, "the command line", flagName);
+  const given = validateLayer(overrides, flagSource("resume"));
   const o = state.options;
   if (given.maxIterations !== undefined) o.maxIterations = given.maxIterations;
   if (given.maxTokens !== undefined) o.budgets.maxTokens = given.maxTokens;
