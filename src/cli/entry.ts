@@ -6,6 +6,7 @@ const code = await main(process.argv.slice(2), {
   cwd: process.cwd(),
   stdout: process.stdout,
   stderr: process.stderr,
+  stdin: process.stdin,
   onInterrupt: (handler) => {
     const onInt = () => handler("SIGINT");
     const onTerm = () => handler("SIGTERM");

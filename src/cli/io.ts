@@ -10,6 +10,8 @@ export interface CliContext {
   cwd: string;
   stdout: OutStream;
   stderr: OutStream;
+  /** Standard input, read by `--prompt-file -` and `--tests-file -`; process.stdin in production. */
+  stdin?: AsyncIterable<string | Uint8Array>;
   /** Installs handlers for Ctrl-C and SIGTERM; returns a function that removes them. */
   onInterrupt?: (handler: (signal: "SIGINT" | "SIGTERM") => void) => () => void;
   /** Leaves at once with this exit code (a second Ctrl-C). */
