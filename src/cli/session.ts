@@ -9,6 +9,7 @@ import type { Templates } from "../prompts/templates.js";
 import { formatCount, formatDuration, parseSize } from "../util/format.js";
 import { collectSecrets, Redactor } from "../util/secrets.js";
 import type { RunFolder } from "../workspace/run-folder.js";
+import { continueCommand } from "./continue.js";
 import { type CliContext, colorEnabled, isCI } from "./io.js";
 import { resultObject } from "./result.js";
 
@@ -200,7 +201,7 @@ export async function executeRun(input: SessionInput): Promise<number> {
       `${JSON.stringify(redactor.redactDeep(resultObject(outcome.state, { runDir: folder.dir })))}\n`,
     );
     if (outcome.state.status !== "passed")
-      ctx.stderr.write(`azlon: to continue: azlon resume ${folder.dir}\n`);
+      ctx.stderr.write(`azlon: to continue: ${continueCommand(outcome.state, folder.dir)}\n`);
   } else {
     printSummary(ctx, outcome.state, folder.dir, outcome.error, redactor);
   }
@@ -243,7 +244,7 @@ function printSummary(
     `  run folder  ${dir}`,
   ];
   if (state.image) lines.push(`  image       ${state.image}   (docker run --rm ${state.image})`);
-  if (state.status !== "passed") lines.push(`  continue    azlon resume ${dir}`);
+  if (state.status !== "passed") lines.push(`  continue    ${continueCommand(state, dir)}`);
   if (error && !(error instanceof FatalError) && error.stack) {
     lines.push("  this is a bug in azlon; the details are in events.jsonl");
   }

@@ -15,6 +15,8 @@ export interface CliResult {
 export interface SpawnOptions {
   cwd: string;
   env?: Record<string, string | undefined>;
+  /** Written to the CLI's standard input, which is then closed (else stdin is /dev/null). */
+  input?: string;
   /** Called with the stderr seen so far, after each chunk. */
   onStderr?: (text: string, child: ChildProcess) => void;
 }
@@ -39,8 +41,9 @@ export function spawnCli(
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd,
     env: baseEnv(options.env),
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
+  if (options.input !== undefined) child.stdin?.end(options.input);
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (d: Buffer) => {

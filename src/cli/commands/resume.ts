@@ -7,6 +7,7 @@ import type { RunState } from "../../core/state.js";
 import { loadTemplates } from "../../prompts/templates.js";
 import { resolveDockerTarget } from "../../sandbox/connection.js";
 import { RunFolder } from "../../workspace/run-folder.js";
+import { continueCommand, limitsReached } from "../continue.js";
 import type { CliContext } from "../io.js";
 import { apiKeyFrom, checkCostBudget, executeRun, redactorFor } from "../session.js";
 
@@ -56,6 +57,24 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** A run that would stop again at once is refused, naming the flag to raise and by how much. */
+function refuseReachedLimits(state: RunState, runDir: string): void {
+  const reached = limitsReached(state);
+  const first = reached[0];
+  if (!first) return;
+  const what = reached.map((l) => l.what).join(" and ");
+  if (reached.some((l) => l.raised === null)) {
+    throw new RunStateError(
+      `the run in ${runDir} stopped at ${what}, the most azlon allows`,
+      "start a new run with a narrower task instead",
+    );
+  }
+  throw new RunStateError(
+    `the run in ${runDir} stopped at ${what}; resumed as it is, it would stop again at once`,
+    `raise ${reached.map((l) => l.flag).join(" and ")}: ${continueCommand(state, runDir)}`,
+  );
+}
+
 export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliContext): Promise<number> {
   const runDir = resolve(ctx.cwd, dir);
   const apiKey = apiKeyFrom(ctx.env);
@@ -101,6 +120,7 @@ export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliCon
   if (given.modelTimeout !== undefined) o.modelTimeoutMs = given.modelTimeout * 1000;
   if (given.baseUrl !== undefined) o.baseUrl = given.baseUrl;
   checkCostBudget(o);
+  refuseReachedLimits(state, runDir);
 
   const templates = loadTemplates(o.prompts, runDir);
   const target = resolveDockerTarget({ env: ctx.env, home: ctx.env.HOME ?? "/" });
