@@ -72,6 +72,29 @@ describe("reading the prompt and the tests", () => {
   });
 });
 
+describe("other file errors keep their cause", () => {
+  it("a prompt template that is a folder (EISDIR)", async () => {
+    const cwd = tempDir({
+      "judge.md/x": "",
+      ".azlonrc.json": JSON.stringify({ prompts: { validateSystem: "judge.md" } }),
+    });
+    const r = await cli(["prompts"], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `cannot read prompt template "validateSystem" at ${join(cwd, "judge.md")}: it is a folder, not a file (EISDIR)`,
+    );
+  });
+
+  it("`prompts init` into a path under a file (ENOTDIR) is a usage error, not a crash", async () => {
+    const cwd = tempDir({ "notes.txt": "x" });
+    const r = await cli(["prompts", "init", "notes.txt/prompts"], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cannot write the templates to ${join(cwd, "notes.txt/prompts")}:`);
+    expect(r.stderr).toContain("(ENOTDIR)");
+    expect(r.stderr).not.toContain("a bug in azlon");
+  });
+});
+
 describe("flags", () => {
   it.each([["-V"], ["-v"], ["--version"]])("%s prints the version", async (flag) => {
     const r = await cli([flag]);
