@@ -19,6 +19,7 @@ const code = await main(process.argv.slice(2), {
   cwd: process.cwd(),
   stdout: process.stdout,
   stderr: process.stderr,
+  stdin: process.stdin,
   onInterrupt: (handler) => {
     const listeners = SIGNALS.map((signal) => [signal, () => handler(signal)] as const);
     for (const [signal, listener] of listeners) process.on(signal, listener);

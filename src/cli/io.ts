@@ -10,6 +10,8 @@ export interface CliContext {
   cwd: string;
   stdout: OutStream;
   stderr: OutStream;
+  /** Standard input, read by `--prompt-file -` and `--tests-file -`; process.stdin in production. */
+  stdin?: AsyncIterable<string | Uint8Array>;
   /**
    * Installs handlers for Ctrl-C, SIGTERM, SIGHUP and for stdout or stderr going away
    * (reported as SIGPIPE); returns a function that removes them.

@@ -22,7 +22,8 @@ Environment:
   NO_COLOR           no colours
 
 Config: .azlonrc(.json|.yaml) or "azlon" in package.json, searched from here up to the
-project root; flags beat environment beat config beat defaults. See .azlonrc.example.
+project root; flags beat environment beat config beat defaults. Each flag's key there is
+its name in camelCase (--max-iterations: maxIterations); the README lists them all.
 
 Exit codes: 0 passed · 1 did not pass (a limit or budget was reached) · 2 bad usage or
 config · 3 environment (Docker, endpoint, credentials) · 130 interrupted (128+signal:
@@ -59,7 +60,13 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     .description(
       "An autonomous coding agent: describe a program and its tests; azlon has a model write it, builds and runs it in Docker, and fixes it until the tests pass.",
     )
-    .version(VERSION, "-v, --version")
+    .version(VERSION, "-V, --version")
+    // -v too, as azlon 0.1 had it: a hidden alias that prints the same.
+    .addOption(new Option("-v").hideHelp())
+    .on("option:v", () => {
+      ctx.stdout.write(`${VERSION}\n`);
+      throw new CommanderError(0, "commander.version", VERSION);
+    })
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput({
@@ -71,9 +78,9 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     .command("run")
     .description("build a project from a prompt and test conditions, until they pass")
     .option("-p, --prompt <text>", "what to build")
-    .option("--prompt-file <path>", "read what to build from a file")
+    .option("--prompt-file <path>", 'read what to build from a file ("-": standard input)')
     .option("-t, --tests <text>", "how to tell that it works, in plain words")
-    .option("--tests-file <path>", "read the test conditions from a file")
+    .option("--tests-file <path>", 'read the test conditions from a file ("-": standard input)')
     .option("-m, --model <id>", `the model (env AZLON_MODEL; default ${DEFAULTS.model})`)
     .option("--base-url <url>", "an OpenAI-compatible endpoint (env OPENAI_BASE_URL; default OpenAI)")
     .option("-o, --out <dir>", `where run folders go (default ./${DEFAULTS.out})`)
@@ -94,6 +101,8 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
         "json",
       ]),
     )
+    .option("--model-timeout <sec>", `time limit of one model request (default ${DEFAULTS.modelTimeout})`)
+    .option("--model-retries <n>", `retries of a failed model request (default ${DEFAULTS.modelRetries})`)
     .option("-c, --config <path>", "use this config file instead of searching for one")
     .option("--json", "print one JSON result object on stdout; progress stays on stderr")
     .option(
@@ -191,7 +200,13 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
   program
     .command("doctor")
     .description("check the Docker engine, API key, endpoint, model and config, and say what to fix")
+    .option("-m, --model <id>", "check this model (env AZLON_MODEL)")
+    .option("--base-url <url>", "check this endpoint (env OPENAI_BASE_URL)")
     .option("-c, --config <path>", "use this config file")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 every check passed · 2 bad usage · 3 a check failed (each says what to fix).",
+    )
     .action(async (flags) => {
       const { doctorCommand } = await import("./commands/doctor.js");
       state.code = await doctorCommand(flags, ctx);
@@ -210,7 +225,12 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   const all = [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)];
   for (const cmd of all) {
     cmd.exitOverride();
-    cmd.configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+    cmd.configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+      // One voice for every usage error: "azlon: ...", as azlon's own errors read.
+      outputError: (s, write) => write(s.replace(/^error: /, "azlon: ")),
+    });
   }
   if (argv.length === 0) {
     program.outputHelp();

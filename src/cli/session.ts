@@ -13,6 +13,7 @@ import { formatCount, formatDuration, parseSize } from "../util/format.js";
 import { collectSecrets, Redactor } from "../util/secrets.js";
 import type { RunFolder } from "../workspace/run-folder.js";
 import { checkViewOf } from "./checks.js";
+import { continueCommand } from "./continue.js";
 import { type CliContext, colorEnabled, type InterruptSignal, interruptExitCode, isCI } from "./io.js";
 import { type RunReport, resultOf } from "./result.js";
 
@@ -226,7 +227,7 @@ export async function executeRun(input: SessionInput): Promise<number> {
   if (input.json) {
     ctx.stdout.write(`${JSON.stringify(result)}\n`);
     if (outcome.state.status !== "passed")
-      ctx.stderr.write(`azlon: to continue: azlon resume ${folder.dir}\n`);
+      ctx.stderr.write(`azlon: to continue: ${continueCommand(outcome.state, folder.dir)}\n`);
   } else {
     printSummary(ctx, outcome.state, folder.dir, outcome.error, redactor);
   }
@@ -289,7 +290,7 @@ function printSummary(
     `  run folder  ${dir}`,
   ];
   if (state.image) lines.push(`  image       ${state.image}   (docker run --rm ${state.image})`);
-  if (state.status !== "passed") lines.push(`  continue    azlon resume ${dir}`);
+  if (state.status !== "passed") lines.push(`  continue    ${continueCommand(state, dir)}`);
   if (error && !(error instanceof FatalError) && error.stack) {
     lines.push("  this is a bug in azlon; the details are in events.jsonl");
   }

@@ -9,6 +9,7 @@ import {
   DEFAULTS,
   NUMERIC_KEYS,
 } from "./schema.js";
+import { acceptsFor, closestKey, shownValue } from "./wording.js";
 
 export type ConfigSource = "default" | "config" | "env" | "flag";
 
@@ -25,27 +26,53 @@ export function flagName(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, name: (path: string) => string): string {
-  if (issue.code === "unrecognized_keys") {
-    const keys = issue.keys.map((k) => name([...issue.path, k].join("."))).join(", ");
-    return `unknown key ${keys}`;
-  }
-  const where = issue.path.length ? name(issue.path.join(".")) : "the config";
-  return `${where}: ${issue.message}`;
+/** Where a layer of configuration came from, and how its keys are named there. */
+export interface LayerSource {
+  /** Says where the value is when the key's name does not: " in /path/.azlonrc.json". */
+  where: string;
+  /** How a key is named there: --max-iterations, "maxIterations", AZLON_MODEL. */
+  name: (key: string) => string;
+  /** What to do about a bad value of the key so named. */
+  fix: (name: string) => string;
 }
 
-/** Validates one layer of configuration; the error names the key and where it came from. */
-export function validateLayer(data: unknown, where: string, name: (key: string) => string): ConfigInput {
+/** The flags of `azlon <command>`. */
+export function flagSource(command: string): LayerSource {
+  return { where: "", name: flagName, fix: () => `see \`azlon ${command} --help\`` };
+}
+
+function fileSource(path: string): LayerSource {
+  return { where: ` in ${path}`, name: (k) => `"${k}"`, fix: () => `fix it in ${path}` };
+}
+
+const TEMPLATE_NAMES = ["generateSystem", "generateUser", "validateSystem", "validateUser"];
+
+function describeIssue(issue: z.core.$ZodIssue, data: unknown, source: LayerSource): string {
+  if (issue.code === "unrecognized_keys") {
+    const known =
+      issue.path.length === 0 ? Object.keys(DEFAULTS) : issue.path[0] === "prompts" ? TEMPLATE_NAMES : [];
+    const keys = issue.keys.map((k) => {
+      const guess = closestKey(k, known);
+      return `${source.name([...issue.path, k].join("."))}${guess ? ` (did you mean "${guess}"?)` : ""}`;
+    });
+    return `unknown key${keys.length > 1 ? "s" : ""} ${keys.join(", ")}${source.where}`;
+  }
+  const name = issue.path.length ? source.name(issue.path.join(".")) : "the config";
+  return `${name}${source.where} must be ${acceptsFor(issue)} (got ${shownValue(data, issue.path)})`;
+}
+
+/** Validates one layer of configuration; the error names the key, where it is, and the value. */
+export function validateLayer(data: unknown, source: LayerSource): ConfigInput {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
-    throw new ConfigError(`${where}: the config must be an object of keys and values`);
+    throw new ConfigError(`the config${source.where} must be an object of keys and values`, source.fix(""));
   }
   const result = ConfigSchema.safeParse(data);
   if (!result.success) {
     const first = result.error.issues[0];
-    const message = first ? describeIssue(first, name) : "invalid";
+    const name = first?.path.length ? source.name(first.path.join(".")) : "";
     throw new ConfigError(
-      `invalid configuration in ${where}: ${message}`,
-      "the keys, their defaults and meanings are listed in .azlonrc.example",
+      first ? describeIssue(first, data, source) : `invalid config${source.where}`,
+      source.fix(name),
     );
   }
   return result.data;
@@ -97,6 +124,8 @@ export interface ResolveInput {
   flags: Partial<Record<ConfigKey, unknown>>;
   /** --config */
   configPath: string | null;
+  /** The command whose flags these are (their errors point at its --help); default `run`. */
+  source?: LayerSource;
 }
 
 /** Flags > environment > config file > defaults, each layer validated with a one-line error. */
@@ -108,7 +137,7 @@ export async function resolveConfig(input: ResolveInput): Promise<ResolvedConfig
   const found = await findConfig(input.cwd, input.configPath);
   let fileLayer: ConfigInput = {};
   if (found) {
-    fileLayer = validateLayer(found.data, found.path, (k) => `"${k}"`);
+    fileLayer = validateLayer(found.data, fileSource(found.path));
     // Template paths in a config file are relative to that file.
     if (fileLayer.prompts) {
       const base = dirname(found.path);
@@ -128,13 +157,17 @@ export async function resolveConfig(input: ResolveInput): Promise<ResolvedConfig
     envRaw.baseUrl = input.env.OPENAI_BASE_URL;
     envNames.baseUrl = "OPENAI_BASE_URL";
   }
-  const envLayer = validateLayer(envRaw, "the environment", (k) => envNames[k] ?? k);
+  const envLayer = validateLayer(envRaw, {
+    where: "",
+    name: (k) => envNames[k] ?? k,
+    fix: (name) => `fix or unset ${name}`,
+  });
 
   const flagRaw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input.flags)) {
     if (value !== undefined) flagRaw[key] = coerceFlag(key as ConfigKey, value);
   }
-  const flagLayer = validateLayer(flagRaw, "the command line", flagName);
+  const flagLayer = validateLayer(flagRaw, input.source ?? flagSource("run"));
 
   const config = { ...DEFAULTS } as Config;
   const layers: Array<[ConfigInput, ConfigSource]> = [

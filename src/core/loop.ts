@@ -159,7 +159,8 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
     }
   };
   const save = (): void => {
-    state.elapsedMs = elapsedBefore + (now() - legStart);
+    // Whole milliseconds: run.json and the --json result are read by people and scripts.
+    state.elapsedMs = Math.round(elapsedBefore + (now() - legStart));
     state.updatedAt = new Date().toISOString();
     store.saveState(state);
   };
@@ -210,7 +211,13 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
     reason: string,
     error: Error | null = null,
   ): Promise<LoopOutcome> => {
-    await sandbox.cleanup();
+    try {
+      await sandbox.cleanup();
+    } catch (cleanupError) {
+      // The engine may be what failed: the run's end is recorded all the same, and the
+      // labelled leftovers are removed by the next resume's cleanup.
+      report({ type: "warning", message: `could not clean up: ${errorMessage(cleanupError)}` });
+    }
     const status = statusFor(stop);
     state.status = status;
     state.stopReason = stop;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../core/errors.js";
+import { fileErrorCause } from "../util/file-errors.js";
 import { checkTemplate } from "./render.js";
 
 export const TEMPLATE_NAMES = ["generateSystem", "generateUser", "validateSystem", "validateUser"] as const;
@@ -68,9 +69,9 @@ export function loadTemplates(paths: TemplatePaths = {}, baseDir = process.cwd()
     let text: string;
     try {
       text = readFileSync(path, "utf8");
-    } catch {
+    } catch (error) {
       throw new ConfigError(
-        `prompt template "${name}" not found at ${path}`,
+        `cannot read prompt template "${name}" at ${path}: ${fileErrorCause(error)}`,
         "fix the path under prompts in your azlon config, or run `azlon prompts init` to write the defaults",
       );
     }

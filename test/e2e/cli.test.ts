@@ -76,7 +76,18 @@ describe("the CLI's surface", () => {
       env: { OPENAI_API_KEY: KEY },
     });
     expect(code).toBe(2);
-    expect(stderr).toContain("--max-iterations");
+    expect(stderr).toBe(
+      'azlon: --max-iterations must be a whole number from 1 to 1000 (got "zero")\n  fix: see `azlon run --help`\n',
+    );
+  });
+
+  it("commander's own usage errors speak as azlon too", async () => {
+    const { code, stderr } = await runCli([...basic, "--network", "host"], {
+      cwd: tempDir(),
+      env: { OPENAI_API_KEY: KEY },
+    });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^azlon: option '--network <mode>' argument 'host' is invalid/);
   });
 
   it("with --json, a usage error still prints exactly one JSON object on stdout", async () => {
@@ -156,8 +167,24 @@ describe("the CLI's surface", () => {
     expect(shown.stderr).toContain("{{nope}}");
   });
 
-  it("`--version` prints the package version", async () => {
-    const { code, stdout } = await runCli(["--version"], { cwd: tempDir() });
+  it("`azlon doctor --model --base-url` checks that model at that endpoint, as its fix says", async () => {
+    const cwd = tempDir();
+    const env = { OPENAI_API_KEY: KEY, DOCKER_HOST: `unix://${join(cwd, "none.sock")}` };
+    const missing = await runCli(["doctor", "--model", "no-such-model", "--base-url", server.url], {
+      cwd,
+      env,
+    });
+    expect(missing.stdout).toMatch(/✖ endpoint .*"no-such-model" is not among/);
+    expect(missing.stdout).toContain("fix: choose one with --model");
+    const listed = await runCli(["doctor", "--model", "gpt-test", "--base-url", server.url], { cwd, env });
+    expect(listed.stdout).toMatch(
+      /✔ endpoint +http:\/\/127\.0\.0\.1:\d+\/v1 answers; model "gpt-test" is listed/,
+    );
+    expect(listed.code).toBe(3); // the engine is missing here
+  });
+
+  it.each([["--version"], ["-V"], ["-v"]])("`%s` prints the package version", async (flag) => {
+    const { code, stdout } = await runCli([flag], { cwd: tempDir() });
     expect(code).toBe(0);
     const pkg = JSON.parse(readFileSync(join(__dirname, "../../package.json"), "utf8"));
     expect(stdout.trim()).toBe(pkg.version);

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ENGINE_ENV } from "./engine.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 export const BIN = join(ROOT, "bin/azlon.js");
@@ -15,6 +16,8 @@ export interface CliResult {
 export interface SpawnOptions {
   cwd: string;
   env?: Record<string, string | undefined>;
+  /** Written to the CLI's standard input, which is then closed (else stdin is /dev/null). */
+  input?: string;
   /** Called with the stderr seen so far, after each chunk. */
   onStderr?: (text: string, child: ChildProcess) => void;
 }
@@ -26,7 +29,11 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): Record<
     HOME: process.env.HOME ?? "/root",
     NO_COLOR: "1",
   };
-  if (process.env.DOCKER_HOST) env.DOCKER_HOST = process.env.DOCKER_HOST;
+  // The engine the tests probe is the one the CLI finds (test/helpers/engine.ts).
+  for (const name of ENGINE_ENV) {
+    const value = process.env[name];
+    if (value) env[name] = value;
+  }
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
   return env;
 }
@@ -39,8 +46,9 @@ export function spawnCli(
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd,
     env: baseEnv(options.env),
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
+  if (options.input !== undefined) child.stdin?.end(options.input);
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (d: Buffer) => {

@@ -1,20 +1,32 @@
 import Docker from "dockerode";
 import { describe, it } from "vitest";
+import { engineTarget } from "./engine.js";
 import { BUSYBOX, PYTHON } from "./images.js";
 
-export const docker = new Docker({ socketPath: process.env.DOCKER_SOCKET ?? "/var/run/docker.sock" });
+const found = (() => {
+  try {
+    return engineTarget(process.env);
+  } catch (error) {
+    return error as Error;
+  }
+})();
+
+/** The engine the CLI would use here (a placeholder when DOCKER_HOST itself is invalid). */
+export const docker = found instanceof Error ? new Docker() : found.docker;
 
 async function engineProblem(): Promise<string | null> {
+  if (found instanceof Error) return `the Docker engine cannot be found: ${found.message}`;
+  const where = `${found.target.address} (from ${found.target.source})`;
   try {
     await docker.ping();
   } catch (error) {
-    return `no Docker engine answers (${(error as Error).message}); run: bash .ci/setup-docker.sh`;
+    return `no Docker engine answers at ${where} (${(error as Error).message}); run: bash .ci/setup-docker.sh`;
   }
   for (const image of [BUSYBOX, PYTHON]) {
     try {
       await docker.getImage(image).inspect();
     } catch {
-      return `the local base image ${image} is missing; run: bash .ci/setup-docker.sh`;
+      return `the base image ${image} is missing on the engine at ${where}; run: bash .ci/setup-docker.sh`;
     }
   }
   return null;

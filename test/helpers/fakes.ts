@@ -90,6 +90,9 @@ export interface FakeRun {
   checks?: Array<{ exitCode: number; output?: string; timedOut?: boolean }>;
   /** For a service: never ready, with this problem. */
   notReady?: string;
+  /** The engine fails while building, or while running the program. */
+  buildError?: Error;
+  runError?: Error;
 }
 
 /** A Sandbox that reports scripted results and records what it was asked to build. */
@@ -97,11 +100,14 @@ export class FakeSandbox implements Sandbox {
   readonly imageTag = "azlon/fake";
   readonly built: string[] = [];
   cleanups = 0;
+  /** The engine is gone by the time of the cleanup too. */
+  cleanupError: Error | null = null;
   constructor(private readonly runs: FakeRun[]) {}
 
   async build(contextDir: string, log: LogTarget): Promise<BuildResult> {
     this.built.push(contextDir);
     const run = this.runs[0] ?? {};
+    if (run.buildError) throw run.buildError;
     const text = run.buildLog ?? "Step 1/1 : FROM busybox\n";
     writeFileSync(log.path, text);
     const ok = run.buildOk ?? true;
@@ -119,6 +125,7 @@ export class FakeSandbox implements Sandbox {
     const run = this.runs.shift() ?? {};
     this.lastChecks = run.checks;
     this.lastNotReady = run.notReady;
+    if (run.runError) throw run.runError;
     if (run.hang) {
       await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
       throw new AbortedError(abortCause(signal));
@@ -193,6 +200,7 @@ export class FakeSandbox implements Sandbox {
 
   async cleanup(): Promise<void> {
     this.cleanups++;
+    if (this.cleanupError) throw this.cleanupError;
   }
 }
 

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../src/config/defaults.js";
 import { flagName, type ResolveInput, resolveConfig } from "../../src/config/load.js";
+import { ACCEPTS } from "../../src/config/wording.js";
 import { ConfigError } from "../../src/core/errors.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -143,23 +144,68 @@ describe("resolveConfig", () => {
   });
 
   it.each([
-    ["maxIterations", "abc", "--max-iterations"],
-    ["maxIterations", "2.5", "--max-iterations"],
-    ["runTimeout", "-5", "--run-timeout"],
-    ["memory", "lots", "--memory"],
-    ["network", "host", "--network"],
-    ["baseUrl", "nope", "--base-url"],
-  ])("a bad flag value of %s (%j) is a ConfigError naming %s", async (key, value, flag) => {
+    ["maxIterations", "abc", '--max-iterations must be a whole number from 1 to 1000 (got "abc")'],
+    ["maxIterations", "2.5", "--max-iterations must be a whole number from 1 to 1000 (got 2.5)"],
+    ["runTimeout", "-5", "--run-timeout must be a number of seconds greater than 0 (got -5)"],
+    ["memory", "lots", '--memory must be a size of at least 6 MiB, such as "512m" or "2g" (got "lots")'],
+    ["network", "host", '--network must be "none" or "bridge" (got "host")'],
+    ["baseUrl", "nope", '--base-url must be a URL such as http://localhost:11434/v1 (got "nope")'],
+    ["pids", "4", "--pids must be a whole number from 16 to 1000000 (got 4)"],
+    ["model", "", '--model must be a model name (not empty) (got "")'],
+  ])("a bad flag value of %s (%j) is said in azlon's words: %s", async (key, value, message) => {
     const error = await configError(resolveConfig(input(project(), { flags: { [key]: value } })));
-    expect(error.message).toContain(flag);
-    expect(error.message).toContain("command line");
+    expect(error.message).toBe(message);
+    expect(error.hint).toBe("see `azlon run --help`");
+  });
+
+  it("no error about a value is in zod's words", async () => {
+    for (const [key, value] of [
+      ["maxIterations", "0"],
+      ["cpus", "0"],
+      ["maxCost", "-1"],
+      ["temperature", "3"],
+      ["structuredOutput", "xml"],
+    ] as const) {
+      const error = await configError(resolveConfig(input(project(), { flags: { [key]: value } })));
+      expect(error.message).not.toMatch(/Invalid input|Too small|Too big|expected (number|int|string)/);
+      expect(error.message).toContain(flagName(key));
+    }
+  });
+
+  it("a bad value in the file names the key, the file and the value; the fix names that file", async () => {
+    const root = project({ ".azlonrc.json": JSON.stringify({ maxIterations: "abc" }) });
+    const error = await configError(resolveConfig(input(root)));
+    const file = join(root, ".azlonrc.json");
+    expect(error.message).toBe(
+      `"maxIterations" in ${file} must be a whole number from 1 to 1000 (got "abc")`,
+    );
+    expect(error.hint).toBe(`fix it in ${file}`);
+    expect(error.hint).not.toContain(".azlonrc.example");
+  });
+
+  it("a mistyped key in the file gets the likely one suggested", async () => {
+    const root = project({ ".azlonrc.json": JSON.stringify({ maxIteration: 3 }) });
+    const error = await configError(resolveConfig(input(root)));
+    expect(error.message).toBe(
+      `unknown key "maxIteration" (did you mean "maxIterations"?) in ${join(root, ".azlonrc.json")}`,
+    );
+  });
+
+  it("a bad nested value is named with its path", async () => {
+    const root = project({ ".azlonrc.json": JSON.stringify({ prices: { m: { input: -1, output: 1 } } }) });
+    const error = await configError(resolveConfig(input(root)));
+    expect(error.message).toContain('"prices.m.input"');
+    expect(error.message).toContain("a number of at least 0 (got -1)");
   });
 
   it("a bad environment value names the variable", async () => {
     const error = await configError(
       resolveConfig(input(project(), { env: { OPENAI_BASE_URL: "localhost" } })),
     );
-    expect(error.message).toContain("OPENAI_BASE_URL");
+    expect(error.message).toBe(
+      'OPENAI_BASE_URL must be a URL such as http://localhost:11434/v1 (got "localhost")',
+    );
+    expect(error.hint).toBe("fix or unset OPENAI_BASE_URL");
   });
 
   it("prompt paths in the config file are relative to that file, not to the working folder", async () => {
@@ -197,6 +243,12 @@ describe("resolveConfig", () => {
   it("a config file that is not an object is a ConfigError", async () => {
     const root = project({ ".azlonrc.json": "[1, 2]" });
     await configError(resolveConfig(input(root)));
+  });
+});
+
+describe("the wording of config errors", () => {
+  it("every config key says what it accepts (a new key needs a line in ACCEPTS)", () => {
+    for (const key of Object.keys(DEFAULTS)) expect(ACCEPTS[key as keyof typeof DEFAULTS], key).toBeTruthy();
   });
 });
 

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resolveConfig } from "../../config/load.js";
+import { flagSource, resolveConfig, validateLayer } from "../../config/load.js";
 import type { Config } from "../../config/schema.js";
 import { ExitCode, errorMessage, FatalError } from "../../core/errors.js";
 import { loadTemplates } from "../../prompts/templates.js";
@@ -144,15 +144,25 @@ function writeTrialContext(dir: string, image: string): void {
 }
 
 /** `azlon doctor`: one line per check, with the fix for each failure; exit 0 when all hold. */
-export async function doctorCommand(flags: { config?: string }, ctx: CliContext): Promise<number> {
+export async function doctorCommand(
+  flags: { config?: string; model?: string; baseUrl?: string },
+  ctx: CliContext,
+): Promise<number> {
+  // A bad flag is a usage error (exit 2), not a failed check: the config file is checked below.
+  const given = { model: flags.model, baseUrl: flags.baseUrl };
+  validateLayer(
+    Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
+    flagSource("doctor"),
+  );
   const checks: Check[] = [];
   let config: Config | null = null;
   try {
     const resolved = await resolveConfig({
       cwd: ctx.cwd,
       env: ctx.env,
-      flags: {},
+      flags: given,
       configPath: flags.config ?? null,
+      source: flagSource("doctor"),
     });
     config = resolved.config;
     loadTemplates(config.prompts, ctx.cwd);

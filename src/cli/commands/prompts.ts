@@ -9,6 +9,7 @@ import {
   TEMPLATE_NAMES,
   TEMPLATE_VARS,
 } from "../../prompts/templates.js";
+import { fileErrorCause } from "../../util/file-errors.js";
 import type { CliContext } from "../io.js";
 
 /** `azlon prompts`: the effective templates, where each comes from, and what it may use. */
@@ -56,8 +57,15 @@ export async function initPrompts(
       "pass --force to overwrite them, or choose another folder",
     );
   }
-  mkdirSync(target, { recursive: true });
-  for (const file of Object.values(TEMPLATE_FILES)) copyFileSync(join(source, file), join(target, file));
+  try {
+    mkdirSync(target, { recursive: true });
+    for (const file of Object.values(TEMPLATE_FILES)) copyFileSync(join(source, file), join(target, file));
+  } catch (error) {
+    throw new UsageError(
+      `cannot write the templates to ${target}: ${fileErrorCause(error)}`,
+      "choose a folder that can be written (a new one is made)",
+    );
+  }
   const rel = relative(ctx.cwd, target) || ".";
   const snippet = Object.fromEntries(TEMPLATE_NAMES.map((n) => [n, `${rel}/${TEMPLATE_FILES[n]}`]));
   ctx.stdout.write(

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
-import { coerceFlag, flagName, validateLayer } from "../../config/load.js";
+import { coerceFlag, flagSource, validateLayer } from "../../config/load.js";
 import type { ConfigKey } from "../../config/schema.js";
 import { RunStateError } from "../../core/errors.js";
 import type { RunState } from "../../core/state.js";
@@ -8,6 +8,7 @@ import { loadTemplates } from "../../prompts/templates.js";
 import { resolveDockerTarget } from "../../sandbox/connection.js";
 import { processAlive } from "../../sandbox/owner.js";
 import { RunFolder } from "../../workspace/run-folder.js";
+import { continueCommand, limitsReached } from "../continue.js";
 import type { CliContext } from "../io.js";
 import { apiKeyFrom, checkCostBudget, executeRun, redactorFor } from "../session.js";
 
@@ -48,6 +49,24 @@ function readRunState(folder: RunFolder, dir: string): RunState {
   return state;
 }
 
+/** A run that would stop again at once is refused, naming the flag to raise and by how much. */
+function refuseReachedLimits(state: RunState, runDir: string): void {
+  const reached = limitsReached(state);
+  const first = reached[0];
+  if (!first) return;
+  const what = reached.map((l) => l.what).join(" and ");
+  if (reached.some((l) => l.raised === null)) {
+    throw new RunStateError(
+      `the run in ${runDir} stopped at ${what}, the most azlon allows`,
+      "start a new run with a narrower task instead",
+    );
+  }
+  throw new RunStateError(
+    `the run in ${runDir} stopped at ${what}; resumed as it is, it would stop again at once`,
+    `raise ${reached.map((l) => l.flag).join(" and ")}: ${continueCommand(state, runDir)}`,
+  );
+}
+
 export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliContext): Promise<number> {
   const runDir = resolve(ctx.cwd, dir);
   const apiKey = apiKeyFrom(ctx.env);
@@ -81,7 +100,7 @@ export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliCon
   const overrides: Record<string, unknown> = {};
   for (const key of RESUME_CONFIG_FLAGS)
     if (flags[key] !== undefined) overrides[key] = coerceFlag(key, flags[key]);
-  const given = validateLayer(overrides, "the command line", flagName);
+  const given = validateLayer(overrides, flagSource("resume"));
   const o = state.options;
   if (given.maxIterations !== undefined) o.maxIterations = given.maxIterations;
   if (given.maxTokens !== undefined) o.budgets.maxTokens = given.maxTokens;
@@ -93,6 +112,7 @@ export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliCon
   if (given.modelTimeout !== undefined) o.modelTimeoutMs = given.modelTimeout * 1000;
   if (given.baseUrl !== undefined) o.baseUrl = given.baseUrl;
   checkCostBudget(o);
+  refuseReachedLimits(state, runDir);
 
   const templates = loadTemplates(o.prompts, runDir);
   const target = resolveDockerTarget({ env: ctx.env, home: ctx.env.HOME ?? "/" });

@@ -7,6 +7,7 @@ import { UsageError } from "../../core/errors.js";
 import { newRunState } from "../../core/state.js";
 import { loadTemplates } from "../../prompts/templates.js";
 import { resolveDockerTarget } from "../../sandbox/connection.js";
+import { fileErrorCause } from "../../util/file-errors.js";
 import { RunFolder } from "../../workspace/run-folder.js";
 import { checkOptionsFrom } from "../checks.js";
 import type { CliContext } from "../io.js";
@@ -46,26 +47,57 @@ export const RUN_CONFIG_FLAGS: readonly ConfigKey[] = [
   "ready",
   "readyTimeout",
   "verdict",
+  "modelRetries",
+  "modelTimeout",
 ];
 
-function readText(
+/** All of standard input, as text. */
+async function readStdin(ctx: CliContext, flag: string): Promise<string> {
+  if (!ctx.stdin) {
+    throw new UsageError(`--${flag}-file - reads standard input, which this azlon was not given`);
+  }
+  if ((ctx.stdin as { isTTY?: boolean }).isTTY) {
+    ctx.stderr.write(`azlon: reading --${flag} from the terminal; end it with Ctrl-D\n`);
+  }
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of ctx.stdin) {
+    text += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+function readFileText(path: string, flag: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `cannot read --${flag}-file ${path}: ${fileErrorCause(error)}`,
+      code === "EISDIR"
+        ? `name a file, not a folder (or "-" for standard input)`
+        : code === "ENOENT" || code === "ENOTDIR"
+          ? "check the path; a relative one starts from the current folder"
+          : "check the file's permissions",
+    );
+  }
+}
+
+async function readText(
   ctx: CliContext,
   text: string | undefined,
   file: string | undefined,
   flag: string,
   what: string,
-): string {
+): Promise<string> {
   if (text !== undefined && file !== undefined) {
     throw new UsageError(`give either --${flag} or --${flag}-file, not both`);
   }
   let value: string;
-  if (file !== undefined) {
-    const path = resolve(ctx.cwd, file);
-    try {
-      value = readFileSync(path, "utf8");
-    } catch {
-      throw new UsageError(`cannot read --${flag}-file ${path}`, "check the path");
-    }
+  if (file === "-") {
+    value = await readStdin(ctx, flag);
+  } else if (file !== undefined) {
+    value = readFileText(resolve(ctx.cwd, file), flag);
   } else if (text !== undefined) {
     value = text;
   } else {
@@ -73,6 +105,18 @@ function readText(
   }
   if (value.trim() === "") throw new UsageError(`--${flag} is empty: ${what}`);
   return value.trim();
+}
+
+/** Why the run folder cannot be made, and what to do about it. */
+function outDirError(outDir: string, error: unknown): UsageError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const fix =
+    code === "ENOTDIR" || code === "EEXIST"
+      ? "--out must name a folder (or where one can be made), not a file"
+      : code === "ENOSPC"
+        ? "free disk space, or choose another --out"
+        : "choose another --out, or fix that folder's permissions";
+  return new UsageError(`cannot create the run folder in ${outDir}: ${fileErrorCause(error)}`, fix);
 }
 
 /** "20261124-214800-hello-world-3f9a": sortable, readable, unique, valid in an image name. */
@@ -88,8 +132,14 @@ export function newRunId(prompt: string, now: Date): string {
 }
 
 export async function runCommand(flags: RunFlags, ctx: CliContext): Promise<number> {
-  const prompt = readText(ctx, flags.prompt, flags.promptFile, "prompt", "what to build");
-  const tests = readText(ctx, flags.tests, flags.testsFile, "tests", "how to tell that it works");
+  if (flags.promptFile === "-" && flags.testsFile === "-") {
+    throw new UsageError(
+      "--prompt-file - and --tests-file - cannot both read standard input",
+      "give one of them as a file, or as text with --prompt / --tests",
+    );
+  }
+  const prompt = await readText(ctx, flags.prompt, flags.promptFile, "prompt", "what to build");
+  const tests = await readText(ctx, flags.tests, flags.testsFile, "tests", "how to tell that it works");
   const configFlags: Partial<Record<ConfigKey, unknown>> = {};
   for (const key of RUN_CONFIG_FLAGS) if (flags[key] !== undefined) configFlags[key] = flags[key];
   // --check (repeatable) is the config's "checks"; --checks <dir> is "checksDir".
@@ -122,10 +172,7 @@ export async function runCommand(flags: RunFlags, ctx: CliContext): Promise<numb
     folder.init();
     folder.saveState(state);
   } catch (error) {
-    throw new UsageError(
-      `cannot create the run folder in ${outDir}: ${(error as Error).message}`,
-      "choose another --out, or fix that folder's permissions or free space",
-    );
+    throw outDirError(outDir, error);
   }
   return executeRun({
     ctx,
