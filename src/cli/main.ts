@@ -111,10 +111,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     .option("--json", "print one JSON result object on stdout")
     .option("--model-retries <n>", "retries of a failed model request")
     .option("--model-timeout <sec>", "time limit of one model request")
-    .option(
-      "--base-url <url>",
-      "the endpoint, if it moved (or its URL carried credentials, which are not stored)",
-    )
+    .option("--base-url <url>", "the endpoint, if it moved")
     .option("--force", "resume even though run.json names a live process (its number was reused)")
     .addHelpText(
       "after",

@@ -1,11 +1,12 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
-import { coerceFlag, flagName, validateLayer } from "../../config/load.js";
+import { coerceFlag, flagName, URL_CREDENTIALS_HINT, validateLayer } from "../../config/load.js";
 import type { ConfigKey } from "../../config/schema.js";
 import { RunStateError } from "../../core/errors.js";
 import type { RunState } from "../../core/state.js";
 import { loadTemplates } from "../../prompts/templates.js";
 import { resolveDockerTarget } from "../../sandbox/connection.js";
+import { hasUrlCredentials } from "../../util/secrets.js";
 import { RunFolder } from "../../workspace/run-folder.js";
 import type { CliContext } from "../io.js";
 import { apiKeyFrom, checkCostBudget, executeRun, redactorFor } from "../session.js";
@@ -100,6 +101,13 @@ export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliCon
   if (given.modelRetries !== undefined) o.modelRetries = given.modelRetries;
   if (given.modelTimeout !== undefined) o.modelTimeoutMs = given.modelTimeout * 1000;
   if (given.baseUrl !== undefined) o.baseUrl = given.baseUrl;
+  if (o.baseUrl && hasUrlCredentials(o.baseUrl)) {
+    // A run of an older azlon stored such a URL with its credentials masked.
+    throw new RunStateError(
+      "the run's base URL held a user name or password, which were not stored",
+      `pass --base-url without them; ${URL_CREDENTIALS_HINT}`,
+    );
+  }
   checkCostBudget(o);
 
   const templates = loadTemplates(o.prompts, runDir);
