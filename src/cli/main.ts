@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { DEFAULTS } from "../config/defaults.js";
 import { ExitCode, errorMessage, FatalError } from "../core/errors.js";
 import { collectSecrets, Redactor } from "../util/secrets.js";
+import { forTerminal, safeJson } from "../util/terminal.js";
 import type { CliContext } from "./io.js";
 import { resultObject } from "./result.js";
 
@@ -180,7 +181,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
 
 /** The --json result for a run that never started: CI still gets exactly one object. */
 function errorResult(reason: string): string {
-  return `${JSON.stringify(resultObject(null, { reason }))}\n`;
+  return `${safeJson(resultObject(null, { reason }))}\n`;
 }
 
 function reportError(error: unknown, ctx: CliContext, json: boolean): number {
@@ -197,17 +198,18 @@ function reportError(error: unknown, ctx: CliContext, json: boolean): number {
     return ExitCode.usage;
   }
   const redactor = new Redactor(collectSecrets(ctx.env));
+  // Messages may quote the endpoint or a file: masked, and stripped of terminal controls.
+  const shown = (text: string) => forTerminal(redactor.redactMessage(text));
   if (error instanceof FatalError) {
-    const message = redactor.redactMessage(error.message);
-    if (json) ctx.stdout.write(errorResult(message));
-    ctx.stderr.write(`azlon: ${message}\n`);
-    if (error.hint) ctx.stderr.write(`  fix: ${redactor.redactMessage(error.hint)}\n`);
+    if (json) ctx.stdout.write(errorResult(redactor.redactMessage(error.message)));
+    ctx.stderr.write(`azlon: ${shown(error.message)}\n`);
+    if (error.hint) ctx.stderr.write(`  fix: ${shown(error.hint)}\n`);
     return error.exitCode;
   }
   // A bug: say so plainly, with the stack, since that is what a maintainer needs.
   const message = redactor.redactMessage(errorMessage(error));
   if (json) ctx.stdout.write(errorResult(`unexpected error (a bug in azlon): ${message}`));
-  ctx.stderr.write(`azlon: unexpected error (a bug in azlon): ${message}\n`);
-  if (error instanceof Error && error.stack) ctx.stderr.write(`${redactor.redactMessage(error.stack)}\n`);
+  ctx.stderr.write(`azlon: unexpected error (a bug in azlon): ${forTerminal(message)}\n`);
+  if (error instanceof Error && error.stack) ctx.stderr.write(`${shown(error.stack)}\n`);
   return ExitCode.notPassed;
 }

@@ -1,3 +1,4 @@
+import { boundList, cutEcho, nameList, REASON_CHARS } from "../util/echo.js";
 import { normalizeChanges, type RawChanges, type ReplyLimits } from "../workspace/paths.js";
 import { costOf } from "./cost.js";
 import {
@@ -60,12 +61,30 @@ export interface VerdictRecord extends Verdict {
 
 const MEMORY_ROUNDS = 6;
 const MEMORY_REASON_CHARS = 200;
+/** Names of files one round summary lists; the rest are counted. */
+const MEMORY_NAMES = 8;
+/** Quotes a refused pass's reason names; the rest are counted. */
+const MISSING_QUOTES = 5;
 
 function statusFor(stop: StopReason): Exclude<RunStatus, "running"> {
   if (stop === "passed") return "passed";
   if (stop === "interrupted") return "interrupted";
   if (stop === "error") return "error";
   return "failed";
+}
+
+/** Quotes as a short list: the first few, each cut, then how many more. */
+function quoteList(quotes: readonly string[]): string {
+  const shown = quotes.slice(0, MISSING_QUOTES).map((q) => JSON.stringify(cutEcho(q)));
+  return `${shown.join(", ")}${quotes.length > MISSING_QUOTES ? ` and ${quotes.length - MISSING_QUOTES} more` : ""}`;
+}
+
+/** Quotes as they are echoed: at most ECHO_ITEMS, each cut. */
+function boundQuotes(quotes: readonly string[]): string[] {
+  return boundList(
+    quotes.map((q) => cutEcho(q)),
+    (left) => `(${left} more quotes)`,
+  );
 }
 
 /** A short line per earlier round, so the fixer does not go round in circles. */
@@ -80,9 +99,8 @@ function describeRound(i: IterationSummary): string {
   const parts: string[] = [];
   if (i.changes) {
     const changed = [...(i.changes.dockerfileChanged ? ["Dockerfile"] : []), ...i.changes.written];
-    if (changed.length)
-      parts.push(`wrote ${changed.slice(0, 8).join(", ")}${changed.length > 8 ? ", ..." : ""}`);
-    if (i.changes.deleted.length) parts.push(`deleted ${i.changes.deleted.join(", ")}`);
+    if (changed.length) parts.push(`wrote ${nameList(changed, MEMORY_NAMES)}`);
+    if (i.changes.deleted.length) parts.push(`deleted ${nameList(i.changes.deleted, MEMORY_NAMES)}`);
   }
   if (i.build && !i.build.ok) parts.push(i.build.timedOut ? "build timed out" : "build failed");
   if (i.exec) {
@@ -91,7 +109,7 @@ function describeRound(i: IterationSummary): string {
     else parts.push(`program exited ${i.exec.exitCode}`);
   }
   if (i.verdict) {
-    const reason = i.verdict.reason.replace(/\s+/g, " ").slice(0, MEMORY_REASON_CHARS);
+    const reason = cutEcho(i.verdict.reason.replace(/\s+/g, " "), MEMORY_REASON_CHARS);
     // A refused pass already has the refusal as its reason.
     parts.push(i.verdict.passed && !i.verdict.accepted ? reason : `not passed: ${reason}`);
   }
@@ -326,6 +344,7 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
           const rejections: VerdictRecord["rejections"] = [];
           let verdict: Verdict;
           let accepted = false;
+          let lastMissing: string[] = [];
           for (let attempt = 0; ; attempt++) {
             verdict = await model.judge(request, feedback, ctx(n));
             if (!verdict.passed) break;
@@ -334,15 +353,16 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
               accepted = true;
               break;
             }
+            lastMissing = problem.missing;
             emit({
               type: "evidence.rejected",
               iteration: n,
               attempt,
-              missing: problem.missing,
+              missing: boundQuotes(problem.missing),
               problem: problem.text,
             });
             feedback.push({ previous: verdict, problem: problem.text });
-            rejections.push({ missing: problem.missing, problem: problem.text });
+            rejections.push({ missing: boundQuotes(problem.missing), problem: problem.text });
             if (attempt >= options.repairAttempts) break;
             if (budgetReached()) break;
           }
@@ -353,30 +373,27 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
           };
           store.writeIterationJson(n, "verdict.json", record);
           const unproven = verdict.passed && !accepted;
+          // verdict.json keeps the judge's words whole; what is echoed of them is bounded.
+          const reason = cutEcho(verdict.reason, REASON_CHARS);
           summaryFor(state, n).verdict = {
             passed: verdict.passed,
             accepted,
             // The reason of a pass azlon refused is the refusal, not the judge's claim.
             reason: unproven
               ? `the judge claimed a pass that the output does not show${
-                  rejections.at(-1)?.missing.length
-                    ? ` (not found: ${rejections
-                        .at(-1)
-                        ?.missing.map((m) => JSON.stringify(m))
-                        .join(", ")})`
-                    : ""
+                  lastMissing.length ? ` (not found: ${quoteList(lastMissing)})` : ""
                 }`
-              : verdict.reason,
+              : reason,
           };
           emit({
             type: "verdict",
             iteration: n,
             passed: verdict.passed,
             accepted,
-            reason: verdict.reason,
-            evidence: verdict.evidence,
+            reason,
+            evidence: boundQuotes(verdict.evidence),
           });
-          if (verdict.passed && accepted) return await finish("passed", verdict.reason);
+          if (verdict.passed && accepted) return await finish("passed", reason);
           pending = { iteration: n + 1, changes: verdict };
           state.progress = { iteration: n + 1, step: "apply" };
           save();

@@ -15,6 +15,7 @@ import type { RunState } from "../core/state.js";
 import type { RunStore } from "../core/store.js";
 import type { ApplyReport, Changes } from "../core/types.js";
 import { maskUrlCredentials, type Redactor } from "../util/secrets.js";
+import { safeJson } from "../util/terminal.js";
 import { applyChanges, type Snapshot, snapshot } from "./workspace.js";
 
 export const RUN_FILE = "run.json";
@@ -77,7 +78,7 @@ export class RunFolder implements RunStore {
   writeIterationJson(n: number, name: string, value: unknown): void {
     writeFileAtomic(
       this.iterationFile(n, name),
-      `${JSON.stringify(this.redactor.redactDeep(value), null, 2)}\n`,
+      `${safeJson(this.redactor.redactDeep(value), 2)}\n`,
     );
   }
 
@@ -89,7 +90,7 @@ export class RunFolder implements RunStore {
 
   record(event: LoopEvent): void {
     if (this.eventsFd === null) this.eventsFd = openSync(join(this.dir, EVENTS_FILE), "a");
-    const line = JSON.stringify({ at: new Date().toISOString(), ...this.redactor.redactDeep(event) });
+    const line = safeJson({ at: new Date().toISOString(), ...this.redactor.redactDeep(event) });
     writeSync(this.eventsFd, `${line}\n`);
     fdatasyncSync(this.eventsFd);
   }
@@ -98,7 +99,7 @@ export class RunFolder implements RunStore {
     const stored = this.redactor.redactDeep(state);
     // A base URL may carry credentials (https://user:pass@host): not kept on disk.
     if (stored.options?.baseUrl) stored.options.baseUrl = maskUrlCredentials(stored.options.baseUrl);
-    writeFileAtomic(join(this.dir, RUN_FILE), `${JSON.stringify(stored, null, 2)}\n`);
+    writeFileAtomic(join(this.dir, RUN_FILE), `${safeJson(stored, 2)}\n`);
   }
 
   readState(): unknown {
