@@ -109,7 +109,7 @@ describeDocker(
       expect(texts.journal.length).toBeLessThan(50_000);
       const judged = lastUserMessage(server.chatRequests[1]);
       expect(judged).toContain("- ../escape-0.sh: escapes the workspace");
-    expect(judged).toContain(`(${huge.length - 200} more characters): is too long`);
+      expect(judged).toContain(`(${huge.length - 200} more characters): is too long`);
       expect(judged).toContain("- (4981 more): refused too; only the first 20 refusals are listed");
       expect(judged.length).toBeLessThan(20_000);
     });
