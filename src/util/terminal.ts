@@ -6,9 +6,12 @@
  */
 
 // biome-ignore-start lint/suspicious/noControlCharactersInRegex: control characters are the point
-/** ESC or 8-bit introducers, then a string (OSC, DCS, SOS, PM, APC) up to its terminator. */
+/**
+ * A string (OSC, DCS, SOS, PM, APC) up to its terminator, or, unterminated, up to the next
+ * escape (a terminal would swallow it too). The body never crosses an ESC: linear time.
+ */
 const STRING_SEQUENCE =
-  /(?:\u001b[\]PX^_]|[\u0090\u0098\u009d\u009e\u009f])[\s\S]*?(?:\u0007|\u001b\\|\u009c)/g;
+  /(?:\u001b[\]PX^_]|[\u0090\u0098\u009d\u009e\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?/g;
 /** CSI with its parameters (ESC [ or 8-bit CSI), and two-character escapes (ESC c, ESC ( B, ...). */
 const SHORT_SEQUENCE = /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|\u001b[ -/]*[0-~]/g;
 /** What is left: C0 but tab and newline, DEL, C1, and the bidi overrides that reorder text. */

@@ -42,8 +42,15 @@ describe("forTerminal: what the model or the endpoint says is shown, never obeye
     expect(forTerminal(text)).toBe(text);
   });
 
-  it("an unterminated OSC loses its introducer, so the rest is plain text", () => {
-    expect(forTerminal(`${ESC}]0;title`)).toBe("0;title");
+  it("an unterminated string is removed up to the next escape, as a terminal would swallow it", () => {
+    expect(forTerminal(`ok ${ESC}]0;title`)).toBe("ok ");
+    expect(forTerminal(`ok ${ESC}]0;title${ESC}[31m red`)).toBe("ok  red");
+  });
+
+  it("takes linear time on hostile input (no backtracking over unterminated strings)", () => {
+    const started = performance.now();
+    forTerminal(`${ESC}]`.repeat(200_000) + `${ESC}[`.repeat(200_000) + "\u009d".repeat(200_000));
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it("cleans every string of an event, leaving numbers and booleans", () => {
