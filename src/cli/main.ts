@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { DEFAULTS } from "../config/defaults.js";
 import { ExitCode, errorMessage, FatalError, UsageError } from "../core/errors.js";
 import { collectSecrets, Redactor } from "../util/secrets.js";
+import { forTerminal, safeJson } from "../util/terminal.js";
 import type { CliContext } from "./io.js";
 import { errorResult } from "./result.js";
 
@@ -140,10 +141,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     .option("--json", "print one JSON result object on stdout")
     .option("--model-retries <n>", "retries of a failed model request")
     .option("--model-timeout <sec>", "time limit of one model request")
-    .option(
-      "--base-url <url>",
-      "the endpoint, if it moved (or its URL carried credentials, which are not stored)",
-    )
+    .option("--base-url <url>", "the endpoint, if it moved")
     .option("--force", "resume even though run.json names a live process (its number was reused)")
     .addHelpText(
       "after",
@@ -246,7 +244,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
 
 /** The --json result for a run that never started: CI still gets exactly one object. */
 function errorLine(reason: string, error: unknown): string {
-  return `${JSON.stringify(errorResult(reason, error))}\n`;
+  return `${safeJson(errorResult(reason, error))}\n`;
 }
 
 function reportError(error: unknown, ctx: CliContext, json: boolean): number {
@@ -264,17 +262,18 @@ function reportError(error: unknown, ctx: CliContext, json: boolean): number {
     return ExitCode.usage;
   }
   const redactor = new Redactor(collectSecrets(ctx.env));
+  // Messages may quote the endpoint or a file: masked, and stripped of terminal controls.
+  const shown = (text: string) => forTerminal(redactor.redactMessage(text));
   if (error instanceof FatalError) {
-    const message = redactor.redactMessage(error.message);
-    if (json) ctx.stdout.write(errorLine(message, error));
-    ctx.stderr.write(`azlon: ${message}\n`);
-    if (error.hint) ctx.stderr.write(`  fix: ${redactor.redactMessage(error.hint)}\n`);
+    if (json) ctx.stdout.write(errorLine(redactor.redactMessage(error.message), error));
+    ctx.stderr.write(`azlon: ${shown(error.message)}\n`);
+    if (error.hint) ctx.stderr.write(`  fix: ${shown(error.hint)}\n`);
     return error.exitCode;
   }
   // A bug: say so plainly, with the stack, since that is what a maintainer needs.
   const message = redactor.redactMessage(errorMessage(error));
   if (json) ctx.stdout.write(errorLine(`unexpected error (a bug in azlon): ${message}`, error));
-  ctx.stderr.write(`azlon: unexpected error (a bug in azlon): ${message}\n`);
-  if (error instanceof Error && error.stack) ctx.stderr.write(`${redactor.redactMessage(error.stack)}\n`);
+  ctx.stderr.write(`azlon: unexpected error (a bug in azlon): ${forTerminal(message)}\n`);
+  if (error instanceof Error && error.stack) ctx.stderr.write(`${shown(error.stack)}\n`);
   return ExitCode.notPassed;
 }

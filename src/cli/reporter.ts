@@ -1,7 +1,9 @@
 import { Chalk, type ChalkInstance } from "chalk";
 import type { Ora } from "ora";
 import { assertNever, type LoopEvent, type Phase } from "../core/events.js";
+import { cutEcho } from "../util/echo.js";
 import { formatBytes, formatDuration } from "../util/format.js";
+import { forTerminalDeep } from "../util/terminal.js";
 import type { OutStream } from "./io.js";
 
 export interface ReporterOptions {
@@ -107,7 +109,9 @@ export class HumanReporter {
     this.stopSpinner();
   }
 
-  handle(event: LoopEvent): void {
+  handle(raw: LoopEvent): void {
+    // Model and endpoint text is shown, never obeyed: no escape sequences reach the terminal.
+    const event = forTerminalDeep(raw);
     switch (event.type) {
       case "run.started":
         this.iteration = event.iteration;
@@ -125,7 +129,7 @@ export class HumanReporter {
           const what = { invalid: "unusable", refusal: "a refusal", length: "cut at the length limit" }[
             event.outcome
           ];
-          this.warn(`the model's reply was ${what}${event.detail ? ` (${event.detail.slice(0, 160)})` : ""}`);
+          this.warn(`the model's reply was ${what}${event.detail ? ` (${cutEcho(event.detail)})` : ""}`);
         }
         break;
       case "model.http":
@@ -184,7 +188,7 @@ export class HumanReporter {
         this.warn("the judge claimed a pass its quotes do not prove; asking again");
         break;
       case "verdict": {
-        const reason = event.reason.replace(/\s+/g, " ").slice(0, 200);
+        const reason = cutEcho(event.reason.replace(/\s+/g, " "));
         if (event.accepted) this.done(true, `passed: ${reason}`);
         else if (event.passed) this.done(false, `pass not proven by the output: ${reason}`);
         else this.done(false, `not passed: ${reason}`);

@@ -11,6 +11,7 @@ import type { ChecksReport } from "../core/types.js";
 import type { Templates } from "../prompts/templates.js";
 import { formatCount, formatDuration, parseSize } from "../util/format.js";
 import { collectSecrets, Redactor } from "../util/secrets.js";
+import { forTerminal, safeJson } from "../util/terminal.js";
 import type { RunFolder } from "../workspace/run-folder.js";
 import { checkViewOf } from "./checks.js";
 import { continueCommand } from "./continue.js";
@@ -212,11 +213,13 @@ export async function executeRun(input: SessionInput): Promise<number> {
     reporter.close();
     folder.close();
   }
-  for (const message of warnings) ctx.stderr.write(`azlon: warning: ${redactor.redactMessage(message)}\n`);
+  // Messages may quote the endpoint or the model: masked, and stripped of terminal controls.
+  const shown = (text: string) => forTerminal(redactor.redactMessage(text));
+  for (const message of warnings) ctx.stderr.write(`azlon: warning: ${shown(message)}\n`);
   const code = exitCodeFor(outcome.state, outcome.error, interruptedBy);
   if (outcome.error instanceof FatalError) {
-    ctx.stderr.write(`azlon: ${redactor.redactMessage(outcome.error.message)}\n`);
-    if (outcome.error.hint) ctx.stderr.write(`  fix: ${redactor.redactMessage(outcome.error.hint)}\n`);
+    ctx.stderr.write(`azlon: ${shown(outcome.error.message)}\n`);
+    if (outcome.error.hint) ctx.stderr.write(`  fix: ${shown(outcome.error.hint)}\n`);
   }
   const report = runReport(folder, outcome.state, outcome.error);
   const result = redactor.redactDeep(resultOf(report));
@@ -225,7 +228,7 @@ export async function executeRun(input: SessionInput): Promise<number> {
     ctx,
   );
   if (input.json) {
-    ctx.stdout.write(`${JSON.stringify(result)}\n`);
+    ctx.stdout.write(`${safeJson(result)}\n`);
     if (outcome.state.status !== "passed")
       ctx.stderr.write(`azlon: to continue: ${continueCommand(outcome.state, folder.dir)}\n`);
   } else {
@@ -286,7 +289,7 @@ function printSummary(
   }[state.status];
   const lines = [
     `${state.status === "passed" ? "✔" : "✖"} ${head} after ${iterations} iteration${iterations === 1 ? "" : "s"} · ${formatDuration(state.elapsedMs)} · ${formatCount(used)} tokens${cost}`,
-    `  reason      ${redactor.redactMessage(state.reason ?? "")}`,
+    `  reason      ${forTerminal(redactor.redactMessage(state.reason ?? ""))}`,
     `  run folder  ${dir}`,
   ];
   if (state.image) lines.push(`  image       ${state.image}   (docker run --rm ${state.image})`);

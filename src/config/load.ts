@@ -1,6 +1,7 @@
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { z } from "zod";
 import { ConfigError } from "../core/errors.js";
+import { hasUrlCredentials } from "../util/secrets.js";
 import {
   type Config,
   type ConfigInput,
@@ -75,8 +76,21 @@ export function validateLayer(data: unknown, source: LayerSource): ConfigInput {
       source.fix(name),
     );
   }
+  if (result.data.baseUrl && hasUrlCredentials(result.data.baseUrl)) {
+    // Refused rather than masked: it would be sent nowhere (fetch rejects such URLs) and
+    // copied into every message that names the endpoint. The URL is not repeated here.
+    throw new ConfigError(
+      `${source.name("baseUrl")}${source.where} holds a user name or password (user:password@host); azlon takes no credentials in the URL`,
+      URL_CREDENTIALS_HINT,
+    );
+  }
   return result.data;
 }
+
+/** How to pass credentials instead of in the base URL. */
+export const URL_CREDENTIALS_HINT =
+  "remove them from the URL: put the API key or token in OPENAI_API_KEY (sent as the bearer token); " +
+  "for a server behind HTTP basic auth, run a local proxy that adds it and point the base URL at the proxy";
 
 /** Finds the config file: the one named, else cosmiconfig's search up to the project root. */
 export async function findConfig(

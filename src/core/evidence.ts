@@ -1,3 +1,5 @@
+import { boundList, cutEcho } from "../util/echo.js";
+
 /** Removes ANSI colour and cursor codes, which a model does not reproduce when quoting. */
 export function stripAnsi(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching escape sequences is the point
@@ -47,7 +49,10 @@ export function checkEvidence(evidence: readonly string[], output: string): Evid
   return {
     missing,
     problem:
-      `These quotes from your evidence are not lines of the program's output:\n${missing.map((m) => `- ${JSON.stringify(m)}`).join("\n")}\n` +
+      `These quotes from your evidence are not lines of the program's output:\n${boundList(
+        missing.map((m) => `- ${JSON.stringify(cutEcho(m))}`),
+        (left) => `(and ${left} more)`,
+      ).join("\n")}\n` +
       "A pass must quote whole lines that really occur in the output, character for character. " +
       "Judge again: quote the real lines, or, if the output does not show that every condition holds, answer passed: false with a fix.",
   };

@@ -1,3 +1,4 @@
+import { boundList, cutEcho, nameList, REASON_CHARS } from "../util/echo.js";
 import { normalizeChanges, type RawChanges, type ReplyLimits } from "../workspace/paths.js";
 import { costOf } from "./cost.js";
 import {
@@ -65,12 +66,30 @@ export interface LoopOutcome {
 
 const MEMORY_ROUNDS = 6;
 const MEMORY_REASON_CHARS = 200;
+/** Names of files one round summary lists; the rest are counted. */
+const MEMORY_NAMES = 8;
+/** Quotes a refused pass's reason names; the rest are counted. */
+const MISSING_QUOTES = 5;
 
 function statusFor(stop: StopReason): Exclude<RunStatus, "running"> {
   if (stop === "passed") return "passed";
   if (stop === "interrupted") return "interrupted";
   if (stop === "error") return "error";
   return "failed";
+}
+
+/** Quotes as a short list: the first few, each cut, then how many more. */
+function quoteList(quotes: readonly string[]): string {
+  const shown = quotes.slice(0, MISSING_QUOTES).map((q) => JSON.stringify(cutEcho(q)));
+  return `${shown.join(", ")}${quotes.length > MISSING_QUOTES ? ` and ${quotes.length - MISSING_QUOTES} more` : ""}`;
+}
+
+/** Quotes as they are echoed: at most ECHO_ITEMS, each cut. */
+function boundQuotes(quotes: readonly string[]): string[] {
+  return boundList(
+    quotes.map((q) => cutEcho(q)),
+    (left) => `(${left} more quotes)`,
+  );
 }
 
 /** A short line per earlier round, so the fixer does not go round in circles. */
@@ -85,9 +104,8 @@ function describeRound(i: IterationSummary): string {
   const parts: string[] = [];
   if (i.changes) {
     const changed = [...(i.changes.dockerfileChanged ? ["Dockerfile"] : []), ...i.changes.written];
-    if (changed.length)
-      parts.push(`wrote ${changed.slice(0, 8).join(", ")}${changed.length > 8 ? ", ..." : ""}`);
-    if (i.changes.deleted.length) parts.push(`deleted ${i.changes.deleted.join(", ")}`);
+    if (changed.length) parts.push(`wrote ${nameList(changed, MEMORY_NAMES)}`);
+    if (i.changes.deleted.length) parts.push(`deleted ${nameList(i.changes.deleted, MEMORY_NAMES)}`);
   }
   if (i.build && !i.build.ok) parts.push(i.build.timedOut ? "build timed out" : "build failed");
   if (i.exec) {
@@ -100,7 +118,7 @@ function describeRound(i: IterationSummary): string {
     else parts.push(`checks ${i.checks.passed}/${i.checks.total} passed`);
   }
   if (i.verdict) {
-    const reason = i.verdict.reason.replace(/\s+/g, " ").slice(0, MEMORY_REASON_CHARS);
+    const reason = cutEcho(i.verdict.reason.replace(/\s+/g, " "), MEMORY_REASON_CHARS);
     // A refused pass already has the refusal as its reason.
     parts.push(i.verdict.passed && !i.verdict.accepted ? reason : `not passed: ${reason}`);
   }
@@ -395,29 +413,38 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
             ctx: ctx(n),
             budgetReached: () => budgetReached() !== null,
             onRejected: (attempt, missing, problem) =>
-              emit({ type: "evidence.rejected", iteration: n, attempt, missing, problem }),
+              emit({
+                type: "evidence.rejected",
+                iteration: n,
+                attempt,
+                missing: boundQuotes(missing),
+                problem,
+              }),
           });
-          const { verdict, accepted, rejections } = decision;
+          const { verdict, accepted } = decision;
+          const rejections = decision.rejections.map((r) => ({ ...r, missing: boundQuotes(r.missing) }));
           const decidedBy = decision.asked ? verdictMode : "checks";
           const record: VerdictRecord = { ...verdict, accepted, rejections, decidedBy };
           store.writeIterationJson(n, VERDICT_FILE, record);
+          // verdict.json keeps the judge's words whole; what is echoed of them is bounded.
+          const reason = cutEcho(verdict.reason, REASON_CHARS);
           const unproven = verdict.passed && !accepted;
           summaryFor(state, n).verdict = {
             passed: verdict.passed,
             accepted,
             // The reason of a pass azlon refused is the refusal, not the judge's claim.
-            reason: unproven ? refusalReason(rejections, checkResults) : verdict.reason,
+            reason: unproven ? refusalReason(decision.rejections, checkResults) : reason,
           };
           emit({
             type: "verdict",
             iteration: n,
             passed: verdict.passed,
             accepted,
-            reason: verdict.reason,
-            evidence: verdict.evidence,
+            reason,
+            evidence: boundQuotes(verdict.evidence),
             decidedBy,
           });
-          if (verdict.passed && accepted) return await finish("passed", verdict.reason);
+          if (verdict.passed && accepted) return await finish("passed", reason);
           pending = { iteration: n + 1, changes: verdict };
           state.progress = { iteration: n + 1, step: "apply" };
           save();
@@ -494,9 +521,11 @@ function readAnswer(store: RunStore, n: number): RawChanges {
 /** Why azlon refused a claimed pass, in one line for run.json and the summary. */
 function refusalReason(rejections: VerdictRecord["rejections"], checks: ChecksReport | null): string {
   const failed = failedChecks(checks);
-  if (failed.length) return `the judge claimed a pass while checks failed (${failed.join("; ")})`;
+  if (failed.length) {
+    return `the judge claimed a pass while checks failed (${nameList(failed, 5)})`;
+  }
   const missing = rejections.at(-1)?.missing ?? [];
   return `the judge claimed a pass that the output does not show${
-    missing.length ? ` (not found: ${missing.map((m) => JSON.stringify(m)).join(", ")})` : ""
+    missing.length ? ` (not found: ${quoteList(missing)})` : ""
   }`;
 }

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { cutEcho } from "../util/echo.js";
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; problem: string };
 
@@ -21,7 +22,8 @@ function describeIssues(error: z.ZodError): string {
     .slice(0, 8)
     .map((issue) => {
       const where = issue.path.length ? issue.path.join(".") : "(the root)";
-      return `${where}: ${issue.message}`;
+      // A message may quote the model's keys ("Unrecognized key: ..."), which may be huge.
+      return cutEcho(`${where}: ${issue.message}`);
     })
     .join("; ");
 }

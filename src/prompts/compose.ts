@@ -6,6 +6,7 @@ import type {
   JudgeRequest,
   Limits,
 } from "../core/types.js";
+import { nameList } from "../util/echo.js";
 import { formatBytes, formatDuration } from "../util/format.js";
 import { describeCheckResults, describeChecks } from "./checks.js";
 import { dropEmptyBlocks, render } from "./render.js";
@@ -44,6 +45,9 @@ function describeBaseImage(baseImage: string | null): string {
 /** The most of the project's files one prompt carries; the rest are named, not shown. */
 export const MAX_PROMPT_FILE_BYTES = 256 * 1024;
 
+/** Files left out of a prompt that are named; a project the model grew to thousands is counted. */
+const LEFT_OUT_NAMES = 50;
+
 export function formatFiles(files: readonly FileEntry[], budget = MAX_PROMPT_FILE_BYTES): string {
   if (!files.length) return "(none)";
   const shown: string[] = [];
@@ -61,7 +65,7 @@ export function formatFiles(files: readonly FileEntry[], budget = MAX_PROMPT_FIL
   }
   if (left.length) {
     shown.push(
-      `(Left out to keep this prompt within ${Math.round(budget / 1024)} KiB; they are in the project unchanged: ${left.join(", ")}. Replace one only by sending it whole.)`,
+      `(Left out to keep this prompt within ${Math.round(budget / 1024)} KiB; they are in the project unchanged: ${nameList(left, LEFT_OUT_NAMES)}. Replace one only by sending it whole.)`,
     );
   }
   return shown.join("\n");

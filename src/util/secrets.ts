@@ -14,6 +14,16 @@ export function collectSecrets(env: Record<string, string | undefined>, extra: s
   return [...values].filter((v) => v.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
 }
 
+/** True when a URL carries a user name or password (https://user:pass@host). */
+export function hasUrlCredentials(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.username !== "" || parsed.password !== "";
+  } catch {
+    return false;
+  }
+}
+
 /** Replaces the user:password part of URLs with the mask. */
 export function maskUrlCredentials(text: string): string {
   return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, `$1${MASK}@`);

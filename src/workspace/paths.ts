@@ -1,5 +1,6 @@
 import { posix } from "node:path";
-import type { Changes, FileEntry, RefusedPath } from "../core/types.js";
+import type { ApplyReport, Changes, FileEntry, RefusedPath } from "../core/types.js";
+import { boundList, cutEcho, ECHO_ITEMS } from "../util/echo.js";
 
 /** Limits on what one model reply may write. */
 export interface ReplyLimits {
@@ -57,6 +58,8 @@ export interface RawChanges {
  */
 export function normalizeChanges(raw: RawChanges, limits: ReplyLimits): Changes {
   const refused: RefusedPath[] = [];
+  // Refused paths are echoed (stderr, run.json, journal, the judge): never a whole 2 MiB one.
+  const refuse = (path: string, reason: string) => refused.push({ path: cutEcho(path), reason });
   const notes: string[] = [];
   const field = raw.dockerfile !== null && raw.dockerfile.trim() !== "" ? raw.dockerfile : null;
   let dockerfile = field;
@@ -65,7 +68,7 @@ export function normalizeChanges(raw: RawChanges, limits: ReplyLimits): Changes 
   for (const file of raw.files ?? []) {
     const check = checkPath(file.path, limits);
     if (!check.ok) {
-      refused.push({ path: file.path, reason: check.reason });
+      refuse(file.path, check.reason);
       continue;
     }
     const path = check.path;
@@ -86,23 +89,23 @@ export function normalizeChanges(raw: RawChanges, limits: ReplyLimits): Changes 
       continue;
     }
     if (byPath.size >= limits.maxFiles && !byPath.has(path)) {
-      refused.push({ path, reason: `is beyond the ${limits.maxFiles} files one reply may write` });
+      refuse(path, `is beyond the ${limits.maxFiles} files one reply may write`);
       continue;
     }
     const bytes = Buffer.byteLength(file.content);
     if (bytes > limits.maxFileBytes) {
-      refused.push({ path, reason: `is too large (${bytes} bytes; the limit is ${limits.maxFileBytes})` });
+      refuse(path, `is too large (${bytes} bytes; the limit is ${limits.maxFileBytes})`);
       continue;
     }
     if (byPath.has(path)) {
-      notes.push(`${path} came more than once; the last one was kept`);
+      notes.push(`${cutEcho(path)} came more than once; the last one was kept`);
       byPath.delete(path); // keep the reply's order: the last one wins, in its place
     }
     byPath.set(path, file.content);
   }
 
   if (dockerfile !== null && Buffer.byteLength(dockerfile) > limits.maxFileBytes) {
-    refused.push({ path: DOCKERFILE, reason: "is too large" });
+    refuse(DOCKERFILE, "is too large");
     dockerfile = null;
   }
 
@@ -110,11 +113,11 @@ export function normalizeChanges(raw: RawChanges, limits: ReplyLimits): Changes 
   for (const rawPath of raw.delete ?? []) {
     const check = checkPath(rawPath, limits);
     if (!check.ok) {
-      refused.push({ path: rawPath, reason: check.reason });
+      refuse(rawPath, check.reason);
     } else if (check.path.toLowerCase() === "dockerfile") {
-      refused.push({ path: rawPath, reason: "is the Dockerfile, which cannot be deleted (send a new one)" });
+      refuse(rawPath, "is the Dockerfile, which cannot be deleted (send a new one)");
     } else if (byPath.has(check.path)) {
-      notes.push(`${check.path} was both written and deleted; it was written`);
+      notes.push(`${cutEcho(check.path)} was both written and deleted; it was written`);
     } else if (!deletions.includes(check.path)) {
       deletions.push(check.path);
     }
@@ -126,5 +129,20 @@ export function normalizeChanges(raw: RawChanges, limits: ReplyLimits): Changes 
     delete: deletions,
     refused,
     notes,
+  };
+}
+
+/**
+ * The report of applied changes as it is echoed: at most ECHO_ITEMS refusals and notes, then
+ * one entry saying how many more there were (a reply may be refused 5,000 times).
+ */
+export function boundReport(report: ApplyReport): ApplyReport {
+  return {
+    ...report,
+    refused: boundList(report.refused, (left) => ({
+      path: `(${left} more)`,
+      reason: `refused too; only the first ${ECHO_ITEMS} refusals are listed`,
+    })),
+    notes: boundList(report.notes, (left) => `(${left} more notes left out)`),
   };
 }

@@ -2,11 +2,14 @@ import {
   closeSync,
   existsSync,
   fdatasyncSync,
+  fstatSync,
   fsyncSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   readFileSync,
   renameSync,
+  rmSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -15,6 +18,7 @@ import type { RunState } from "../core/state.js";
 import type { RunStore } from "../core/store.js";
 import type { ApplyReport, Changes } from "../core/types.js";
 import { maskUrlCredentials, type Redactor } from "../util/secrets.js";
+import { safeJson } from "../util/terminal.js";
 import { applyChanges, type Snapshot, snapshot } from "./workspace.js";
 
 export const RUN_FILE = "run.json";
@@ -22,17 +26,43 @@ export const EVENTS_FILE = "events.jsonl";
 export const WORKSPACE_DIR = "workspace";
 export const ITERATIONS_DIR = "iterations";
 
-/** Writes a file so that a crash leaves either the old or the new content, never half. */
+/**
+ * Writes every byte: write(2) may write fewer than asked (a disk that fills up) and says so
+ * only by its count; the next call then fails with ENOSPC.
+ */
+function writeAll(fd: number, bytes: Buffer): void {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = writeSync(fd, bytes, done, bytes.length - done);
+    if (n <= 0) throw Object.assign(new Error("no space left: nothing was written"), { code: "ENOSPC" });
+    done += n;
+  }
+}
+
+/**
+ * Writes a file so that a crash or a full disk leaves either the old or the new content,
+ * never half: the new content goes to a temporary file, which replaces the old one only once
+ * it is whole and on disk. On any failure the temporary file is removed and the error thrown.
+ */
 export function writeFileAtomic(path: string, data: string): void {
   const temp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(temp, "w");
   try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(temp, "w");
+    try {
+      writeAll(fd, Buffer.from(data));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error) {
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // The original error is what the user needs to hear.
+    }
+    throw error;
   }
-  renameSync(temp, path);
 }
 
 /**
@@ -79,10 +109,7 @@ export class RunFolder implements RunStore {
   }
 
   writeIterationJson(n: number, name: string, value: unknown): void {
-    writeFileAtomic(
-      this.iterationFile(n, name),
-      `${JSON.stringify(this.redactor.redactDeep(value), null, 2)}\n`,
-    );
+    writeFileAtomic(this.iterationFile(n, name), `${safeJson(this.redactor.redactDeep(value), 2)}\n`);
   }
 
   readIterationJson<T>(n: number, name: string): T | null {
@@ -93,16 +120,28 @@ export class RunFolder implements RunStore {
 
   record(event: LoopEvent): void {
     if (this.eventsFd === null) this.eventsFd = openSync(join(this.dir, EVENTS_FILE), "a");
-    const line = JSON.stringify({ at: new Date().toISOString(), ...this.redactor.redactDeep(event) });
-    writeSync(this.eventsFd, `${line}\n`);
-    fdatasyncSync(this.eventsFd);
+    const fd = this.eventsFd;
+    const line = safeJson({ at: new Date().toISOString(), ...this.redactor.redactDeep(event) });
+    const size = fstatSync(fd).size;
+    try {
+      writeAll(fd, Buffer.from(`${line}\n`));
+      fdatasyncSync(fd);
+    } catch (error) {
+      // A full disk may take half a line: cut it off, so the journal stays whole lines.
+      try {
+        ftruncateSync(fd, size);
+      } catch {
+        // The write's error is the one to report.
+      }
+      throw error;
+    }
   }
 
   saveState(state: RunState): void {
     const stored = this.redactor.redactDeep(state);
     // A base URL may carry credentials (https://user:pass@host): not kept on disk.
     if (stored.options?.baseUrl) stored.options.baseUrl = maskUrlCredentials(stored.options.baseUrl);
-    writeFileAtomic(join(this.dir, RUN_FILE), `${JSON.stringify(stored, null, 2)}\n`);
+    writeFileAtomic(join(this.dir, RUN_FILE), `${safeJson(stored, 2)}\n`);
   }
 
   readState(): unknown {

@@ -1,7 +1,8 @@
 import { lstat, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import type { ApplyReport, Changes, FileEntry, RefusedPath } from "../core/types.js";
-import { DOCKERFILE } from "./paths.js";
+import { cutEcho } from "../util/echo.js";
+import { boundReport, DOCKERFILE } from "./paths.js";
 
 /** What the project looks like now, as the model is shown it. */
 export interface Snapshot {
@@ -43,7 +44,10 @@ async function unsafeTarget(root: string, rel: string, kind: "write" | "delete")
   return null;
 }
 
-/** Applies changes to the workspace folder. Paths were checked by normalizeChanges already. */
+/**
+ * Applies changes to the workspace folder. Paths were checked by normalizeChanges already.
+ * The report is bounded as it is echoed (boundReport).
+ */
 export async function applyChanges(root: string, changes: Changes): Promise<ApplyReport> {
   await mkdir(root, { recursive: true });
   const refused: RefusedPath[] = [...changes.refused];
@@ -63,7 +67,7 @@ export async function applyChanges(root: string, changes: Changes): Promise<Appl
   for (const file of changes.files) {
     const reason = await unsafeTarget(root, file.path, "write");
     if (reason) {
-      refused.push({ path: file.path, reason });
+      refused.push({ path: cutEcho(file.path), reason });
       continue;
     }
     const target = join(root, file.path);
@@ -74,18 +78,18 @@ export async function applyChanges(root: string, changes: Changes): Promise<Appl
   for (const path of changes.delete) {
     const reason = await unsafeTarget(root, path, "delete");
     if (reason) {
-      refused.push({ path, reason });
+      refused.push({ path: cutEcho(path), reason });
       continue;
     }
     const target = join(root, path);
     if (!(await lstatOrNull(target))) {
-      notes.push(`${path} was to be deleted but does not exist`);
+      notes.push(`${cutEcho(path)} was to be deleted but does not exist`);
       continue;
     }
     await rm(target, { recursive: true, force: true });
     deleted.push(path);
   }
-  return { written, deleted, refused, dockerfileChanged, notes };
+  return boundReport({ written, deleted, refused, dockerfileChanged, notes });
 }
 
 const BINARY_SAMPLE = 8000;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
+import { cutEcho } from "../../src/util/echo.js";
 import { runCli } from "../helpers/cli.js";
 import { describeDocker } from "../helpers/docker.js";
 import { loopbackModel, runArgs } from "../helpers/e2e.js";
@@ -140,7 +141,9 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
     const r = await run();
     expect(r.code, r.stderr).toBe(0);
     const applied = readJournal(r.dir as string).find((e) => e.type === "changes.applied");
-    expect(applied?.refused.map((x: { path: string }) => x.path)).toEqual(bad);
+    // Echoed paths are cut at 200 characters, saying how much was cut.
+    expect(applied?.refused.map((x: { path: string }) => x.path)).toEqual(bad.map((p) => cutEcho(p)));
+    expect(applied?.refused[6].path).toContain("… (68 more characters)");
     const judged = lastUserMessage(server.chatRequests[1]);
     for (const reason of [
       "escapes the workspace",

@@ -190,4 +190,16 @@ describe("formatFiles", () => {
     expect(text).toContain("Left out to keep this prompt within 1 KiB");
     expect(text).toContain("big.bin (5000 bytes)");
   });
+
+  it("names at most 50 of the files left out, then counts the rest", () => {
+    const files = Array.from({ length: 3000 }, (_, i) => ({
+      path: `${"d/".repeat(50)}f${i}.txt`,
+      content: "x",
+    }));
+    const text = formatFiles(files, 1000);
+    const shown = (text.match(/<file /g) ?? []).length;
+    expect(text.match(/\(1 bytes\)/g)).toHaveLength(50);
+    expect(text).toContain(`(1 bytes) and ${3000 - shown - 50} more. Replace one`);
+    expect(text.length).toBeLessThan(15_000);
+  });
 });

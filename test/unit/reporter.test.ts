@@ -82,6 +82,62 @@ describe("the human reporter", () => {
     expect(out.text).not.toContain("\u001b["); // no colour codes
   });
 
+  it("shows hostile model and endpoint text without its escape sequences, and bounded", async () => {
+    const osc52 = "\u001b]52;c;cm0gLXJmIH4=\u0007";
+    const title = "\u001b]0;pwned\u001b\\";
+    const hostile: LoopEvent[] = [
+      {
+        type: "verdict",
+        iteration: 1,
+        passed: false,
+        accepted: false,
+        reason: `no${osc52}${title} \u009b2J`,
+        evidence: [],
+        decidedBy: "judge",
+      },
+      { type: "warning", message: `careful\u001b[2J\u001b[H${osc52}` },
+      { type: "model.http", status: null, error: `boom${title}`, durationMs: 1, attempt: 1 },
+      {
+        type: "model.call",
+        purpose: "judge",
+        iteration: 1,
+        turn: 0,
+        mode: "json_schema",
+        outcome: "refusal",
+        detail: `refused: ${"\u001b[31m".repeat(3)}${"x".repeat(5000)}`,
+        finishReason: "stop",
+        usage,
+        durationMs: 1,
+        reply: null,
+      },
+      {
+        type: "changes.applied",
+        iteration: 1,
+        written: [],
+        deleted: [],
+        refused: [{ path: `a\u001b]0;t\u0007\u009b31mb`, reason: "escapes the workspace" }],
+        dockerfileChanged: false,
+        notes: [],
+      },
+    ];
+    for (const color of [false, true]) {
+      const out = buffer();
+      const reporter = await HumanReporter.create({ stream: out, color, spinner: false, maxIterations: 3 });
+      for (const e of hostile) reporter.handle(e);
+      // Only the reporter's own colour codes (CSI ... m) may be there, and only with colour on.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing the reporter's own codes
+      const own = out.text.replace(/\u001b\[[0-9;]*m/g, "");
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters
+      expect(own).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+      expect(out.text).not.toContain("]52;");
+      expect(out.text).not.toContain("pwned");
+      expect(out.text).toContain("not passed: no");
+      expect(out.text).toContain('refused "ab"');
+      expect(out.text).toContain("(4809 more characters)");
+      expect(out.text.length).toBeLessThan(2000);
+    }
+  });
+
   it("colours only when asked", async () => {
     const out = buffer();
     const reporter = await HumanReporter.create({

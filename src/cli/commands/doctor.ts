@@ -6,7 +6,9 @@ import type { Config } from "../../config/schema.js";
 import { ExitCode, errorMessage, FatalError } from "../../core/errors.js";
 import { loadTemplates } from "../../prompts/templates.js";
 import { resolveDockerTarget } from "../../sandbox/connection.js";
+import { nameList } from "../../util/echo.js";
 import type { Redactor } from "../../util/secrets.js";
+import { forTerminal } from "../../util/terminal.js";
 import { type CliContext, colorEnabled } from "../io.js";
 import { DEFAULT_BASE_URL, redactorFor } from "../session.js";
 
@@ -32,7 +34,7 @@ async function checkEndpoint(config: Config, apiKey: string): Promise<Check> {
     if (ids.includes(config.model)) {
       return { name: "endpoint", ok: true, detail: `${baseUrl} answers; model "${config.model}" is listed` };
     }
-    const shown = ids.slice(0, 8).join(", ") + (ids.length > 8 ? ", ..." : "");
+    const shown = nameList(ids, 8);
     return {
       name: "endpoint",
       ok: false,
@@ -211,11 +213,12 @@ export async function doctorCommand(
   const color = colorEnabled(ctx);
   const green = (s: string) => (color ? `\u001b[32m${s}\u001b[39m` : s);
   const red = (s: string) => (color ? `\u001b[31m${s}\u001b[39m` : s);
+  // Details quote the endpoint (its errors, its model names) and the engine: shown, not obeyed.
+  const shown = (text: string) => forTerminal(redactor.redactMessage(text));
   for (const check of checks) {
     const mark = check.ok ? green("✔") : red("✖");
-    ctx.stdout.write(`${mark} ${check.name.padEnd(9)} ${redactor.redactMessage(check.detail)}\n`);
-    if (!check.ok && check.fix)
-      ctx.stdout.write(`  ${"".padEnd(9)} fix: ${redactor.redactMessage(check.fix)}\n`);
+    ctx.stdout.write(`${mark} ${check.name.padEnd(9)} ${shown(check.detail)}\n`);
+    if (!check.ok && check.fix) ctx.stdout.write(`  ${"".padEnd(9)} fix: ${shown(check.fix)}\n`);
   }
   const failed = checks.filter((c) => !c.ok).length;
   ctx.stdout.write(failed ? `\n${failed} check${failed === 1 ? "" : "s"} failed\n` : "\nall checks passed\n");

@@ -1,12 +1,13 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
-import { coerceFlag, flagSource, validateLayer } from "../../config/load.js";
+import { coerceFlag, flagSource, URL_CREDENTIALS_HINT, validateLayer } from "../../config/load.js";
 import type { ConfigKey } from "../../config/schema.js";
 import { RunStateError } from "../../core/errors.js";
 import type { RunState } from "../../core/state.js";
 import { loadTemplates } from "../../prompts/templates.js";
 import { resolveDockerTarget } from "../../sandbox/connection.js";
 import { processAlive } from "../../sandbox/owner.js";
+import { hasUrlCredentials } from "../../util/secrets.js";
 import { RunFolder } from "../../workspace/run-folder.js";
 import { continueCommand, limitsReached } from "../continue.js";
 import type { CliContext } from "../io.js";
@@ -111,6 +112,13 @@ export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliCon
   if (given.modelRetries !== undefined) o.modelRetries = given.modelRetries;
   if (given.modelTimeout !== undefined) o.modelTimeoutMs = given.modelTimeout * 1000;
   if (given.baseUrl !== undefined) o.baseUrl = given.baseUrl;
+  if (o.baseUrl && hasUrlCredentials(o.baseUrl)) {
+    // A run of an older azlon stored such a URL with its credentials masked.
+    throw new RunStateError(
+      "the run's base URL held a user name or password, which were not stored",
+      `pass --base-url without them; ${URL_CREDENTIALS_HINT}`,
+    );
+  }
   checkCostBudget(o);
   refuseReachedLimits(state, runDir);
 
