@@ -143,6 +143,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     .option("--model-timeout <sec>", "time limit of one model request")
     .option("--base-url <url>", "the endpoint, if it moved")
     .option("--force", "resume even though run.json names a live process (its number was reused)")
+    .option("--junit <file>", "write JUnit XML of the checks and the verdict here, at the end of the run")
     .addHelpText(
       "after",
       "\nLimits given here replace the run's own (raise --max-iterations to go on after the cap).",

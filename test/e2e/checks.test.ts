@@ -95,19 +95,25 @@ describeDocker("checks decide, the judge advises (real engine, loopback model)",
       ),
       fail("the check fails", {}, []),
     );
-    const r = await run([
-      "--check",
-      "sh /azlon/checks/test_greeting.sh",
-      "--checks",
-      "checks",
-      "--verdict",
-      "checks",
-      "--max-iterations",
-      "1",
-      "--junit",
-      "junit.xml",
-    ]);
+    const r = await run(
+      [
+        "--check",
+        "sh /azlon/checks/test_greeting.sh",
+        "--checks",
+        "checks",
+        "--verdict",
+        "checks",
+        "--max-iterations",
+        "1",
+        "--junit",
+        "junit.xml",
+      ],
+      { GITHUB_STEP_SUMMARY: "summary.md" },
+    );
     expect(r.code, r.stderr).toBe(1);
+    const summary = readFileSync(join(r.cwd, "summary.md"), "utf8");
+    expect(summary).toContain("azlon: failed after 1 iteration");
+    expect(summary).toContain("❌ exit 1");
     expectValidResult(r.json);
     expect(r.json).toMatchObject({ status: "failed", checks: { passed: 0, failed: 1 } });
     const log = readFileSync(join(r.dir as string, "iterations/01/check-1.log"), "utf8");
@@ -232,7 +238,7 @@ describeDocker("checks decide, the judge advises (real engine, loopback model)",
       ]),
       {
         cwd,
-        env: { OPENAI_API_KEY: KEY },
+        env: { OPENAI_API_KEY: KEY, GITHUB_STEP_SUMMARY: join(cwd, "summary.md") },
         onStderr: (text, proc) => {
           if (text.includes("running the program") && !proc.killed) proc.kill("SIGINT");
         },
@@ -249,5 +255,6 @@ describeDocker("checks decide, the judge advises (real engine, loopback model)",
     const junit = readFileSync(join(cwd, "junit.xml"), "utf8");
     expect(junit).toContain('<error message="interrupted');
     expect(junit).toContain("<skipped");
+    expect(readFileSync(join(cwd, "summary.md"), "utf8")).toContain("azlon: interrupted");
   });
 });

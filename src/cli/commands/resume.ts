@@ -127,5 +127,15 @@ export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliCon
   const { connectDocker } = await import("../../sandbox/docker-sandbox.js");
   const { docker } = await connectDocker(target);
   folder.init();
-  return executeRun({ ctx, state, folder, apiKey, templates, docker, json: !!flags.json, redactor });
+  return executeRun({
+    ctx,
+    state,
+    folder,
+    apiKey,
+    templates,
+    docker,
+    json: !!flags.json,
+    redactor,
+    junit: typeof flags.junit === "string" ? resolve(ctx.cwd, flags.junit) : null,
+  });
 }
