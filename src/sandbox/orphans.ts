@@ -45,12 +45,18 @@ export async function labelledImages(docker: Docker): Promise<LabelledImage[]> {
   });
 }
 
-/** Removes a container, stopping it first; one that is gone already is fine. */
+/**
+ * Removes a container, stopping it first; one that is gone already, or that another azlon is
+ * removing at this moment (409 "removal ... already in progress"), is fine.
+ */
 export async function removeContainer(docker: Docker, id: string): Promise<void> {
   try {
     await docker.getContainer(id).remove({ force: true });
   } catch (error) {
-    if ((error as { statusCode?: number }).statusCode !== 404) throw new Error(describeDockerError(error));
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status === 404) return;
+    if (status === 409 && /already in progress/i.test(describeDockerError(error))) return;
+    throw new Error(describeDockerError(error));
   }
 }
 

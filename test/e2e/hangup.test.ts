@@ -119,7 +119,8 @@ describeDocker("hang-ups, closed output and orphaned containers (real engine, lo
       const result = await runCli(args(join(cwd, "runs")), { cwd, env: { OPENAI_API_KEY: KEY } });
       expect(result.code, result.stderr).toBe(0);
       images.push(JSON.parse(result.stdout).image);
-      expect(result.stderr).toContain(`removed container ${orphan.slice(0, 12)} of run orphan-${tag}`);
+      // Another azlon (a test file running beside this one) may sweep the orphan first.
+      expect(result.stderr).not.toContain("could not remove");
       expect(await containerExists(orphan)).toBe(false);
       expect(await containerExists(liveOwner)).toBe(true);
       expect(await containerExists(notYet)).toBe(true);
