@@ -36,6 +36,7 @@ export const RUN_CONFIG_FLAGS: readonly ConfigKey[] = [
   "network",
   "baseImage",
   "structuredOutput",
+  "maxReplyTokens",
   "maxTokens",
   "maxCost",
   "maxTime",
