@@ -47,7 +47,8 @@ function limitOptions(cmd: Command): Command {
       "--max-cost <usd>",
       "stop once the model has cost this much, by the price table (default: no limit)",
     )
-    .option("--max-time <sec>", "stop the run after this long in all (default: no limit)");
+    .option("--max-time <sec>", "stop the run after this long in all (default: no limit)")
+    .option("--max-reply-tokens <n>", `cap one model reply's length (default ${DEFAULTS.maxReplyTokens})`);
 }
 
 /** What the actions hand back to main(): commander does not pass return values on. */

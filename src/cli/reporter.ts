@@ -133,8 +133,8 @@ export class HumanReporter {
         }
         break;
       case "model.http":
-        if (event.status === null || event.status >= 400) {
-          this.warn(`the endpoint answered ${event.status ?? `with an error: ${event.error}`}`);
+        if (event.status === null || event.status >= 400 || event.error !== null) {
+          this.warn(`${describeAttempt(event)}${retryText(event)}`);
         }
         break;
       case "model.fallback":
@@ -204,4 +204,27 @@ export class HumanReporter {
         assertNever(event);
     }
   }
+}
+
+type HttpEvent = Extract<LoopEvent, { type: "model.http" }>;
+
+/** An attempt that failed, as the user should read it: unreachable is not "answered". */
+function describeAttempt(event: HttpEvent): string {
+  if (event.status === null) {
+    return event.error?.startsWith("no answer")
+      ? `the endpoint gave ${event.error}`
+      : `cannot reach the endpoint: ${event.error ?? "no answer"}`;
+  }
+  if (event.status >= 400) return `the endpoint answered ${event.status}`;
+  return `the endpoint answered ${event.status}, but ${event.error}`;
+}
+
+function retryText(event: HttpEvent): string {
+  if (event.retryInMs === undefined || event.retryInMs === null) return "";
+  const asked = event.askedWaitMs ?? null;
+  const capped =
+    asked !== null && asked > event.retryInMs
+      ? ` (it asked for ${formatDuration(asked)}; maxRetryWait caps the wait)`
+      : "";
+  return `; retrying in ${formatDuration(event.retryInMs)}${capped}`;
 }

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import type Docker from "dockerode";
 import { writeCiOutputs } from "../ci/outputs.js";
+import { DEFAULTS } from "../config/defaults.js";
 import type { Config } from "../config/schema.js";
 import { DEFAULT_PRICES, priceFor } from "../core/cost.js";
 import { AbortedError, ExitCode, FatalError, UsageError } from "../core/errors.js";
@@ -63,6 +64,9 @@ export function toRunOptions(config: Config, outDir: string): RunOptions {
     structuredOutput: config.structuredOutput,
     modelRetries: config.modelRetries,
     modelTimeoutMs: Math.round(config.modelTimeout * 1000),
+    maxRetryWaitMs: Math.round(config.maxRetryWait * 1000),
+    maxReplyTokens: config.maxReplyTokens,
+    maxReplyBytes: config.maxReplyBytes,
     repairAttempts: config.repairAttempts,
     temperature: config.temperature,
     budgets: {
@@ -76,6 +80,7 @@ export function toRunOptions(config: Config, outDir: string): RunOptions {
     maxFileBytes: config.maxFileBytes,
     maxPathLength: config.maxPathLength,
     price: priceFor(config.model, { ...DEFAULT_PRICES, ...config.prices }),
+    prices: config.prices,
     prompts: config.prompts,
     out: outDir,
   };
@@ -141,7 +146,8 @@ export async function executeRun(input: SessionInput): Promise<number> {
   const client = new OpenAI({
     apiKey: input.apiKey,
     baseURL: options.baseUrl ?? DEFAULT_BASE_URL,
-    maxRetries: options.modelRetries,
+    // OpenAIModel retries itself: the SDK's waits cannot be cut short by Ctrl-C or --max-time.
+    maxRetries: 0,
     timeout: options.modelTimeoutMs,
     fetch: OpenAIModel.journalingFetch(() => model),
   });
@@ -152,6 +158,10 @@ export async function executeRun(input: SessionInput): Promise<number> {
     repairAttempts: options.repairAttempts,
     maxRetries: options.modelRetries,
     timeoutMs: options.modelTimeoutMs,
+    // Runs of azlon 0.1 have none of these in run.json: today's defaults.
+    maxRetryWaitMs: options.maxRetryWaitMs ?? DEFAULTS.maxRetryWait * 1000,
+    maxReplyTokens: options.maxReplyTokens === undefined ? DEFAULTS.maxReplyTokens : options.maxReplyTokens,
+    maxReplyBytes: options.maxReplyBytes ?? DEFAULTS.maxReplyBytes,
     temperature: options.temperature,
     templates: input.templates,
     promptContext: { limits: options.limits, baseImage: options.baseImage },

@@ -39,6 +39,9 @@ export const ACCEPTS: Partial<Record<ConfigKey, string>> = {
   readyTimeout: SECONDS,
   checkTimeout: SECONDS,
   verdict: '"checks", "judge" or "both"',
+  maxReplyTokens: "a whole number of tokens greater than 0, or null for none",
+  maxRetryWait: SECONDS,
+  maxReplyBytes: "a whole number of bytes, at least 65536",
 };
 
 /** For keys without a line in ACCEPTS (nested ones such as prices.x.input): from the issue itself. */

@@ -42,6 +42,26 @@ export function priceFor(model: string, prices: Readonly<Record<string, Price>>)
   return snapshot ? own(snapshot[1] as string) : null;
 }
 
+/**
+ * The price of a call by the model that served it: a server that ignores the requested model
+ * answers with its own id, and a run must not be priced as a model that did not run. No id,
+ * the asked model itself, or a dated snapshot of it: the run's own price (which may come from
+ * the config). Another model: its entry in the table, or null (the cost is then unknown).
+ */
+export function servedPrice(
+  served: string | null | undefined,
+  asked: { model: string; price: Price | null },
+  prices: Readonly<Record<string, Price>>,
+): Price | null {
+  if (!served || isSameModel(served, asked.model)) return asked.price;
+  return priceFor(served, prices);
+}
+
+/** The served id is the asked model, or a dated snapshot of it (OpenAI answers gpt-4o-2024-08-06). */
+export function isSameModel(served: string, asked: string): boolean {
+  return served === asked || SNAPSHOT.exec(served)?.[1] === asked;
+}
+
 export function costOf(usage: Usage, price: Price | null): number | null {
   if (!price) return null;
   const cached = Math.min(usage.cachedTokens, usage.promptTokens);

@@ -39,8 +39,22 @@ export type LoopEvent =
       durationMs: number;
       /** The raw reply, kept when it could not be used. */
       reply: string | null;
+      /** The model the endpoint says it served (a server may ignore the one asked for); priced by. */
+      servedModel?: string | null;
     }
-  | { type: "model.http"; status: number | null; error: string | null; durationMs: number; attempt: number }
+  | {
+      type: "model.http";
+      /** Null when no answer came (unreachable, timed out). */
+      status: number | null;
+      /** Set when no whole answer came, also after a status (a body that broke off). */
+      error: string | null;
+      durationMs: number;
+      attempt: number;
+      /** The wait before the next attempt; null when none follows. */
+      retryInMs?: number | null;
+      /** The wait the endpoint asked for (Retry-After), which maxRetryWait may have cut. */
+      askedWaitMs?: number | null;
+    }
   | { type: "model.fallback"; from: "json_schema"; to: "json"; reason: string }
   | {
       type: "changes.applied";

@@ -1,6 +1,6 @@
 import { boundList, cutEcho, nameList, REASON_CHARS } from "../util/echo.js";
 import { normalizeChanges, type RawChanges, type ReplyLimits } from "../workspace/paths.js";
-import { costOf } from "./cost.js";
+import { CostMeter } from "./cost-meter.js";
 import {
   AbortedError,
   abortCause,
@@ -160,13 +160,15 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
   const inner = controller.signal;
 
   let saveAfterEmit = false;
+  const meter = new CostMeter(state);
   const emit = (event: LoopEvent): void => {
+    let notice: string | null = null;
     if (event.type === "model.call") {
       state.usage = addUsage(state.usage, event.usage);
       const round = summaryFor(state, event.iteration);
       round.usage = addUsage(round.usage ?? zeroUsage(), event.usage);
       saveAfterEmit = true;
-      state.costUsd = costOf(state.usage, options.price);
+      notice = meter.add(event.usage, event.servedModel);
     }
     store.record(event);
     report(event);
@@ -175,6 +177,8 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
       saveAfterEmit = false;
       save();
     }
+    if (notice) emit({ type: "warning", message: notice });
+    if (event.type === "model.call") meter.check();
   };
   const save = (): void => {
     // Whole milliseconds: run.json and the --json result are read by people and scripts.

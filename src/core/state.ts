@@ -47,6 +47,14 @@ export interface RunOptions {
   maxFileBytes: number;
   maxPathLength: number;
   price: Price | null;
+  /** The config's own prices (added to the built-in table), to price a model the endpoint served instead. */
+  prices?: Record<string, Price>;
+  /** The reply's token cap sent with every request; null: none (absent in runs of azlon 0.1). */
+  maxReplyTokens?: number | null;
+  /** The longest wait before a retry, whatever the endpoint's Retry-After. */
+  maxRetryWaitMs?: number;
+  /** A larger reply is refused unread. */
+  maxReplyBytes?: number;
   /** Template paths by name; absent means the default template. */
   prompts: Partial<Record<string, string>>;
   out: string;

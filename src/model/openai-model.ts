@@ -1,8 +1,9 @@
 import type OpenAI from "openai";
+import { APIConnectionTimeoutError, APIError } from "openai";
 import { zodResponseFormat } from "openai/helpers/zod";
 import { z } from "zod";
-import { AbortedError, abortCause, EndpointError, ModelReplyError } from "../core/errors.js";
-import type { CallOutcome, EventSink, ModelPurpose } from "../core/events.js";
+import { AbortedError, abortCause, EndpointError, errorMessage, ModelReplyError } from "../core/errors.js";
+import type { CallOutcome, ModelPurpose } from "../core/events.js";
 import type {
   GenerateRequest,
   Generation,
@@ -15,9 +16,19 @@ import type {
 } from "../core/types.js";
 import { type ChatMessage, generateMessages, judgeMessages, type PromptContext } from "../prompts/compose.js";
 import type { Templates } from "../prompts/templates.js";
-import { type EndpointInfo, isBadRequest, isUserAbort, mapApiError } from "./api-errors.js";
+import {
+  type EndpointInfo,
+  isBadRequest,
+  isResponseFormatError,
+  isUserAbort,
+  mapApiError,
+} from "./api-errors.js";
+import { isContextLengthError } from "./context-errors.js";
 import { parseReply } from "./reply.js";
+import { replyCapFields } from "./reply-cap.js";
+import { askedWaitMs, retryPlan, waitAbortably } from "./retry.js";
 import { GenerationSchema, VerdictSchema } from "./schemas.js";
+import { boundedFetch, type Exchange } from "./transport.js";
 
 export type StructuredOutputMode = "json_schema" | "json";
 
@@ -28,8 +39,16 @@ export interface OpenAIModelOptions {
   /** "auto" starts with json_schema and falls back to json when the endpoint answers 400. */
   structuredOutput: "auto" | StructuredOutputMode;
   repairAttempts: number;
+  /** Retries of a failed request (429, 5xx, no answer); azlon retries, not the SDK. */
   maxRetries: number;
+  /** The most a retry waits, whatever Retry-After the endpoint sends. */
+  maxRetryWaitMs: number;
+  /** One attempt, the whole reply body included. */
   timeoutMs: number;
+  /** The reply's token cap sent with every request; null sends none. */
+  maxReplyTokens: number | null;
+  /** A larger reply is refused unread. */
+  maxReplyBytes: number;
   temperature: number | null;
   templates: Templates;
   promptContext: PromptContext;
@@ -49,8 +68,10 @@ const JOURNAL_REPLY_CHARS = 20000;
  */
 export class OpenAIModel implements Model {
   private mode: StructuredOutputMode;
-  private httpSink: EventSink | null = null;
-  private attempt = 0;
+  /** The outcome of the HTTP attempt in flight, told by the client's fetch. */
+  private exchange: Exchange | null = null;
+  /** The longest wait the endpoint asked for in the current request. */
+  private askedMs: number | null = null;
 
   constructor(
     private readonly client: OpenAI,
@@ -59,33 +80,18 @@ export class OpenAIModel implements Model {
     this.mode = options.structuredOutput === "json" ? "json" : "json_schema";
   }
 
-  /** A fetch for the OpenAI client that journals every HTTP attempt, retries included. */
+  /**
+   * The fetch for the OpenAI client (built with maxRetries: 0): reads each reply whole under
+   * the request's timeout and maxReplyBytes, and tells the model how each attempt went.
+   */
   static journalingFetch(model: () => OpenAIModel | null): typeof fetch {
-    return async (input, init) => {
-      const self = model();
-      const started = performance.now();
-      const attempt = self ? ++self.attempt : 0;
-      try {
-        const response = await fetch(input, init);
-        self?.httpSink?.({
-          type: "model.http",
-          status: response.status,
-          error: null,
-          durationMs: Math.round(performance.now() - started),
-          attempt,
-        });
-        return response;
-      } catch (error) {
-        self?.httpSink?.({
-          type: "model.http",
-          status: null,
-          error: error instanceof Error ? error.message : String(error),
-          durationMs: Math.round(performance.now() - started),
-          attempt,
-        });
-        throw error;
-      }
-    };
+    return boundedFetch({
+      maxReplyBytes: () => model()?.options.maxReplyBytes ?? Number.POSITIVE_INFINITY,
+      record: (exchange) => {
+        const self = model();
+        if (self) self.exchange = exchange;
+      },
+    });
   }
 
   get structuredOutputMode(): StructuredOutputMode {
@@ -106,8 +112,72 @@ export class OpenAIModel implements Model {
     return this.complete("judge", messages, VerdictSchema, "verdict", ctx);
   }
 
-  private endpointInfo(): EndpointInfo {
-    return { baseUrl: this.options.baseUrl, model: this.options.model, retries: this.options.maxRetries };
+  private endpointInfo(messages: ChatMessage[]): EndpointInfo {
+    return {
+      baseUrl: this.options.baseUrl,
+      model: this.options.model,
+      retries: this.options.maxRetries,
+      timeoutMs: this.options.timeoutMs,
+      maxRetryWaitMs: this.options.maxRetryWaitMs,
+      askedWaitMs: this.askedMs,
+      prompt: {
+        chars: messages.reduce((sum, m) => sum + m.content.length, 0),
+        replyTokens: this.options.maxReplyTokens,
+      },
+    };
+  }
+
+  /**
+   * One request, retried here rather than in the SDK: the SDK sleeps out any Retry-After (an
+   * hour, if asked) in a timer no signal can end. Each wait is capped by maxRetryWait and ends
+   * at once on Ctrl-C or --max-time; each attempt is journaled with the wait that follows it.
+   */
+  private async request(
+    body: OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
+    ctx: ModelContext,
+  ): Promise<OpenAI.Chat.Completions.ChatCompletion> {
+    this.askedMs = null;
+    for (let attempt = 1; ; attempt++) {
+      this.exchange = null;
+      try {
+        const completion = await this.client.chat.completions.create(body, {
+          signal: ctx.signal,
+          maxRetries: 0,
+          timeout: this.options.timeoutMs,
+        });
+        this.journalAttempt(ctx, attempt, null, null);
+        return completion;
+      } catch (error) {
+        // Stopped by the user or the time budget: not the endpoint's fault, nothing to report.
+        if (ctx.signal.aborted || isUserAbort(error)) throw new AbortedError(abortCause(ctx.signal));
+        const asked = error instanceof APIError ? askedWaitMs(error.headers) : null;
+        if (asked !== null) this.askedMs = Math.max(this.askedMs ?? 0, asked);
+        const plan =
+          attempt <= this.options.maxRetries ? retryPlan(error, attempt, this.options.maxRetryWaitMs) : null;
+        this.journalAttempt(ctx, attempt, error, plan?.waitMs ?? null);
+        if (!plan) throw error;
+        await waitAbortably(plan.waitMs, ctx.signal);
+      }
+    }
+  }
+
+  private journalAttempt(ctx: ModelContext, attempt: number, error: unknown, retryInMs: number | null): void {
+    const seen = this.exchange;
+    const status = seen?.status ?? (error instanceof APIError ? (error.status ?? null) : null);
+    let text = seen ? seen.error : error === null ? null : errorMessage(error);
+    if (error instanceof APIConnectionTimeoutError) {
+      const limit = `within modelTimeout (${this.options.timeoutMs / 1000} s)`;
+      text = status === null ? `no answer ${limit}` : `the reply did not complete ${limit}`;
+    }
+    ctx.emit({
+      type: "model.http",
+      status,
+      error: text,
+      durationMs: seen?.durationMs ?? 0,
+      attempt,
+      retryInMs,
+      askedWaitMs: error instanceof APIError ? askedWaitMs(error.headers) : null,
+    });
   }
 
   private withSchemaInstruction(messages: ChatMessage[], schema: z.ZodType): ChatMessage[] {
@@ -134,25 +204,25 @@ export class OpenAIModel implements Model {
       const messages = mode === "json" ? this.withSchemaInstruction(conversation, schema) : conversation;
       const started = performance.now();
       let completion: OpenAI.Chat.Completions.ChatCompletion;
-      this.httpSink = ctx.emit;
-      this.attempt = 0;
       try {
-        completion = await this.client.chat.completions.create(
+        completion = await this.request(
           {
             model: this.options.model,
             messages,
             ...(mode === "json_schema" ? { response_format: zodResponseFormat(schema, schemaName) } : {}),
             ...(this.options.temperature !== null ? { temperature: this.options.temperature } : {}),
+            ...replyCapFields(this.options.baseUrl, this.options.maxReplyTokens),
           },
-          { signal: ctx.signal, maxRetries: this.options.maxRetries, timeout: this.options.timeoutMs },
+          ctx,
         );
       } catch (error) {
-        if (ctx.signal.aborted || isUserAbort(error)) throw new AbortedError(abortCause(ctx.signal));
+        if (error instanceof AbortedError) throw error;
         if (
           isBadRequest(error) &&
           mode === "json_schema" &&
           this.options.structuredOutput === "auto" &&
-          /response_format|json_schema|schema|structured/i.test(error.message)
+          !isContextLengthError(error) &&
+          isResponseFormatError(error.message)
         ) {
           this.mode = "json";
           ctx.emit({
@@ -164,9 +234,7 @@ export class OpenAIModel implements Model {
           this.options.onModeChange?.("json");
           continue; // same turn, plain JSON mode
         }
-        throw mapApiError(error, this.endpointInfo());
-      } finally {
-        this.httpSink = null;
+        throw mapApiError(error, this.endpointInfo(messages));
       }
 
       if (!Array.isArray((completion as { choices?: unknown } | null)?.choices)) {
@@ -194,6 +262,8 @@ export class OpenAIModel implements Model {
         finishReason,
         usage,
         durationMs,
+        // Servers that ignore the requested model answer with their own id: price by it.
+        servedModel: typeof completion.model === "string" && completion.model ? completion.model : null,
       };
 
       let outcome: CallOutcome;

@@ -33,6 +33,7 @@ async function run(extra: string[] = [], env: Record<string, string> = {}) {
   return { ...result, json, out, dir: existsSync(out) ? onlyRunDir(out) : null };
 }
 
+// The model faults that end a run before any build live in model-faults.test.ts (no engine needed).
 describeDocker("model faults, budgets and a proven pass (real engine, loopback model)", () => {
   it("500 then 429 then success: retried with backoff, each attempt journaled, and the run passes", async () => {
     const fast = { "retry-after-ms": "10" };
@@ -66,27 +67,6 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
     expect(lastUserMessage(server.chatRequests[1])).toContain("dockerfile");
   });
 
-  it("a model that keeps refusing ends clearly, the refusal kept in the journal", async () => {
-    server.fallback = { refusal: "I can't help with that." };
-    const r = await run();
-    expect(r.code).toBe(1);
-    expect(r.json).toMatchObject({ status: "error", stopReason: "error" });
-    expect(r.json.reason).toContain("refused");
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(server.chatRequests).toHaveLength(3); // the first try and two repair turns
-    const calls = readJournal(r.dir as string).filter((e) => e.type === "model.call");
-    expect(calls.every((c) => c.outcome === "refusal" && c.reply === "I can't help with that.")).toBe(true);
-    expect(readRun(r.dir as string).status).toBe("error");
-  });
-
-  it("a reply cut by the length limit is asked again shorter, and ends clearly if it keeps happening", async () => {
-    server.fallback = { content: '{"plan": "a very long', finishReason: "length" };
-    const r = await run();
-    expect(r.code).toBe(1);
-    expect(r.json.reason).toContain("length limit");
-    expect(lastUserMessage(server.chatRequests[1])).toContain("shorter");
-  });
-
   it("a 400 to json_schema falls back to plain JSON with the schema in the prompt, and passes", async () => {
     server.enqueue(
       {
@@ -106,18 +86,6 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
     expect(second?.body?.messages[0]?.content).toContain("JSON Schema");
     expect(readJournal(r.dir as string).some((e) => e.type === "model.fallback")).toBe(true);
     expect(readRun(r.dir as string)).toMatchObject({ structuredOutputMode: "json" });
-  });
-
-  it("a rejected API key (401) is exit 3 with the cause, never the key", async () => {
-    server.requiredKey = "sk-the-right-key-000000";
-    try {
-      const r = await run();
-      expect(r.code).toBe(3);
-      expect(r.stderr).toContain("rejected the API key");
-      expect(r.stderr).toContain("OPENAI_API_KEY");
-    } finally {
-      server.requiredKey = null;
-    }
   });
 
   it("every unsafe path of the table is refused, told to the judge, journaled, and the run completes", async () => {
@@ -229,20 +197,6 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
     for (const part of ["run.json", "events.jsonl", "iterations"]) expectNoSecret(join(dir, part), secret);
   });
 
-  it("a model request past modelTimeout is retried, then ends as an environment error (exit 3)", async () => {
-    server.fallback = { ...hello(), delayMs: 3000 };
-    const cwd = tempDir({ ".azlonrc.json": JSON.stringify({ modelTimeout: 0.5, modelRetries: 1 }) });
-    const out = join(cwd, "runs");
-    const started = Date.now();
-    const r = await runCli(runArgs(server, out), { cwd, env: { OPENAI_API_KEY: KEY } });
-    expect(r.code).toBe(3);
-    expect(Date.now() - started).toBeLessThan(10_000);
-    expect(r.stderr).toContain("no answer from the endpoint");
-    const http = readJournal(onlyRunDir(out)).filter((e) => e.type === "model.http");
-    expect(http).toHaveLength(2); // the first try and one retry, both journaled
-    expect(http.every((e) => e.status === null)).toBe(true);
-  });
-
   it("--max-time stops a run whose program hangs, cleanly, with stopReason max-time", async () => {
     server.enqueue(generation(`FROM ${BUSYBOX}\nENTRYPOINT ["sleep", "60"]\n`, {}));
     const started = Date.now();
@@ -251,43 +205,6 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(r.json).toMatchObject({ status: "failed", stopReason: "max-time" });
     expect(readRun(r.dir as string).status).toBe("failed");
-  });
-
-  it("a server that is not a Chat Completions API (a web page at the base URL) is exit 3 with the fix", async () => {
-    server.fallback = {
-      raw: { contentType: "text/html", body: "<html><body>Welcome to nginx!</body></html>" },
-    };
-    const r = await run();
-    expect(r.code).toBe(3);
-    expect(r.stderr).toContain("did not answer like a Chat Completions API");
-    expect(r.stderr).toContain("/v1");
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(r.json).toMatchObject({ status: "error", stopReason: "error" });
-  });
-
-  it("a 400 that is not about the response format does not switch to plain JSON", async () => {
-    server.fallback = {
-      status: 400,
-      error: {
-        message: "Unsupported parameter: 'temperature' is not supported with this model.",
-        type: "invalid_request_error",
-      },
-    };
-    const r = await run();
-    expect(r.code).toBe(3);
-    expect(r.stderr).toContain("temperature");
-    expect(server.chatRequests).toHaveLength(1);
-    expect(readJournal(r.dir as string).some((e) => e.type === "model.fallback")).toBe(false);
-  });
-
-  it("a 403 is exit 3 naming the access problem", async () => {
-    server.fallback = {
-      status: 403,
-      error: { message: "You do not have access to this model.", type: "permission_error" },
-    };
-    const r = await run();
-    expect(r.code).toBe(3);
-    expect(r.stderr).toContain("refused access (403");
   });
 
   it("--structured-output json starts in plain-JSON mode: no response_format, the schema in the prompt", async () => {

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 
 /** One request the server received, parsed. */
 export interface RecordedRequest {
@@ -32,6 +32,15 @@ export interface Reply {
   hangUp?: boolean;
   /** Answer 200 with this body and content type instead of a completion (a wrong server). */
   raw?: { contentType: string; body: string };
+  /** Send the headers and half the body, then nothing more for this long (a stalled server). */
+  stallBodyMs?: number;
+  /**
+   * Send the headers and half the body, then end the connection: "reset" (TCP RST, as a
+   * crashed server) or "close" (a clean FIN before the declared length, as a killed proxy).
+   */
+  cutBody?: "reset" | "close";
+  /** The model the server says it served; by default the one requested. */
+  servedModel?: string;
 }
 
 export type Script = Reply | ((request: RecordedRequest, index: number) => Reply);
@@ -159,7 +168,7 @@ export class FakeOpenAI {
         id: `chatcmpl-${index}`,
         object: "chat.completion",
         created: Math.floor(Date.now() / 1000),
-        model: recorded.body?.model ?? "unknown",
+        model: reply.servedModel ?? recorded.body?.model ?? "unknown",
         choices: [
           {
             index: 0,
@@ -176,6 +185,8 @@ export class FakeOpenAI {
         },
       },
       reply.headers,
+      reply,
+      res.req.socket,
     );
   }
 
@@ -184,9 +195,30 @@ export class FakeOpenAI {
     status: number,
     body: unknown,
     headers: Record<string, string> = {},
+    reply: Reply = {},
+    socket: Socket | null = null,
   ): void {
-    res.writeHead(status, { "content-type": "application/json", ...headers });
-    res.end(JSON.stringify(body));
+    const text = Buffer.from(JSON.stringify(body));
+    res.writeHead(status, {
+      "content-type": "application/json",
+      "content-length": String(text.length),
+      ...headers,
+    });
+    if (reply.stallBodyMs === undefined && reply.cutBody === undefined) {
+      res.end(text);
+      return;
+    }
+    // Half the body, flushed, so the client has its headers and some bytes.
+    res.write(text.subarray(0, Math.floor(text.length / 2)));
+    if (reply.stallBodyMs !== undefined) {
+      const timer = setTimeout(() => res.end(text.subarray(Math.floor(text.length / 2))), reply.stallBodyMs);
+      res.on("close", () => clearTimeout(timer));
+      return;
+    }
+    setTimeout(() => {
+      if (reply.cutBody === "reset") socket?.resetAndDestroy();
+      else socket?.end();
+    }, 50);
   }
 }
 

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { costOf, DEFAULT_PRICES, type Price, priceFor } from "../../src/core/cost.js";
+import { costOf, DEFAULT_PRICES, type Price, priceFor, servedPrice } from "../../src/core/cost.js";
+import { CostMeter } from "../../src/core/cost-meter.js";
+import { UsageError } from "../../src/core/errors.js";
+import { freshState } from "../helpers/fakes.js";
 
 describe("priceFor", () => {
   it.each([
@@ -82,5 +85,56 @@ describe("costOf", () => {
 
   it("is zero for no tokens", () => {
     expect(costOf({ promptTokens: 0, completionTokens: 0, cachedTokens: 0 }, price)).toBe(0);
+  });
+});
+
+describe("pricing by the model that served the call", () => {
+  const mini = DEFAULT_PRICES["gpt-4o-mini"] as Price;
+  const asked = { model: "gpt-4o-mini", price: mini };
+
+  it("the asked model, a dated snapshot of it, or no id: the run's own price", () => {
+    expect(servedPrice(null, asked, DEFAULT_PRICES)).toBe(mini);
+    expect(servedPrice("gpt-4o-mini", asked, DEFAULT_PRICES)).toBe(mini);
+    expect(servedPrice("gpt-4o-mini-2024-07-18", asked, DEFAULT_PRICES)).toBe(mini);
+  });
+
+  it("another model: its own price, or none", () => {
+    expect(servedPrice("gpt-4o", asked, DEFAULT_PRICES)).toBe(DEFAULT_PRICES["gpt-4o"]);
+    expect(servedPrice("llama-3.1-8b", asked, DEFAULT_PRICES)).toBeNull();
+  });
+
+  it("sums each call at its served price; one unknown price makes the run's cost unknown", () => {
+    const state = freshState({ model: "gpt-4o-mini", price: mini });
+    const meter = new CostMeter(state);
+    const million = { promptTokens: 1_000_000, completionTokens: 0, cachedTokens: 0 };
+    expect(meter.add(million, "gpt-4o-mini-2024-07-18")).toBeNull();
+    expect(state.costUsd).toBeCloseTo(0.15, 6);
+    expect(meter.add(million, "gpt-4o")).toContain('priced as "gpt-4o"');
+    expect(meter.add(million, "gpt-4o")).toBeNull(); // said once
+    expect(state.costUsd).toBeCloseTo(5.15, 6);
+    meter.check(); // no cost budget: nothing to refuse
+    expect(meter.add(million, "llama-3.1-8b")).toContain("has no price");
+    expect(state.costUsd).toBeNull();
+  });
+
+  it("refuses a cost budget it can no longer keep", () => {
+    const state = freshState({ model: "gpt-4o-mini", price: mini });
+    state.options.budgets.maxCostUsd = 10;
+    const meter = new CostMeter(state);
+    meter.add({ promptTokens: 1, completionTokens: 1, cachedTokens: 0 }, "llama-3.1-8b");
+    expect(() => meter.check()).toThrow(UsageError);
+  });
+
+  it("prices by the config's own table, kept in the run's options", () => {
+    const state = freshState({
+      model: "gpt-4o-mini",
+      price: mini,
+      prices: { "my-model": { input: 1, output: 2 } },
+    });
+    new CostMeter(state).add(
+      { promptTokens: 1_000_000, completionTokens: 1_000_000, cachedTokens: 0 },
+      "my-model",
+    );
+    expect(state.costUsd).toBe(3);
   });
 });

@@ -161,6 +161,46 @@ describe("the human reporter", () => {
   });
 });
 
+describe("the reporter's lines for failed model requests", () => {
+  async function lines(...http: Array<Partial<Extract<LoopEvent, { type: "model.http" }>>>) {
+    const out = buffer();
+    const reporter = await HumanReporter.create({
+      stream: out,
+      color: false,
+      spinner: false,
+      maxIterations: 3,
+    });
+    for (const e of http) {
+      reporter.handle({ type: "model.http", status: null, error: null, durationMs: 1, attempt: 1, ...e });
+    }
+    return out.text;
+  }
+
+  it("an unreachable endpoint is unreachable, not 'answered with an error'", async () => {
+    const text = await lines({ error: "connection refused (127.0.0.1:8080)", retryInMs: 500 });
+    expect(text).toBe(
+      "! cannot reach the endpoint: connection refused (127.0.0.1:8080); retrying in 500 ms\n",
+    );
+  });
+
+  it("a capped Retry-After says what was asked and what caps it", async () => {
+    const text = await lines({ status: 429, retryInMs: 60_000, askedWaitMs: 3_600_000 });
+    expect(text).toContain(
+      "the endpoint answered 429; retrying in 1 m 00 s (it asked for 60 m 00 s; maxRetryWait caps the wait)",
+    );
+  });
+
+  it("a reply that broke off after its status says both; a whole 200 says nothing", async () => {
+    const text = await lines(
+      { status: 200, error: "the reply broke off mid-way (the connection was reset)" },
+      { status: 200, error: null },
+    );
+    expect(text).toBe(
+      "! the endpoint answered 200, but the reply broke off mid-way (the connection was reset)\n",
+    );
+  });
+});
+
 describe("colours", () => {
   const tty = { write: () => true, isTTY: true, columns: 80 };
   const pipe = { write: () => true, isTTY: false };

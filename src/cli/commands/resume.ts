@@ -23,6 +23,7 @@ export const RESUME_CONFIG_FLAGS: readonly ConfigKey[] = [
   "buildTimeout",
   "modelRetries",
   "modelTimeout",
+  "maxReplyTokens",
   "baseUrl",
 ];
 
@@ -111,6 +112,7 @@ export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliCon
   if (given.buildTimeout !== undefined) o.limits.buildTimeoutMs = given.buildTimeout * 1000;
   if (given.modelRetries !== undefined) o.modelRetries = given.modelRetries;
   if (given.modelTimeout !== undefined) o.modelTimeoutMs = given.modelTimeout * 1000;
+  if (given.maxReplyTokens !== undefined) o.maxReplyTokens = given.maxReplyTokens;
   if (given.baseUrl !== undefined) o.baseUrl = given.baseUrl;
   if (o.baseUrl && hasUrlCredentials(o.baseUrl)) {
     // A run of an older azlon stored such a URL with its credentials masked.

@@ -38,6 +38,7 @@ export const RUN_CONFIG_FLAGS: readonly ConfigKey[] = [
   "network",
   "baseImage",
   "structuredOutput",
+  "maxReplyTokens",
   "maxTokens",
   "maxCost",
   "maxTime",

@@ -1,0 +1,52 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A loopback stand-in for the Docker engine that answers only what `azlon run` asks before
+ * and after a model call: ping, version, and the cleanup's listings (all empty). Anything
+ * else (a build, a container) is a 500 naming the request, so a test that reaches the
+ * engine for real fails loudly. It lets the model-fault tests, which never build, run on a
+ * machine without Docker.
+ */
+export class FakeDocker {
+  private server: Server | null = null;
+  /** Requests that were not part of the small set above. */
+  readonly unexpected: string[] = [];
+  /** The value for DOCKER_HOST. */
+  host = "";
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      const path = (req.url ?? "").split("?")[0]?.replace(/^\/v1\.\d+/, "") ?? "";
+      const json = (status: number, body: unknown) => {
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(JSON.stringify(body));
+      };
+      if (path === "/_ping") {
+        res.writeHead(200, { "content-type": "text/plain", "api-version": "1.41" });
+        res.end("OK");
+      } else if (path === "/version") {
+        json(200, { Version: "20.10.0-fake", ApiVersion: "1.41", MinAPIVersion: "1.12" });
+      } else if (path === "/containers/json" || path === "/images/json") {
+        json(200, []);
+      } else if (/^\/images\/.+\/json$/.test(path)) {
+        json(404, { message: "No such image" });
+      } else {
+        this.unexpected.push(`${req.method} ${path}`);
+        json(500, { message: `fake engine: ${req.method} ${path} is not supported` });
+      }
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
+    const { port } = this.server.address() as AddressInfo;
+    this.host = `tcp://127.0.0.1:${port}`;
+    return this.host;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.server = null;
+  }
+}
