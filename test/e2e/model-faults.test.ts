@@ -172,8 +172,11 @@ describe("an endpoint that stalls does not hang azlon", () => {
     expect(http[1]).toMatchObject({ status: 429, retryInMs: null });
   });
 
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    it(`${signal} during a long Retry-After wait ends the run in seconds (exit 130)`, async () => {
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const) {
+    it(`${signal} during a long Retry-After wait ends the run in seconds (exit ${code})`, async () => {
       server.fallback = hourLong429;
       const cwd = tempDir();
       const out = join(cwd, "runs");
@@ -191,7 +194,7 @@ describe("an endpoint that stalls does not hang azlon", () => {
       const r = await done;
       expect(sentAt, r.stderr).toBeGreaterThan(0);
       expect(Date.now() - sentAt).toBeLessThan(5000);
-      expect(r.code, r.stderr).toBe(130);
+      expect(r.code, r.stderr).toBe(code);
       expect(JSON.parse(r.stdout)).toMatchObject({ status: "interrupted", stopReason: "interrupted" });
       expect(readRun(onlyRunDir(out)).status).toBe("interrupted");
     });
