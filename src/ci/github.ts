@@ -1,4 +1,4 @@
-import type { Result } from "../cli/result.js";
+import type { Result } from "../engine/result.js";
 import { formatCount, formatDuration } from "../util/format.js";
 
 /** A value in a markdown table cell: one line, pipes escaped, bounded. */

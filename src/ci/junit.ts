@@ -1,4 +1,4 @@
-import type { Result } from "../cli/result.js";
+import type { Result } from "../engine/result.js";
 
 /** The tail of a check's output kept in a JUnit failure: enough to read, small enough to keep. */
 const OUTPUT_TAIL_CHARS = 4000;

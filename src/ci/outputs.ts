@@ -1,8 +1,8 @@
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { CliContext } from "../cli/io.js";
-import type { Result } from "../cli/result.js";
 import type { ChecksReport } from "../core/types.js";
+import type { Result } from "../engine/result.js";
 import { annotations, stepSummary } from "./github.js";
 import { junitXml } from "./junit.js";
 

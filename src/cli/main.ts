@@ -1,10 +1,10 @@
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULTS } from "../config/defaults.js";
 import { ExitCode, errorMessage, FatalError, UsageError } from "../core/errors.js";
+import { errorResult } from "../engine/result.js";
 import { collectSecrets, Redactor } from "../util/secrets.js";
 import { forTerminal, safeJson } from "../util/terminal.js";
 import type { CliContext } from "./io.js";
-import { errorResult } from "./result.js";
 
 // Kept in step with package.json by the build (esbuild's define); "dev" when run from source.
 declare const __AZLON_VERSION__: string | undefined;

@@ -1,5 +1,4 @@
 import { writeFileSync } from "node:fs";
-import { toRunOptions } from "../../src/cli/session.js";
 import { DEFAULTS } from "../../src/config/defaults.js";
 import { AbortedError, abortCause } from "../../src/core/errors.js";
 import { newRunState, type RunOptions, type RunState } from "../../src/core/state.js";
@@ -19,6 +18,7 @@ import type {
   ServiceRequest,
   Verdict,
 } from "../../src/core/types.js";
+import { toRunOptions } from "../../src/engine/options.js";
 import { Redactor } from "../../src/util/secrets.js";
 import { RunFolder } from "../../src/workspace/run-folder.js";
 

@@ -1,10 +1,10 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkOptionsFrom, checkViewOf, MAX_CHECKS_BYTES } from "../../src/cli/checks.js";
 import { DEFAULTS } from "../../src/config/defaults.js";
 import type { Config } from "../../src/config/schema.js";
 import { UsageError } from "../../src/core/errors.js";
+import { checkOptionsFrom, checkViewOf, MAX_CHECKS_BYTES } from "../../src/engine/checks.js";
 import { freshState } from "../helpers/fakes.js";
 import { thrown } from "../helpers/thrown.js";
 import { tempDir } from "../helpers/tmp.js";

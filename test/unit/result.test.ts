@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { errorResult, resultJsonSchema, resultOf } from "../../src/cli/result.js";
 import { EndpointError, ModelReplyError, UsageError } from "../../src/core/errors.js";
+import { errorResult, resultJsonSchema, resultOf } from "../../src/engine/result.js";
 import { ROOT } from "../helpers/cli.js";
 import { freshState } from "../helpers/fakes.js";
 import { expectValidResult } from "../helpers/schema.js";

@@ -4,13 +4,13 @@ import { join } from "node:path";
 import { flagSource, resolveConfig, validateLayer } from "../../config/load.js";
 import type { Config } from "../../config/schema.js";
 import { ExitCode, errorMessage, FatalError } from "../../core/errors.js";
+import { DEFAULT_BASE_URL, redactorFor } from "../../engine/options.js";
 import { loadTemplates } from "../../prompts/templates.js";
 import { resolveDockerTarget } from "../../sandbox/connection.js";
 import { nameList } from "../../util/echo.js";
 import type { Redactor } from "../../util/secrets.js";
 import { forTerminal } from "../../util/terminal.js";
 import { type CliContext, colorEnabled } from "../io.js";
-import { DEFAULT_BASE_URL, redactorFor } from "../session.js";
 
 interface Check {
   name: string;

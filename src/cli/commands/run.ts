@@ -1,17 +1,15 @@
-import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { resolveConfig } from "../../config/load.js";
 import type { ConfigKey } from "../../config/schema.js";
 import { UsageError } from "../../core/errors.js";
-import { newRunState } from "../../core/state.js";
+import { Engine } from "../../engine/engine.js";
+import { apiKeyFrom, redactorFor, runOptionsFrom } from "../../engine/options.js";
+import { createRun } from "../../engine/runs.js";
 import { loadTemplates } from "../../prompts/templates.js";
-import { resolveDockerTarget } from "../../sandbox/connection.js";
 import { fileErrorCause } from "../../util/file-errors.js";
-import { RunFolder } from "../../workspace/run-folder.js";
-import { checkOptionsFrom } from "../checks.js";
 import type { CliContext } from "../io.js";
-import { apiKeyFrom, checkCostBudget, executeRun, redactorFor, toRunOptions } from "../session.js";
+import { executeRun } from "../session.js";
 
 /** The flags of `azlon run`, as commander hands them over. */
 export interface RunFlags {
@@ -108,30 +106,6 @@ async function readText(
   return value.trim();
 }
 
-/** Why the run folder cannot be made, and what to do about it. */
-function outDirError(outDir: string, error: unknown): UsageError {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const fix =
-    code === "ENOTDIR" || code === "EEXIST"
-      ? "--out must name a folder (or where one can be made), not a file"
-      : code === "ENOSPC"
-        ? "free disk space, or choose another --out"
-        : "choose another --out, or fix that folder's permissions";
-  return new UsageError(`cannot create the run folder in ${outDir}: ${fileErrorCause(error)}`, fix);
-}
-
-/** "20261124-214800-hello-world-3f9a": sortable, readable, unique, valid in an image name. */
-export function newRunId(prompt: string, now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  const slug = prompt
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 24)
-    .replace(/-+$/, "");
-  return [stamp, slug || "run", randomBytes(2).toString("hex")].join("-");
-}
-
 export async function runCommand(flags: RunFlags, ctx: CliContext): Promise<number> {
   if (flags.promptFile === "-" && flags.testsFile === "-") {
     throw new UsageError(
@@ -152,38 +126,19 @@ export async function runCommand(flags: RunFlags, ctx: CliContext): Promise<numb
     flags: configFlags,
     configPath: flags.config ?? null,
   });
-  const outDir = resolve(ctx.cwd, config.out);
-  const options = toRunOptions(config, outDir);
-  Object.assign(options, checkOptionsFrom(config, ctx.cwd, options.limits.runTimeoutMs));
-  checkCostBudget(options);
+  const options = runOptionsFrom(config, ctx.cwd, resolve(ctx.cwd, config.out));
   const apiKey = apiKeyFrom(ctx.env);
-  const templates = loadTemplates(config.prompts, ctx.cwd);
-  const target = resolveDockerTarget({ env: ctx.env, home: ctx.env.HOME ?? "/" });
-  // Fail on an unreachable engine before anything is written.
-  const { connectDocker } = await import("../../sandbox/docker-sandbox.js");
-  const { docker } = await connectDocker(target);
-
-  const now = new Date();
-  let runId = newRunId(prompt, now);
-  while (existsSync(join(outDir, runId))) runId = newRunId(prompt, now);
+  // A template with an unknown placeholder fails here, before anything is written.
+  loadTemplates(config.prompts, ctx.cwd);
   const redactor = redactorFor(ctx.env, apiKey);
-  const folder = new RunFolder(join(outDir, runId), redactor);
-  const state = newRunState(runId, { prompt, tests }, options, now);
-  try {
-    folder.init();
-    folder.saveState(state);
-  } catch (error) {
-    throw outDirError(outDir, error);
-  }
+  // Fail on an unreachable engine before anything is written.
+  const engine = await Engine.connect(ctx.env, apiKey, redactor);
+  const prepared = createRun({ prompt, tests }, options, redactor);
   return executeRun({
     ctx,
-    state,
-    folder,
-    apiKey,
-    templates,
-    docker,
+    engine,
+    prepared,
     json: !!flags.json,
-    redactor,
     junit: typeof flags.junit === "string" ? resolve(ctx.cwd, flags.junit) : null,
   });
 }

@@ -8,8 +8,9 @@ import {
   UsageError,
 } from "../core/errors.js";
 import { iterationsRun, type RunState } from "../core/state.js";
-import type { VerdictRecord } from "../core/steps/records.js";
+import { CHECKS_FILE, VERDICT_FILE, type VerdictRecord } from "../core/steps/records.js";
 import type { ChecksReport } from "../core/types.js";
+import type { RunFolder } from "../workspace/run-folder.js";
 
 const UsageSchema = z.object({
   promptTokens: z.int().min(0),
@@ -163,5 +164,25 @@ export function resultJsonSchema(): Record<string, unknown> {
   return {
     title: "azlon --json result",
     ...z.toJSONSchema(ResultSchema, { target: "draft-2020-12" }),
+  };
+}
+
+/** A finished run with its last verdict and the last checks that ran, from the run folder. */
+export function runReport(folder: RunFolder, state: RunState, error: Error | null): RunReport {
+  const last = <T>(has: (i: RunState["iterations"][number]) => boolean, name: string): T | null => {
+    const round = state.iterations.filter(has).at(-1);
+    if (!round) return null;
+    try {
+      return folder.readIterationJson<T>(round.iteration, name);
+    } catch {
+      return null;
+    }
+  };
+  return {
+    state,
+    runDir: folder.dir,
+    verdict: last<VerdictRecord>((i) => !!i.verdict, VERDICT_FILE),
+    checks: last<ChecksReport>((i) => !!i.checks, CHECKS_FILE),
+    error,
   };
 }

@@ -1,0 +1,202 @@
+import { hostname } from "node:os";
+import type Docker from "dockerode";
+import { DEFAULTS } from "../config/defaults.js";
+import { type AbortCause, AbortedError, errorMessage } from "../core/errors.js";
+import type { LoopEvent } from "../core/events.js";
+import type { RunState } from "../core/state.js";
+import { loadTemplates } from "../prompts/templates.js";
+import { resolveDockerTarget } from "../sandbox/connection.js";
+import type { Redactor } from "../util/secrets.js";
+import { checkViewOf } from "./checks.js";
+import { DEFAULT_BASE_URL, imageTagFor } from "./options.js";
+import { type Result, type RunReport, resultOf, runReport } from "./result.js";
+import type { PreparedRun } from "./runs.js";
+
+/** How a run ended, for every face: its record, its result object, and what went wrong. */
+export interface RunOutcome {
+  state: RunState;
+  error: Error | null;
+  report: RunReport;
+  /** The --json result (masked). */
+  result: Result;
+  /** Problems that never fail a run (a container that could not be removed), masked. */
+  warnings: string[];
+}
+
+/** A run in progress: watch its events, cancel it, await its end. */
+export interface RunHandle {
+  readonly runId: string;
+  readonly dir: string;
+  /** The run's record, kept up to date as it goes. */
+  readonly state: RunState;
+  /** Events as they happen (masked); returns a function that stops listening. */
+  on(listener: (event: LoopEvent) => void): () => void;
+  /** Stops the run: in-flight work is cut short, containers removed, run.json marked. */
+  cancel(cause?: AbortCause): void;
+  readonly done: Promise<RunOutcome>;
+}
+
+export interface EngineOptions {
+  docker: Docker;
+  apiKey: string;
+  redactor: Redactor;
+  /** Recorded on each leg and container, so a later azlon can tell a live run from a dead one. */
+  owner?: { pid: number; host: string };
+}
+
+/**
+ * The one programmatic entry to azlon's loop: every face (`run`, `resume`, `serve`) starts,
+ * watches, cancels and resumes runs through it, and none wires the model, the sandbox and the
+ * run folder itself.
+ */
+export class Engine {
+  private constructor(private readonly options: EngineOptions) {}
+
+  get redactor(): Redactor {
+    return this.options.redactor;
+  }
+
+  get docker(): Docker {
+    return this.options.docker;
+  }
+
+  /** Connects to the Docker engine the environment names (failing in seconds when it is down). */
+  static async connect(env: Record<string, string | undefined>, apiKey: string, redactor: Redactor) {
+    const { connectDocker } = await import("../sandbox/docker-sandbox.js");
+    const target = resolveDockerTarget({ env, home: env.HOME ?? "/" });
+    const { docker } = await connectDocker(target);
+    return new Engine({ docker, apiKey, redactor });
+  }
+
+  static withDocker(options: EngineOptions): Engine {
+    return new Engine(options);
+  }
+
+  /** Starts (or resumes) a prepared run; the handle reports its events and its end. */
+  start(prepared: PreparedRun): RunHandle {
+    const { state, folder } = prepared;
+    const listeners = new Set<(event: LoopEvent) => void>();
+    const controller = new AbortController();
+    const emit = (event: LoopEvent) => {
+      const masked = this.options.redactor.redactDeep(event);
+      for (const listener of listeners) {
+        try {
+          listener(masked);
+        } catch {
+          // A face that cannot show an event must not stop the run.
+        }
+      }
+    };
+    const done = this.execute(prepared, emit, controller.signal);
+    return {
+      runId: state.runId,
+      dir: folder.dir,
+      state,
+      on(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      cancel(cause: AbortCause = "interrupted") {
+        if (!controller.signal.aborted) controller.abort(new AbortedError(cause));
+      },
+      done,
+    };
+  }
+
+  private async execute(
+    prepared: PreparedRun,
+    emit: (event: LoopEvent) => void,
+    signal: AbortSignal,
+  ): Promise<RunOutcome> {
+    const { state, folder } = prepared;
+    const { redactor, docker } = this.options;
+    const [{ default: OpenAI }, { OpenAIModel }, { DockerSandbox }, { runLoop }, { sweepOrphans }] =
+      await Promise.all([
+        import("openai"),
+        import("../model/openai-model.js"),
+        import("../sandbox/docker-sandbox.js"),
+        import("../core/loop.js"),
+        import("../sandbox/orphans.js"),
+      ]);
+    const options = state.options;
+    const templates = loadTemplates(options.prompts, folder.dir);
+    const baseUrl = options.baseUrl ?? DEFAULT_BASE_URL;
+    let model: InstanceType<typeof OpenAIModel> | null = null;
+    // OpenAIModel retries itself: the SDK's waits cannot be cut short by Ctrl-C or --max-time.
+    const client = new OpenAI({
+      apiKey: this.options.apiKey,
+      baseURL: baseUrl,
+      maxRetries: 0,
+      timeout: options.modelTimeoutMs,
+      fetch: OpenAIModel.journalingFetch(() => model),
+    });
+    model = new OpenAIModel(client, {
+      model: options.model,
+      baseUrl,
+      structuredOutput: state.structuredOutputMode === "json" ? "json" : options.structuredOutput,
+      repairAttempts: options.repairAttempts,
+      maxRetries: options.modelRetries,
+      timeoutMs: options.modelTimeoutMs,
+      // Runs of azlon 0.1 have none of these in run.json: today's defaults.
+      maxRetryWaitMs: options.maxRetryWaitMs ?? DEFAULTS.maxRetryWait * 1000,
+      maxReplyTokens: options.maxReplyTokens === undefined ? DEFAULTS.maxReplyTokens : options.maxReplyTokens,
+      maxReplyBytes: options.maxReplyBytes ?? DEFAULTS.maxReplyBytes,
+      temperature: options.temperature,
+      templates,
+      promptContext: { limits: options.limits, baseImage: options.baseImage },
+      onModeChange: (mode) => {
+        state.structuredOutputMode = mode;
+      },
+    });
+    const warnings: string[] = [];
+    const owner = this.options.owner ?? { pid: process.pid, host: hostname() };
+    const sandbox = new DockerSandbox(docker, {
+      runId: state.runId,
+      imageTag: imageTagFor(state.runId),
+      limits: options.limits,
+      maxModelBytes: options.maxOutputBytes,
+      maxLogBytes: options.maxLogBytes,
+      redactor,
+      owner,
+      warn: (message) => warnings.push(message),
+    });
+
+    let outcome: Awaited<ReturnType<typeof runLoop>>;
+    try {
+      // What a killed azlon left running goes first; a failure to look is a warning, never fatal.
+      for (const orphan of await sweepOrphans(docker, (message) => warnings.push(message))) {
+        emit({
+          type: "warning",
+          message: `removed container ${orphan.id.slice(0, 12)} of run ${orphan.runId}, left running by an azlon process that is gone`,
+        });
+      }
+      outcome = await runLoop(
+        state,
+        {
+          model,
+          sandbox,
+          store: folder,
+          report: emit,
+          now: () => performance.now(),
+          legInfo: owner,
+          checks: checkViewOf(options),
+        },
+        signal,
+      );
+    } catch (error) {
+      // The loop records its own failures; reaching here is a bug, said plainly.
+      warnings.push(`the run could not finish: ${errorMessage(error)}`);
+      throw error;
+    } finally {
+      folder.close();
+    }
+    const report = runReport(folder, outcome.state, outcome.error);
+    return {
+      state: outcome.state,
+      error: outcome.error,
+      report,
+      result: redactor.redactDeep(resultOf(report)),
+      warnings: warnings.map((w) => redactor.redactMessage(w)),
+    };
+  }
+}
