@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { writeCiOutputs } from "../ci/outputs.js";
 import { ExitCode, FatalError } from "../core/errors.js";
 import { iterationsRun, type RunState } from "../core/state.js";
@@ -14,9 +15,8 @@ export interface SessionInput {
   ctx: CliContext;
   engine: Engine;
   prepared: PreparedRun;
-  json: boolean;
-  /** Where to write JUnit XML at the end of the run, or null. */
-  junit?: string | null;
+  /** --json (one result object on stdout) and --junit <file> (relative to the cwd). */
+  flags: { json?: unknown; junit?: unknown };
 }
 
 const INTERRUPT_NOTICE: Record<InterruptSignal, string> = {
@@ -43,6 +43,8 @@ export function exitCodeFor(state: RunState, error: Error | null, signal: Interr
 /** Runs a prepared run through the engine with a reporter and signal handling; prints the result. */
 export async function executeRun(input: SessionInput): Promise<number> {
   const { ctx, engine, prepared } = input;
+  const json = !!input.flags.json;
+  const junit = typeof input.flags.junit === "string" ? resolve(ctx.cwd, input.flags.junit) : null;
   const { redactor } = engine;
   const { HumanReporter } = await import("./reporter.js");
   const reporter = await HumanReporter.create({
@@ -87,13 +89,13 @@ export async function executeRun(input: SessionInput): Promise<number> {
     {
       result,
       checks: redactor.redactDeep(outcome.report.checks),
-      junitPath: input.junit ?? null,
-      json: input.json,
+      junitPath: junit,
+      json,
     },
     ctx,
   );
   const dir = prepared.folder.dir;
-  if (input.json) {
+  if (json) {
     ctx.stdout.write(`${safeJson(result)}\n`);
     if (outcome.state.status !== "passed")
       ctx.stderr.write(`azlon: to continue: ${continueCommand(outcome.state, dir)}\n`);

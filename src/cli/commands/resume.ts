@@ -64,11 +64,5 @@ export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliCon
   loadTemplates(prepared.state.options.prompts, runDir);
   const engine = await Engine.connect(ctx.env, apiKey, redactor);
   prepared.folder.init();
-  return executeRun({
-    ctx,
-    engine,
-    prepared,
-    json: !!flags.json,
-    junit: typeof flags.junit === "string" ? resolve(ctx.cwd, flags.junit) : null,
-  });
+  return executeRun({ ctx, engine, prepared, flags });
 }

@@ -134,11 +134,5 @@ export async function runCommand(flags: RunFlags, ctx: CliContext): Promise<numb
   // Fail on an unreachable engine before anything is written.
   const engine = await Engine.connect(ctx.env, apiKey, redactor);
   const prepared = createRun({ prompt, tests }, options, redactor);
-  return executeRun({
-    ctx,
-    engine,
-    prepared,
-    json: !!flags.json,
-    junit: typeof flags.junit === "string" ? resolve(ctx.cwd, flags.junit) : null,
-  });
+  return executeRun({ ctx, engine, prepared, flags });
 }
