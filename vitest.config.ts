@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: "forks",
     maxWorkers: 2,
+    // vitest's summary for people, then one plain "N passed, N failed" line for CI.
+    reporters: ["default", "./test/helpers/count-reporter.ts"],
   },
 });
