@@ -32,7 +32,11 @@ config · 3 environment (Docker, endpoint, credentials) · 130 interrupted (128+
 
 Example:
   azlon run --prompt "a Python CLI that adds two numbers" \\
-            --tests "running it prints 2 + 3 = 5 and exits 0"`;
+            --tests "running it prints 2 + 3 = 5 and exits 0"
+
+  With your own checks deciding (files copied to /azlon/checks after the build):
+  azlon run --prompt "a Python module add.py with add(a, b)" --tests "add works" \\
+            --checks tests/azlon --check "python3 /azlon/checks/test_add.py"`;
 
 function limitOptions(cmd: Command): Command {
   return cmd
