@@ -17,7 +17,7 @@ import { type ChatMessage, generateMessages, judgeMessages, type PromptContext }
 import type { Templates } from "../prompts/templates.js";
 import { type EndpointInfo, isBadRequest, isUserAbort, mapApiError } from "./api-errors.js";
 import { parseReply } from "./reply.js";
-import { GenerationSchema, VerdictSchema } from "./schemas.js";
+import { GenerationReply, GenerationSchema, VerdictReply, VerdictSchema } from "./schemas.js";
 
 export type StructuredOutputMode = "json_schema" | "json";
 
@@ -94,7 +94,7 @@ export class OpenAIModel implements Model {
 
   async generate(request: GenerateRequest, ctx: ModelContext): Promise<Generation> {
     const messages = generateMessages(this.options.templates, this.options.promptContext, request);
-    return this.complete("generate", messages, GenerationSchema, "generation", ctx);
+    return this.complete("generate", messages, GenerationSchema, GenerationReply, "generation", ctx);
   }
 
   async judge(request: JudgeRequest, feedback: JudgeFeedback[], ctx: ModelContext): Promise<Verdict> {
@@ -103,7 +103,7 @@ export class OpenAIModel implements Model {
       messages.push({ role: "assistant", content: JSON.stringify(turn.previous) });
       messages.push({ role: "user", content: turn.problem });
     }
-    return this.complete("judge", messages, VerdictSchema, "verdict", ctx);
+    return this.complete("judge", messages, VerdictSchema, VerdictReply, "verdict", ctx);
   }
 
   private endpointInfo(): EndpointInfo {
@@ -120,10 +120,12 @@ export class OpenAIModel implements Model {
     );
   }
 
+  /** Asks for an answer matching `schema`; accepts one matching `replySchema` (a little more lenient). */
   private async complete<T>(
     purpose: ModelPurpose,
     base: ChatMessage[],
-    schema: z.ZodType<T>,
+    schema: z.ZodType,
+    replySchema: z.ZodType<T>,
     schemaName: string,
     ctx: ModelContext,
   ): Promise<T> {
@@ -218,7 +220,7 @@ export class OpenAIModel implements Model {
         lastProblem = "the endpoint's content filter stopped the reply";
         repair = "Your reply was stopped by a content filter. Answer again with the JSON object asked for.";
       } else {
-        const parsed = parseReply(content, schema);
+        const parsed = parseReply(content, replySchema);
         if (parsed.ok) {
           ctx.emit({ ...call, outcome: "ok", detail: null, reply: null });
           return parsed.value;
