@@ -214,7 +214,9 @@ export class OpenAIModel implements Model {
         repair =
           "Your reply was cut off at the output length limit, so it was lost. Answer again, shorter: " +
           "keep files small, leave out comments and anything the task does not need" +
-          (purpose === "judge" ? ", and return only the files that change." : ".");
+          (purpose === "judge"
+            ? ", and change only what must change (edits for small changes to large files)."
+            : ".");
       } else if (finishReason === "content_filter") {
         outcome = "refusal";
         lastProblem = "the endpoint's content filter stopped the reply";
