@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { editFigure, estimateTokens } from "../../bench/edit-tokens.js";
 import { applyEdit } from "../../src/workspace/edits.js";
 
 // Named after the mistakes models make with search/replace edits (as aider's editblock tests are).
@@ -105,5 +106,13 @@ describe("applyEdit", () => {
       content: "a = 1\r\nb = 3\r\n",
       fuzzy: false,
     });
+  });
+});
+
+describe("the bench's edit figure", () => {
+  it("a one-line fix in a 40 KB file costs at most 10% of the output of sending the file whole", () => {
+    const figure = editFigure();
+    expect(figure.fileBytes).toBeGreaterThanOrEqual(40 * 1024);
+    expect(estimateTokens(figure.editBytes) / estimateTokens(figure.wholeBytes)).toBeLessThanOrEqual(0.1);
   });
 });
