@@ -142,6 +142,11 @@ export function normalizeChanges(raw: RawChanges, limits: ReplyLimits): Changes 
     } else if (byPath.has(check.path)) {
       notes.push(`${cutEcho(check.path)} was both written and deleted; it was written`);
     } else if (!deletions.includes(check.path)) {
+      if (edits.some((e) => e.path === check.path)) {
+        notes.push(
+          `${cutEcho(check.path)} was both edited and deleted; edits apply first, so it was deleted`,
+        );
+      }
       deletions.push(check.path);
     }
   }

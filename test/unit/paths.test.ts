@@ -351,6 +351,14 @@ describe("normalizeChanges: edits", () => {
     );
   });
 
+  it("a file both edited and deleted is deleted (edits apply first), and a note says so", () => {
+    const result = changes({ edits: [edit("old.py")], delete: ["old.py"] });
+    expect(result.delete).toEqual(["old.py"]);
+    expect(result.notes).toEqual([
+      "old.py was both edited and deleted; edits apply first, so it was deleted",
+    ]);
+  });
+
   it("answers recorded before edits existed (no edits key) mean no edits", () => {
     expect(normalizeChanges({ dockerfile: null, files: null, delete: null }, limits).edits).toEqual([]);
   });
