@@ -6,6 +6,8 @@
  *    same work by hand with the docker CLI: change the file, `docker build`, `docker run` with
  *    the same limits. Median of several iterations each; goal: ratio <= 1.10.
  * 2. Start-up: `azlon --help` beside `node -e 0`, median of several; goal: ratio <= 2.0.
+ * 3. Edits: a judge's one-line fix in a 40 KB file as an edit against as the whole file, in
+ *    output tokens estimated as the reply JSON's bytes / 4; goal: ratio <= 0.10.
  *
  * Needs a Docker engine and the busybox base image (bash .ci/setup-docker.sh). Run: npm run bench
  */
@@ -15,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BIN } from "../test/helpers/cli.js";
 import { FakeOpenAI, generation } from "../test/helpers/fake-openai.js";
+import { editFigure, estimateTokens } from "./edit-tokens.js";
 
 const IMAGE = process.env.AZLON_TEST_BUSYBOX_IMAGE ?? "busybox:latest";
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 8);
@@ -195,6 +198,15 @@ const bare = startTimes(["-e", "0"]);
 console.log(`start-up: ${STARTS} runs each`);
 console.log(`  azlon --help: median ${ms(median(help))}`);
 console.log(`  node -e 0:    median ${ms(median(bare))}`);
+const edits = editFigure();
+const wholeTokens = estimateTokens(edits.wholeBytes);
+const editTokens = estimateTokens(edits.editBytes);
+console.log(
+  `one-line fix in a ${(edits.fileBytes / 1024).toFixed(0)} KB file, verdict output tokens (estimate: reply JSON bytes / 4):`,
+);
+console.log(`  as the whole file: ${wholeTokens} tokens (${edits.wholeBytes} bytes)`);
+console.log(`  as one edit:       ${editTokens} tokens (${edits.editBytes} bytes)`);
 console.log("");
 console.log(check("overhead ratio (azlon / docker CLI)", azlonMedian / cliMedian, 1.1));
 console.log(check("start-up ratio (azlon --help / node -e 0)", median(help) / median(bare), 2.0));
+console.log(check("edit output ratio (one edit / whole file)", editTokens / wholeTokens, 0.1));

@@ -518,6 +518,7 @@ function readAnswer(store: RunStore, n: number): RawChanges {
   return {
     dockerfile: source.dockerfile,
     files: source.files,
+    edits: source.edits ?? null,
     delete: "delete" in source ? source.delete : null,
   };
 }

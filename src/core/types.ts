@@ -6,11 +6,23 @@ export interface FileEntry {
   content: string;
 }
 
+/**
+ * A change to part of a file: `search` must occur exactly once in the file as it is when the
+ * edit applies (after the reply's whole files and earlier edits), and is replaced by `replace`.
+ */
+export interface FileEdit {
+  path: string;
+  search: string;
+  replace: string;
+}
+
 /** The model's first answer: a plan, a Dockerfile and the project's files. */
 export interface Generation {
   plan: string;
   dockerfile: string;
   files: FileEntry[];
+  /** Absent in answers recorded before edits existed (generation.json of an older run). */
+  edits?: FileEdit[] | null;
 }
 
 /** The judge's answer after seeing a round's output. */
@@ -20,6 +32,8 @@ export interface Verdict {
   evidence: string[];
   dockerfile: string | null;
   files: FileEntry[] | null;
+  /** Absent in answers recorded before edits existed (verdict.json of an older run). */
+  edits?: FileEdit[] | null;
   delete: string[] | null;
 }
 
@@ -228,6 +242,10 @@ export interface RefusedPath {
 export interface Changes {
   dockerfile: string | null;
   files: FileEntry[];
+  /** Applied in order after `files` and before `delete`; each one checked against the disk then. */
+  edits: FileEdit[];
+  /** The size no file may grow past by edits (the reply limit for a whole file). */
+  maxFileBytes: number;
   delete: string[];
   /** Paths refused while parsing the reply (before touching the disk). */
   refused: RefusedPath[];

@@ -27,7 +27,7 @@ import { isContextLengthError } from "./context-errors.js";
 import { parseReply } from "./reply.js";
 import { replyCapFields } from "./reply-cap.js";
 import { askedWaitMs, retryPlan, waitAbortably } from "./retry.js";
-import { GenerationSchema, VerdictSchema } from "./schemas.js";
+import { GenerationReply, GenerationSchema, VerdictReply, VerdictSchema } from "./schemas.js";
 import { boundedFetch, type Exchange } from "./transport.js";
 
 export type StructuredOutputMode = "json_schema" | "json";
@@ -100,7 +100,7 @@ export class OpenAIModel implements Model {
 
   async generate(request: GenerateRequest, ctx: ModelContext): Promise<Generation> {
     const messages = generateMessages(this.options.templates, this.options.promptContext, request);
-    return this.complete("generate", messages, GenerationSchema, "generation", ctx);
+    return this.complete("generate", messages, GenerationSchema, GenerationReply, "generation", ctx);
   }
 
   async judge(request: JudgeRequest, feedback: JudgeFeedback[], ctx: ModelContext): Promise<Verdict> {
@@ -109,7 +109,7 @@ export class OpenAIModel implements Model {
       messages.push({ role: "assistant", content: JSON.stringify(turn.previous) });
       messages.push({ role: "user", content: turn.problem });
     }
-    return this.complete("judge", messages, VerdictSchema, "verdict", ctx);
+    return this.complete("judge", messages, VerdictSchema, VerdictReply, "verdict", ctx);
   }
 
   private endpointInfo(messages: ChatMessage[]): EndpointInfo {
@@ -190,10 +190,12 @@ export class OpenAIModel implements Model {
     );
   }
 
+  /** Asks for an answer matching `schema`; accepts one matching `replySchema` (a little more lenient). */
   private async complete<T>(
     purpose: ModelPurpose,
     base: ChatMessage[],
-    schema: z.ZodType<T>,
+    schema: z.ZodType,
+    replySchema: z.ZodType<T>,
     schemaName: string,
     ctx: ModelContext,
   ): Promise<T> {
@@ -282,13 +284,15 @@ export class OpenAIModel implements Model {
         repair =
           "Your reply was cut off at the output length limit, so it was lost. Answer again, shorter: " +
           "keep files small, leave out comments and anything the task does not need" +
-          (purpose === "judge" ? ", and return only the files that change." : ".");
+          (purpose === "judge"
+            ? ", and change only what must change (edits for small changes to large files)."
+            : ".");
       } else if (finishReason === "content_filter") {
         outcome = "refusal";
         lastProblem = "the endpoint's content filter stopped the reply";
         repair = "Your reply was stopped by a content filter. Answer again with the JSON object asked for.";
       } else {
-        const parsed = parseReply(content, schema);
+        const parsed = parseReply(content, replySchema);
         if (parsed.ok) {
           ctx.emit({ ...call, outcome: "ok", detail: null, reply: null });
           return parsed.value;

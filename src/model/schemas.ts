@@ -8,16 +8,30 @@ const FileSchema = z
   })
   .strict();
 
-/** The generation answer of SPEC.md's contract. */
+const EditSchema = z
+  .object({
+    path: z.string().describe('The file to change (the Dockerfile is "Dockerfile")'),
+    search: z.string().describe("Text copied exactly from the file, occurring in it exactly once"),
+    replace: z.string().describe("The text that takes its place"),
+  })
+  .strict();
+
+const EditsField = z
+  .array(EditSchema)
+  .nullable()
+  .describe("Small changes to existing files, applied in order after files; or null");
+
+/** The generation answer of SPEC.md's contract, as the model is asked for it. */
 export const GenerationSchema = z
   .object({
     plan: z.string().describe("The test conditions restated as concrete checks, then the approach"),
     dockerfile: z.string().describe("The whole Dockerfile"),
     files: z.array(FileSchema).describe("Every file of the project except the Dockerfile"),
+    edits: EditsField,
   })
   .strict();
 
-/** The verdict answer of SPEC.md's contract. */
+/** The verdict answer of SPEC.md's contract, as the model is asked for it. */
 export const VerdictSchema = z
   .object({
     passed: z.boolean(),
@@ -25,9 +39,20 @@ export const VerdictSchema = z
     evidence: z.array(z.string()).describe("Lines copied exactly from the program's output"),
     dockerfile: z.string().nullable().describe("A whole new Dockerfile, or null to keep it"),
     files: z.array(FileSchema).nullable().describe("Whole replacement or new files, only those that change"),
+    edits: EditsField,
     delete: z.array(z.string()).nullable().describe("Paths of files to delete"),
   })
   .strict();
 
-export type GenerationAnswer = z.infer<typeof GenerationSchema>;
-export type VerdictAnswer = z.infer<typeof VerdictSchema>;
+// What is read back: a reply that leaves "edits" out (a model in plain-JSON mode, or one that
+// never uses edits) means no edits. Not worth a repair turn. Never sent as a schema.
+const lenientEdits = EditsField.optional().transform((edits) => edits ?? null);
+
+/** Parses a generation answer; "edits" may be missing. */
+export const GenerationReply = GenerationSchema.extend({ edits: lenientEdits });
+
+/** Parses a verdict answer; "edits" may be missing. */
+export const VerdictReply = VerdictSchema.extend({ edits: lenientEdits });
+
+export type GenerationAnswer = z.infer<typeof GenerationReply>;
+export type VerdictAnswer = z.infer<typeof VerdictReply>;

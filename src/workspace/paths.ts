@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import type { ApplyReport, Changes, FileEntry, RefusedPath } from "../core/types.js";
+import type { ApplyReport, Changes, FileEdit, FileEntry, RefusedPath } from "../core/types.js";
 import { boundList, cutEcho, ECHO_ITEMS } from "../util/echo.js";
 
 /** Limits on what one model reply may write. */
@@ -45,10 +45,12 @@ export function checkPath(raw: string, limits: Pick<ReplyLimits, "maxPathLength"
   return { ok: true, path: normal };
 }
 
-/** A reply's files, Dockerfile and deletions, before normalisation. */
+/** A reply's files, Dockerfile, edits and deletions, before normalisation. */
 export interface RawChanges {
   dockerfile: string | null;
   files: FileEntry[] | null;
+  /** Missing in answers recorded before edits existed. */
+  edits?: FileEdit[] | null;
   delete: string[] | null;
 }
 
@@ -109,6 +111,27 @@ export function normalizeChanges(raw: RawChanges, limits: ReplyLimits): Changes 
     dockerfile = null;
   }
 
+  const edits: FileEdit[] = [];
+  for (const [i, edit] of (raw.edits ?? []).entries()) {
+    // Numbered from 1 as the model would count them; the reason goes back to it.
+    const refuseEdit = (path: string, reason: string) => refuse(path, `edit ${i + 1} refused: ${reason}`);
+    const check = checkPath(edit.path, limits);
+    if (!check.ok) {
+      refuseEdit(edit.path, `the path ${check.reason}`);
+      continue;
+    }
+    const path = check.path.toLowerCase() === "dockerfile" ? DOCKERFILE : check.path;
+    if (edits.length >= limits.maxFiles) {
+      refuseEdit(path, `is beyond the ${limits.maxFiles} edits one reply may make`);
+    } else if (edit.search === "") {
+      refuseEdit(path, "the search text is empty; send the whole file in files instead");
+    } else if (Buffer.byteLength(edit.replace) > limits.maxFileBytes) {
+      refuseEdit(path, `the replacement is too large (the limit is ${limits.maxFileBytes} bytes)`);
+    } else {
+      edits.push({ path, search: edit.search, replace: edit.replace });
+    }
+  }
+
   const deletions: string[] = [];
   for (const rawPath of raw.delete ?? []) {
     const check = checkPath(rawPath, limits);
@@ -119,6 +142,11 @@ export function normalizeChanges(raw: RawChanges, limits: ReplyLimits): Changes 
     } else if (byPath.has(check.path)) {
       notes.push(`${cutEcho(check.path)} was both written and deleted; it was written`);
     } else if (!deletions.includes(check.path)) {
+      if (edits.some((e) => e.path === check.path)) {
+        notes.push(
+          `${cutEcho(check.path)} was both edited and deleted; edits apply first, so it was deleted`,
+        );
+      }
       deletions.push(check.path);
     }
   }
@@ -126,6 +154,8 @@ export function normalizeChanges(raw: RawChanges, limits: ReplyLimits): Changes 
   return {
     dockerfile,
     files: [...byPath].map(([path, content]) => ({ path, content })),
+    edits,
+    maxFileBytes: limits.maxFileBytes,
     delete: deletions,
     refused,
     notes,

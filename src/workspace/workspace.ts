@@ -2,6 +2,7 @@ import { lstat, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises
 import { join, relative, sep } from "node:path";
 import type { ApplyReport, Changes, FileEntry, RefusedPath } from "../core/types.js";
 import { cutEcho } from "../util/echo.js";
+import { applyEdit } from "./edits.js";
 import { boundReport, DOCKERFILE } from "./paths.js";
 
 /** What the project looks like now, as the model is shown it. */
@@ -9,6 +10,9 @@ export interface Snapshot {
   dockerfile: string;
   files: FileEntry[];
 }
+
+/** A file with a NUL byte in its first 8000 is binary (as git decides). */
+const BINARY_SAMPLE = 8000;
 
 async function lstatOrNull(path: string) {
   try {
@@ -45,7 +49,9 @@ async function unsafeTarget(root: string, rel: string, kind: "write" | "delete")
 }
 
 /**
- * Applies changes to the workspace folder. Paths were checked by normalizeChanges already.
+ * Applies changes to the workspace folder: the Dockerfile, whole files, then edits in order
+ * (each against the file as the earlier changes left it), then deletions. Paths were checked
+ * by normalizeChanges already; an edit that cannot apply is refused, the rest still apply.
  * The report is bounded as it is echoed (boundReport).
  */
 export async function applyChanges(root: string, changes: Changes): Promise<ApplyReport> {
@@ -75,6 +81,44 @@ export async function applyChanges(root: string, changes: Changes): Promise<Appl
     await writeFile(target, file.content);
     written.push(file.path);
   }
+  for (const [i, edit] of changes.edits.entries()) {
+    const path = edit.path;
+    const refuseEdit = (reason: string) =>
+      refused.push({ path: cutEcho(path), reason: `edit ${i + 1} refused: ${reason}` });
+    const unsafe = await unsafeTarget(root, path, "write");
+    if (unsafe) {
+      refuseEdit(`the path ${unsafe}`);
+      continue;
+    }
+    const target = join(root, path);
+    if (!(await lstatOrNull(target))) {
+      refuseEdit("the file does not exist; send a new file whole in files");
+      continue;
+    }
+    const data = await readFile(target);
+    if (data.subarray(0, BINARY_SAMPLE).includes(0)) {
+      refuseEdit("the file is binary; edits change text files only");
+      continue;
+    }
+    const outcome = applyEdit(data.toString("utf8"), edit.search, edit.replace);
+    if (!outcome.ok) {
+      refuseEdit(outcome.reason);
+      continue;
+    }
+    const bytes = Buffer.byteLength(outcome.content);
+    if (bytes > changes.maxFileBytes) {
+      refuseEdit(`the file would grow to ${bytes} bytes; the limit is ${changes.maxFileBytes}`);
+      continue;
+    }
+    if (outcome.fuzzy) {
+      notes.push(
+        `edit ${i + 1} to ${cutEcho(path)} matched only with trailing whitespace and line endings ignored; applied there`,
+      );
+    }
+    await writeFile(target, outcome.content);
+    if (path === DOCKERFILE) dockerfileChanged = true;
+    else if (!written.includes(path)) written.push(path);
+  }
   for (const path of changes.delete) {
     const reason = await unsafeTarget(root, path, "delete");
     if (reason) {
@@ -91,8 +135,6 @@ export async function applyChanges(root: string, changes: Changes): Promise<Appl
   }
   return boundReport({ written, deleted, refused, dockerfileChanged, notes });
 }
-
-const BINARY_SAMPLE = 8000;
 
 /** Reads the workspace back: the Dockerfile and every other file, sorted by path. */
 export async function snapshot(root: string): Promise<Snapshot> {

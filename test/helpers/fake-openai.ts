@@ -237,7 +237,12 @@ export function pass(evidence: string[], reason = "all conditions hold"): Reply 
 /** A failing verdict with a fix. */
 export function fail(
   reason: string,
-  fix: { dockerfile?: string; files?: Record<string, string>; delete?: string[] } = {},
+  fix: {
+    dockerfile?: string;
+    files?: Record<string, string>;
+    edits?: Array<{ path: string; search: string; replace: string }>;
+    delete?: string[];
+  } = {},
   evidence: string[] = [],
 ): Reply {
   return {
@@ -247,6 +252,7 @@ export function fail(
       evidence,
       dockerfile: fix.dockerfile ?? null,
       files: fix.files ? Object.entries(fix.files).map(([path, content]) => ({ path, content })) : null,
+      edits: fix.edits ?? null,
       delete: fix.delete ?? null,
     },
   };

@@ -99,6 +99,8 @@ describe("normalizeChanges, per model mistake", () => {
         { path: "README.md", content: "# plan\n" },
         { path: "app.py", content: "print(1)\n" },
       ],
+      edits: [],
+      maxFileBytes: 1024,
       delete: [],
       refused: [],
       notes: [],
@@ -106,7 +108,15 @@ describe("normalizeChanges, per model mistake", () => {
   });
 
   it("null files, dockerfile and delete (a verdict that changes nothing) mean no changes", () => {
-    expect(changes({})).toEqual({ dockerfile: null, files: [], delete: [], refused: [], notes: [] });
+    expect(changes({})).toEqual({
+      dockerfile: null,
+      files: [],
+      edits: [],
+      maxFileBytes: 1024,
+      delete: [],
+      refused: [],
+      notes: [],
+    });
   });
 
   it("bogus path prefixes: ./ and Windows separators are repaired", () => {
@@ -295,5 +305,61 @@ describe("normalizeChanges, per model mistake", () => {
     const result = changes({ delete: ["../outside", "a.py", "./a.py", "a\\b.py"] });
     expect(result.delete).toEqual(["a.py", "a/b.py"]);
     expect(result.refused).toEqual([{ path: "../outside", reason: "escapes the workspace" }]);
+  });
+});
+
+describe("normalizeChanges: edits", () => {
+  const edit = (path: string, search = "a", replace = "b") => ({ path, search, replace });
+
+  it("keeps edits in the reply's order, paths in normal form, the Dockerfile under its one name", () => {
+    const result = changes({
+      edits: [edit("./src\\app.py"), edit("dockerfile", "3.11", "3.12"), edit("src/app.py")],
+    });
+    expect(result.edits).toEqual([
+      edit("src/app.py"),
+      edit("Dockerfile", "3.11", "3.12"),
+      edit("src/app.py"),
+    ]);
+    expect(result.refused).toEqual([]);
+  });
+
+  it("an edit to a path outside the workspace is refused like a file, numbered", () => {
+    const result = changes({ edits: [edit("app.py"), edit("../etc/passwd"), edit(".git/config")] });
+    expect(result.edits).toEqual([edit("app.py")]);
+    expect(result.refused).toEqual([
+      { path: "../etc/passwd", reason: "edit 2 refused: the path escapes the workspace" },
+      { path: ".git/config", reason: "edit 3 refused: the path points into .git" },
+    ]);
+  });
+
+  it("an empty search text is refused before touching the disk", () => {
+    const result = changes({ edits: [edit("app.py", "", "print(1)\n")] });
+    expect(result.edits).toEqual([]);
+    expect(result.refused).toEqual([
+      {
+        path: "app.py",
+        reason: "edit 1 refused: the search text is empty; send the whole file in files instead",
+      },
+    ]);
+  });
+
+  it("a replacement over the file size limit is refused", () => {
+    const result = changes({ edits: [edit("app.py", "a", "x".repeat(2000))] });
+    expect(result.edits).toEqual([]);
+    expect(result.refused[0]?.reason).toBe(
+      "edit 1 refused: the replacement is too large (the limit is 1024 bytes)",
+    );
+  });
+
+  it("a file both edited and deleted is deleted (edits apply first), and a note says so", () => {
+    const result = changes({ edits: [edit("old.py")], delete: ["old.py"] });
+    expect(result.delete).toEqual(["old.py"]);
+    expect(result.notes).toEqual([
+      "old.py was both edited and deleted; edits apply first, so it was deleted",
+    ]);
+  });
+
+  it("answers recorded before edits existed (no edits key) mean no edits", () => {
+    expect(normalizeChanges({ dockerfile: null, files: null, delete: null }, limits).edits).toEqual([]);
   });
 });

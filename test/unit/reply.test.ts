@@ -1,6 +1,8 @@
+import { zodResponseFormat } from "openai/helpers/zod";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { extractJson, parseReply } from "../../src/model/reply.js";
-import { GenerationSchema, VerdictSchema } from "../../src/model/schemas.js";
+import { GenerationReply, GenerationSchema, VerdictReply, VerdictSchema } from "../../src/model/schemas.js";
 
 const generation = {
   plan: "prints sum=5",
@@ -49,15 +51,18 @@ describe("extractJson", () => {
 
 describe("parseReply", () => {
   it("accepts a valid generation, fenced or not", () => {
-    expect(parseReply(json, GenerationSchema)).toEqual({ ok: true, value: generation });
-    expect(parseReply(`\`\`\`json\n${pretty}\n\`\`\``, GenerationSchema)).toEqual({
+    expect(parseReply(json, GenerationReply)).toEqual({ ok: true, value: { ...generation, edits: null } });
+    expect(parseReply(`\`\`\`json\n${pretty}\n\`\`\``, GenerationReply)).toEqual({
       ok: true,
-      value: generation,
+      value: { ...generation, edits: null },
     });
   });
 
   it("accepts a passing verdict with nulls", () => {
-    expect(parseReply(JSON.stringify(passed), VerdictSchema)).toEqual({ ok: true, value: passed });
+    expect(parseReply(JSON.stringify(passed), VerdictReply)).toEqual({
+      ok: true,
+      value: { ...passed, edits: null },
+    });
   });
 
   it.each([
@@ -66,7 +71,7 @@ describe("parseReply", () => {
     ["null", null],
     ["undefined", undefined],
   ])("an %s reply is a problem that says it was empty", (_name, text) => {
-    expect(parseReply(text, GenerationSchema)).toEqual({
+    expect(parseReply(text, GenerationReply)).toEqual({
       ok: false,
       problem: "the reply was empty; it must be one JSON object",
     });
@@ -78,7 +83,7 @@ describe("parseReply", () => {
     ["single quotes", "{'plan': 'x'}"],
     ["prose only", "I'm sorry, I can't do that."],
   ])("%s is reported as invalid JSON", (_name, text) => {
-    const result = parseReply(text, GenerationSchema);
+    const result = parseReply(text, GenerationReply);
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.problem).toMatch(/^the reply is not valid JSON \(.+\); it must be one JSON object/);
@@ -86,7 +91,7 @@ describe("parseReply", () => {
   });
 
   it("a missing field is named by its path", () => {
-    const result = parseReply(JSON.stringify({ plan: "p", files: [] }), GenerationSchema);
+    const result = parseReply(JSON.stringify({ plan: "p", files: [] }), GenerationReply);
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.problem).toMatch(/^the JSON does not match the schema: /);
@@ -96,19 +101,19 @@ describe("parseReply", () => {
 
   it("a wrong field deep inside is named by its full path", () => {
     const bad = { ...generation, files: [{ path: "a.py", content: "x" }, { path: "b.py" }] };
-    const result = parseReply(JSON.stringify(bad), GenerationSchema);
+    const result = parseReply(JSON.stringify(bad), GenerationReply);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problem).toContain("files.1.content:");
   });
 
   it("a wrong type is named ('passed' as a string)", () => {
-    const result = parseReply(JSON.stringify({ ...passed, passed: "yes" }), VerdictSchema);
+    const result = parseReply(JSON.stringify({ ...passed, passed: "yes" }), VerdictReply);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problem).toContain("passed:");
   });
 
   it("a verdict that leaves out the nullable fields is told which ones", () => {
-    const result = parseReply(JSON.stringify({ passed: false, reason: "r", evidence: [] }), VerdictSchema);
+    const result = parseReply(JSON.stringify({ passed: false, reason: "r", evidence: [] }), VerdictReply);
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.problem).toContain("dockerfile:");
@@ -118,7 +123,7 @@ describe("parseReply", () => {
   });
 
   it("an extra key is reported against the root, naming the key", () => {
-    const result = parseReply(JSON.stringify({ ...generation, notes: "extra" }), GenerationSchema);
+    const result = parseReply(JSON.stringify({ ...generation, notes: "extra" }), GenerationReply);
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.problem).toContain("(the root)");
@@ -127,14 +132,42 @@ describe("parseReply", () => {
   });
 
   it("an array instead of an object is a schema problem at the root", () => {
-    const result = parseReply("[1, 2]", GenerationSchema);
+    const result = parseReply("[1, 2]", GenerationReply);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problem).toContain("(the root):");
   });
 
+  it("edits are read as sent, in order", () => {
+    const edits = [
+      { path: "main.py", search: "sum=5", replace: "sum=6" },
+      { path: "Dockerfile", search: "3.12", replace: "3.13" },
+    ];
+    expect(parseReply(JSON.stringify({ ...passed, passed: false, edits }), VerdictReply)).toEqual({
+      ok: true,
+      value: { ...passed, passed: false, edits },
+    });
+  });
+
+  it("an edit without its replace text is named by its path, so the model can resend it", () => {
+    const edits = [{ path: "main.py", search: "sum=5" }];
+    const result = parseReply(JSON.stringify({ ...generation, edits }), GenerationReply);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problem).toContain("edits.0.replace:");
+  });
+
+  it("the schema the model is asked for requires edits (nullable), as strict structured outputs need", () => {
+    for (const schema of [GenerationSchema, VerdictSchema]) {
+      const json = z.toJSONSchema(schema) as { required: string[]; properties: Record<string, unknown> };
+      expect(json.required).toContain("edits");
+      expect(JSON.stringify(json.properties.edits)).toContain('"search"');
+      const format = zodResponseFormat(schema, "answer");
+      expect(format.json_schema.strict).toBe(true);
+    }
+  });
+
   it("lists at most 8 issues, so the repair message stays short", () => {
     const files = Array.from({ length: 20 }, () => ({ path: 1, content: 2 }));
-    const result = parseReply(JSON.stringify({ ...generation, files }), GenerationSchema);
+    const result = parseReply(JSON.stringify({ ...generation, files }), GenerationReply);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problem.split("; ")).toHaveLength(8);
   });

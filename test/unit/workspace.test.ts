@@ -6,7 +6,16 @@ import { applyChanges, snapshot } from "../../src/workspace/workspace.js";
 import { tempDir } from "../helpers/tmp.js";
 
 function changes(partial: Partial<Changes>): Changes {
-  return { dockerfile: null, files: [], delete: [], refused: [], notes: [], ...partial };
+  return {
+    dockerfile: null,
+    files: [],
+    edits: [],
+    maxFileBytes: 2 ** 20,
+    delete: [],
+    refused: [],
+    notes: [],
+    ...partial,
+  };
 }
 
 describe("applyChanges", () => {
@@ -140,6 +149,138 @@ describe("applyChanges", () => {
     const root = tempDir();
     const report = await applyChanges(root, changes({ delete: ["nope/gone.py"] }));
     expect(report.notes).toEqual(["nope/gone.py was to be deleted but does not exist"]);
+  });
+});
+
+describe("applyChanges with edits", () => {
+  const edit = (path: string, search: string, replace: string) => ({ path, search, replace });
+
+  it("applies a one-line fix in place and leaves the rest of the file byte for byte", async () => {
+    const big = `${"# filler line\n".repeat(3000)}print("sum=" + str(2 - 3))\n${"# more\n".repeat(100)}`;
+    const root = tempDir({ "main.py": big });
+    const report = await applyChanges(root, changes({ edits: [edit("main.py", "2 - 3", "2 + 3")] }));
+    expect(readFileSync(join(root, "main.py"), "utf8")).toBe(big.replace("2 - 3", "2 + 3"));
+    expect(report).toEqual({
+      written: ["main.py"],
+      deleted: [],
+      refused: [],
+      dockerfileChanged: false,
+      notes: [],
+    });
+  });
+
+  it("edits apply in order, after files: an edit may change what a file or an earlier edit of the reply wrote", async () => {
+    const root = tempDir();
+    const report = await applyChanges(
+      root,
+      changes({
+        files: [{ path: "app.py", content: "x = 1\n" }],
+        edits: [edit("app.py", "x = 1", "x = 2\ny = 3"), edit("app.py", "y = 3", "y = 4")],
+      }),
+    );
+    expect(readFileSync(join(root, "app.py"), "utf8")).toBe("x = 2\ny = 4\n");
+    expect(report.written).toEqual(["app.py"]);
+    expect(report.refused).toEqual([]);
+  });
+
+  it("edits apply before deletions", async () => {
+    const root = tempDir({ "a.py": "a\n", "b.py": "b\n" });
+    const report = await applyChanges(root, changes({ edits: [edit("a.py", "a", "A")], delete: ["b.py"] }));
+    expect(readFileSync(join(root, "a.py"), "utf8")).toBe("A\n");
+    expect(existsSync(join(root, "b.py"))).toBe(false);
+    expect(report.deleted).toEqual(["b.py"]);
+  });
+
+  it("an edit to the Dockerfile changes it and says so", async () => {
+    const root = tempDir({ Dockerfile: 'FROM python:3.11\nCMD ["python", "app.py"]\n' });
+    const report = await applyChanges(root, changes({ edits: [edit("Dockerfile", "3.11", "3.12")] }));
+    expect(readFileSync(join(root, "Dockerfile"), "utf8")).toBe(
+      'FROM python:3.12\nCMD ["python", "app.py"]\n',
+    );
+    expect(report.dockerfileChanged).toBe(true);
+    expect(report.written).toEqual([]);
+  });
+
+  it("a failed edit is refused with its reason, not applied, and the reply's other changes still apply", async () => {
+    const root = tempDir({ "app.py": "x = 1\nx = 1\n", "ok.py": "old\n" });
+    const report = await applyChanges(
+      root,
+      changes({
+        edits: [
+          edit("app.py", "x = 1", "x = 2"),
+          edit("missing.py", "a", "b"),
+          edit("app.py", "nowhere", "b"),
+          edit("ok.py", "old", "new"),
+        ],
+      }),
+    );
+    expect(readFileSync(join(root, "app.py"), "utf8")).toBe("x = 1\nx = 1\n");
+    expect(readFileSync(join(root, "ok.py"), "utf8")).toBe("new\n");
+    expect(existsSync(join(root, "missing.py"))).toBe(false);
+    expect(report.written).toEqual(["ok.py"]);
+    expect(report.refused).toEqual([
+      {
+        path: "app.py",
+        reason:
+          "edit 1 refused: the search text occurs twice in the file; it must occur exactly once (include more of the lines around it)",
+      },
+      {
+        path: "missing.py",
+        reason: "edit 2 refused: the file does not exist; send a new file whole in files",
+      },
+      {
+        path: "app.py",
+        reason: expect.stringMatching(/^edit 3 refused: the search text occurs 0 times in the file/),
+      },
+    ]);
+  });
+
+  it("a loose match (trailing whitespace, CRLF) applies and is noted", async () => {
+    const root = tempDir({ "run.bat": "echo one  \r\necho two\r\n" });
+    const report = await applyChanges(root, changes({ edits: [edit("run.bat", "echo one\n", "echo 1\n")] }));
+    expect(readFileSync(join(root, "run.bat"), "utf8")).toBe("echo 1\r\necho two\r\n");
+    expect(report.notes).toEqual([
+      "edit 1 to run.bat matched only with trailing whitespace and line endings ignored; applied there",
+    ]);
+  });
+
+  it("refuses to edit through a symbolic link, leaving the target alone", async () => {
+    const outside = tempDir({ "target.txt": "secret = 1\n" });
+    const root = tempDir();
+    symlinkSync(join(outside, "target.txt"), join(root, "config.txt"));
+    const report = await applyChanges(
+      root,
+      changes({ edits: [edit("config.txt", "secret = 1", "secret = 2")] }),
+    );
+    expect(readFileSync(join(outside, "target.txt"), "utf8")).toBe("secret = 1\n");
+    expect(report.refused).toEqual([
+      { path: "config.txt", reason: "edit 1 refused: the path is a symbolic link" },
+    ]);
+  });
+
+  it("refuses to edit a binary file or a folder", async () => {
+    const root = tempDir({ "sub/x.txt": "" });
+    writeFileSync(join(root, "blob.bin"), Buffer.from([0x61, 0, 0x62]));
+    const report = await applyChanges(
+      root,
+      changes({ edits: [edit("blob.bin", "a", "c"), edit("sub", "x", "y")] }),
+    );
+    expect(report.refused).toEqual([
+      { path: "blob.bin", reason: "edit 1 refused: the file is binary; edits change text files only" },
+      { path: "sub", reason: "edit 2 refused: the path is a folder" },
+    ]);
+  });
+
+  it("refuses an edit that would grow a file past the size limit", async () => {
+    const root = tempDir({ "a.txt": "x\n" });
+    const report = await applyChanges(
+      root,
+      changes({ maxFileBytes: 10, edits: [edit("a.txt", "x", "0123456789")] }),
+    );
+    expect(readFileSync(join(root, "a.txt"), "utf8")).toBe("x\n");
+    expect(report.refused).toEqual([
+      { path: "a.txt", reason: "edit 1 refused: the file would grow to 11 bytes; the limit is 10" },
+    ]);
   });
 });
 
