@@ -4,7 +4,7 @@ import { ExitCode, errorMessage, FatalError, UsageError } from "../core/errors.j
 import { collectSecrets, Redactor } from "../util/secrets.js";
 import { forTerminal, safeJson } from "../util/terminal.js";
 import type { CliContext } from "./io.js";
-import { errorResult } from "./result.js";
+import type { errorResult as ErrorResult } from "./result.js";
 
 // Kept in step with package.json by the build (esbuild's define); "dev" when run from source.
 declare const __AZLON_VERSION__: string | undefined;
@@ -239,12 +239,18 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     await program.parseAsync(argv, { from: "user" });
     return state.code;
   } catch (error) {
-    return reportError(error, ctx, state.json || argv.includes("--json"));
+    const json = state.json || argv.includes("--json");
+    // result.ts brings zod, a good part of start-up: loaded only to write a --json error line.
+    if (json) ({ errorResult } = await import("./result.js"));
+    return reportError(error, ctx, json);
   }
 }
 
+let errorResult: typeof ErrorResult | undefined;
+
 /** The --json result for a run that never started: CI still gets exactly one object. */
 function errorLine(reason: string, error: unknown): string {
+  if (!errorResult) throw new Error("errorLine before result.js was loaded");
   return `${safeJson(errorResult(reason, error))}\n`;
 }
 
