@@ -6,14 +6,16 @@
  *    same work by hand with the docker CLI: change the file, `docker build`, `docker run` with
  *    the same limits. Median of several iterations each; goal: ratio <= 1.10.
  * 2. Start-up: `azlon --help` beside `node -e 0`, median of several; goal: ratio <= 2.0.
+ * 3. The single executable (dist/azlon, npm run build:binary): `azlon --help` beside `node -e 0`;
+ *    goal: ratio <= 1.3. And its size.
  *
  * Needs a Docker engine and the busybox base image (bash .ci/setup-docker.sh). Run: npm run bench
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BIN } from "../test/helpers/cli.js";
+import { BIN, ROOT } from "../test/helpers/cli.js";
 import { FakeOpenAI, generation } from "../test/helpers/fake-openai.js";
 
 const IMAGE = process.env.AZLON_TEST_BUSYBOX_IMAGE ?? "busybox:latest";
@@ -148,11 +150,13 @@ function dockerCliIterations(): number[] {
   return times;
 }
 
-function startTimes(args: string[]): number[] {
+const BINARY = join(ROOT, "dist/azlon");
+
+function startTimes(args: string[], command = process.execPath): number[] {
   const times: number[] = [];
   for (let i = 0; i < STARTS; i++) {
     const started = performance.now();
-    const r = spawnSync(process.execPath, args, { stdio: "ignore" });
+    const r = spawnSync(command, args, { stdio: "ignore" });
     if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}`);
     times.push(performance.now() - started);
   }
@@ -173,6 +177,10 @@ if (!readdirSync(join(BIN, "../../dist")).includes("entry.js")) {
   console.error("bench: build first (npm run build)");
   process.exit(2);
 }
+if (!existsSync(BINARY)) {
+  console.error("bench: build the single executable first (npm run build:binary)");
+  process.exit(2);
+}
 
 console.log(`azlon benchmark · ${new Date().toISOString()} · node ${process.version}`);
 console.log(`per-iteration: ${ITERATIONS} measured iterations each (after one warm-up)`);
@@ -191,10 +199,18 @@ console.log(
 );
 
 const help = startTimes([BIN, "--help"]);
+const binary = startTimes(["--help"], BINARY);
 const bare = startTimes(["-e", "0"]);
+const size = statSync(BINARY).size / 1024 / 1024;
 console.log(`start-up: ${STARTS} runs each`);
-console.log(`  azlon --help: median ${ms(median(help))}`);
-console.log(`  node -e 0:    median ${ms(median(bare))}`);
+console.log(`  azlon --help:            median ${ms(median(help))}`);
+console.log(
+  `  dist/azlon --help (SEA): median ${ms(median(binary))}  (${size.toFixed(1)} MiB, no Node needed)`,
+);
+console.log(`  node -e 0:               median ${ms(median(bare))}`);
 console.log("");
 console.log(check("overhead ratio (azlon / docker CLI)", azlonMedian / cliMedian, 1.1));
 console.log(check("start-up ratio (azlon --help / node -e 0)", median(help) / median(bare), 2.0));
+console.log(
+  check("binary start-up ratio (dist/azlon --help / node -e 0)", median(binary) / median(bare), 1.3),
+);
