@@ -125,7 +125,7 @@ describeDocker("the single executable, in a container without Node", () => {
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
   });
 
-  it("runs a whole task against the loopback model, then resumes a capped run to a pass", async () => {
+  it("runs a whole task against the loopback model, resumes it to a pass, then runs and clean find it", async () => {
     const cwd = tempDir();
     const out = join(cwd, "runs");
     const env = { OPENAI_API_KEY: KEY };
@@ -150,5 +150,14 @@ describeDocker("the single executable, in a container without Node", () => {
     expect(readRun(dir).status).toBe("passed");
     expect(readFileSync(join(dir, "iterations/02/output.log"), "utf8")).toBe("hello, world\n");
     expect(readFileSync(join(dir, "workspace/greet.sh"), "utf8")).toBe('echo "hello, world"\n');
+
+    // The other commands over the same folder and engine: runs lists it, clean finds its image.
+    const { runId } = readRun(dir);
+    const runs = await inContainer(["runs", "--out", out, "--json"], cwd);
+    expect(runs.code, runs.stderr).toBe(0);
+    expect(runs.stdout).toContain(runId);
+    const clean = await inContainer(["clean", "--out", out], cwd);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stdout).toContain(runId);
   });
 });
