@@ -83,9 +83,9 @@ const { posix } = require("node:path");
 const loaded = new Map();
 const { isBuiltin } = require("node:module");
 const requireFrom = (dir) => (spec) => {
-  if (spec.startsWith(".")) return load(posix.join(dir, spec));
+  if (spec.startsWith(".") && !spec.endsWith(".node")) return load(posix.join(dir, spec));
   if (isBuiltin(spec)) return require(spec);
-  // Left out of the bundle (optional native addons): missing, as in an install without them.
+  // Left out of the bundle (native addons, optional in ssh2): missing, as when not compiled.
   throw Object.assign(new Error("Cannot find module '" + spec + "'"), { code: "MODULE_NOT_FOUND" });
 };
 function load(id) {
