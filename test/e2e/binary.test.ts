@@ -47,6 +47,10 @@ function inContainer(args: string[], cwd: string, env: Record<string, string> = 
       "--rm",
       "--network",
       "host",
+      // The host's process ids too: azlon's sweep of dead runs' containers judges owners by pid
+      // and host name, and must not take the other tests' live runs for dead ones.
+      "--pid",
+      "host",
       "--user",
       user,
       ...engine,
