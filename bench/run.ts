@@ -8,14 +8,16 @@
  * 2. Start-up: `azlon --help` beside `node -e 0`, median of several; goal: ratio <= 2.0.
  * 3. Edits: a judge's one-line fix in a 40 KB file as an edit against as the whole file, in
  *    output tokens estimated as the reply JSON's bytes / 4; goal: ratio <= 0.10.
+ * 4. The single executable (dist/azlon, npm run build:binary): `azlon --help` beside `node -e 0`;
+ *    goal: ratio <= 1.3. And its size.
  *
  * Needs a Docker engine and the busybox base image (bash .ci/setup-docker.sh). Run: npm run bench
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BIN } from "../test/helpers/cli.js";
+import { BIN, ROOT } from "../test/helpers/cli.js";
 import { FakeOpenAI, generation } from "../test/helpers/fake-openai.js";
 import { editFigure, estimateTokens } from "./edit-tokens.js";
 
@@ -151,11 +153,13 @@ function dockerCliIterations(): number[] {
   return times;
 }
 
-function startTimes(args: string[]): number[] {
+const BINARY = join(ROOT, "dist/azlon");
+
+function startTimes(args: string[], command = process.execPath): number[] {
   const times: number[] = [];
   for (let i = 0; i < STARTS; i++) {
     const started = performance.now();
-    const r = spawnSync(process.execPath, args, { stdio: "ignore" });
+    const r = spawnSync(command, args, { stdio: "ignore" });
     if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}`);
     times.push(performance.now() - started);
   }
@@ -176,6 +180,10 @@ if (!readdirSync(join(BIN, "../../dist")).includes("entry.js")) {
   console.error("bench: build first (npm run build)");
   process.exit(2);
 }
+if (!existsSync(BINARY)) {
+  console.error("bench: build the single executable first (npm run build:binary)");
+  process.exit(2);
+}
 
 console.log(`azlon benchmark · ${new Date().toISOString()} · node ${process.version}`);
 console.log(`per-iteration: ${ITERATIONS} measured iterations each (after one warm-up)`);
@@ -194,10 +202,15 @@ console.log(
 );
 
 const help = startTimes([BIN, "--help"]);
+const binary = startTimes(["--help"], BINARY);
 const bare = startTimes(["-e", "0"]);
+const size = statSync(BINARY).size / 1024 / 1024;
 console.log(`start-up: ${STARTS} runs each`);
-console.log(`  azlon --help: median ${ms(median(help))}`);
-console.log(`  node -e 0:    median ${ms(median(bare))}`);
+console.log(`  azlon --help:            median ${ms(median(help))}`);
+console.log(
+  `  dist/azlon --help (SEA): median ${ms(median(binary))}  (${size.toFixed(1)} MiB, no Node needed)`,
+);
+console.log(`  node -e 0:               median ${ms(median(bare))}`);
 const edits = editFigure();
 const wholeTokens = estimateTokens(edits.wholeBytes);
 const editTokens = estimateTokens(edits.editBytes);
@@ -209,4 +222,7 @@ console.log(`  as one edit:       ${editTokens} tokens (${edits.editBytes} bytes
 console.log("");
 console.log(check("overhead ratio (azlon / docker CLI)", azlonMedian / cliMedian, 1.1));
 console.log(check("start-up ratio (azlon --help / node -e 0)", median(help) / median(bare), 2.0));
+console.log(
+  check("binary start-up ratio (dist/azlon --help / node -e 0)", median(binary) / median(bare), 1.3),
+);
 console.log(check("edit output ratio (one edit / whole file)", editTokens / wholeTokens, 0.1));

@@ -13,8 +13,11 @@ for (const stream of [process.stdout, process.stderr]) {
   );
 }
 
-/** The process-facing edge: wires argv, env, streams and signals into main(). */
-const code = await main(process.argv.slice(2), {
+/**
+ * The process-facing edge: wires argv, env, streams and signals into main(). No top-level
+ * await: the single executable bundles this file as CommonJS, which has none.
+ */
+void main(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
   stdout: process.stdout,
@@ -30,8 +33,8 @@ const code = await main(process.argv.slice(2), {
     };
   },
   exitNow: (exitCode) => process.exit(exitCode),
+}).then((code) => {
+  // Leave once both streams have flushed, whatever sockets or timers a library left open.
+  process.exitCode = code;
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
 });
-
-// Leave once both streams have flushed, whatever sockets or timers a library left open.
-process.exitCode = code;
-process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));

@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULTS } from "../config/defaults.js";
 import { ExitCode, errorMessage, FatalError, UsageError } from "../core/errors.js";
-import { errorResult } from "../engine/result.js";
+import type { errorResult as ErrorResult } from "../engine/result.js";
 import { collectSecrets, Redactor } from "../util/secrets.js";
 import { forTerminal, safeJson } from "../util/terminal.js";
 import type { CliContext } from "./io.js";
@@ -244,12 +244,18 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     await program.parseAsync(argv, { from: "user" });
     return state.code;
   } catch (error) {
-    return reportError(error, ctx, state.json || argv.includes("--json"));
+    const json = state.json || argv.includes("--json");
+    // result.ts brings zod, a good part of start-up: loaded only to write a --json error line.
+    if (json) ({ errorResult } = await import("../engine/result.js"));
+    return reportError(error, ctx, json);
   }
 }
 
+let errorResult: typeof ErrorResult | undefined;
+
 /** The --json result for a run that never started: CI still gets exactly one object. */
 function errorLine(reason: string, error: unknown): string {
+  if (!errorResult) throw new Error("errorLine before engine/result.js was loaded");
   return `${safeJson(errorResult(reason, error))}\n`;
 }
 

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../core/errors.js";
 import { fileErrorCause } from "../util/file-errors.js";
+import { embeddedTemplate } from "./embedded.js";
 import { checkTemplate } from "./render.js";
 
 export const TEMPLATE_NAMES = ["generateSystem", "generateUser", "validateSystem", "validateUser"] as const;
@@ -60,12 +61,28 @@ export function defaultPromptsDir(): string {
   }
 }
 
+/** The default text of a template: embedded in the single executable, else from prompts/. */
+export function defaultTemplateText(name: TemplateName): string {
+  return embeddedTemplate(TEMPLATE_FILES[name]) ?? readFileSync(defaultTemplatePath(name), "utf8");
+}
+
+/** Where a default template comes from, for people: its file, or the executable. */
+export function defaultTemplatePath(name: TemplateName): string {
+  if (embeddedTemplate(TEMPLATE_FILES[name]) !== null) return `${TEMPLATE_FILES[name]} embedded in azlon`;
+  return join(defaultPromptsDir(), TEMPLATE_FILES[name]);
+}
+
 export function loadTemplates(paths: TemplatePaths = {}, baseDir = process.cwd()): Templates {
-  const defaults = defaultPromptsDir();
   const out = {} as Templates;
   for (const name of TEMPLATE_NAMES) {
     const override = paths[name];
-    const path = override ? resolve(baseDir, override) : join(defaults, TEMPLATE_FILES[name]);
+    if (!override) {
+      const text = defaultTemplateText(name);
+      checkTemplate(text, TEMPLATE_VARS[name], TEMPLATE_FILES[name]);
+      out[name] = { text, source: "default" };
+      continue;
+    }
+    const path = resolve(baseDir, override);
     let text: string;
     try {
       text = readFileSync(path, "utf8");
@@ -75,9 +92,8 @@ export function loadTemplates(paths: TemplatePaths = {}, baseDir = process.cwd()
         "fix the path under prompts in your azlon config, or run `azlon prompts init` to write the defaults",
       );
     }
-    const source = override ? path : "default";
-    checkTemplate(text, TEMPLATE_VARS[name], override ? path : TEMPLATE_FILES[name]);
-    out[name] = { text, source };
+    checkTemplate(text, TEMPLATE_VARS[name], path);
+    out[name] = { text, source: path };
   }
   return out;
 }

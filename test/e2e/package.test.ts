@@ -21,6 +21,9 @@ describe("the published package", () => {
     expect(listing).toContain("package/dist/entry.js");
     expect(listing).toContain("package/prompts/validate.user.md");
     expect(listing).not.toContain("package/src/");
+    // The single executable (npm run build:binary) is released on its own, not in the package.
+    expect(listing).not.toContain("package/dist/azlon");
+    expect(listing).not.toContain("package/dist/sea/");
     expect(listing).not.toContain("package/test/");
 
     const app = tempDir({

@@ -1,9 +1,10 @@
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { resolveConfig } from "../../config/load.js";
 import { UsageError } from "../../core/errors.js";
 import {
-  defaultPromptsDir,
+  defaultTemplatePath,
+  defaultTemplateText,
   loadTemplates,
   TEMPLATE_FILES,
   TEMPLATE_NAMES,
@@ -33,8 +34,7 @@ export async function showPrompts(
   ctx.stdout.write(`config: ${configPath ?? "none found (defaults in use)"}\n\n`);
   for (const name of names as Array<(typeof TEMPLATE_NAMES)[number]>) {
     const t = templates[name];
-    const source =
-      t.source === "default" ? `default (${join(defaultPromptsDir(), TEMPLATE_FILES[name])})` : t.source;
+    const source = t.source === "default" ? `default (${defaultTemplatePath(name)})` : t.source;
     ctx.stdout.write(`=== ${name} · ${source}\n`);
     ctx.stdout.write(`    placeholders: ${TEMPLATE_VARS[name].map((v) => `{{${v}}}`).join(" ")}\n\n`);
     ctx.stdout.write(`${t.text.endsWith("\n") ? t.text : `${t.text}\n`}\n`);
@@ -49,7 +49,6 @@ export async function initPrompts(
   ctx: CliContext,
 ): Promise<number> {
   const target = resolve(ctx.cwd, dir ?? "azlon-prompts");
-  const source = defaultPromptsDir();
   const existing = Object.values(TEMPLATE_FILES).filter((f) => existsSync(join(target, f)));
   if (existing.length && !flags.force) {
     throw new UsageError(
@@ -59,7 +58,9 @@ export async function initPrompts(
   }
   try {
     mkdirSync(target, { recursive: true });
-    for (const file of Object.values(TEMPLATE_FILES)) copyFileSync(join(source, file), join(target, file));
+    // Written from the text, not copied: the single executable has no files to copy.
+    for (const name of TEMPLATE_NAMES)
+      writeFileSync(join(target, TEMPLATE_FILES[name]), defaultTemplateText(name));
   } catch (error) {
     throw new UsageError(
       `cannot write the templates to ${target}: ${fileErrorCause(error)}`,

@@ -1,0 +1,167 @@
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, expect, it } from "vitest";
+import { ROOT, runCli } from "../helpers/cli.js";
+import { describeDocker } from "../helpers/docker.js";
+import { loopbackModel, runArgs } from "../helpers/e2e.js";
+import { engineTarget } from "../helpers/engine.js";
+import { fail, generation, pass } from "../helpers/fake-openai.js";
+import { BUSYBOX, PYTHON } from "../helpers/images.js";
+import { onlyRunDir, readRun } from "../helpers/run-folder.js";
+import { tempDir } from "../helpers/tmp.js";
+
+/**
+ * The single executable (npm run build:binary), run where there is no Node at all: the
+ * Python base image is Debian with glibc and no node. The binary and a temp folder are
+ * mounted in (a test may; the product never mounts host paths), the engine's socket too, and
+ * the container shares the host's network to reach the loopback model.
+ */
+const BINARY = join(ROOT, "dist/azlon");
+const KEY = "sk-test-binary-9f8e7d6c5b";
+const { server, images } = loopbackModel();
+const dockerfile = `FROM ${BUSYBOX}\nCOPY greet.sh /greet.sh\nENTRYPOINT ["sh", "/greet.sh"]\n`;
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `azlon <args>` in a Node-less container, in `cwd` (mounted at the same path). */
+function inContainer(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Result> {
+  const { target } = engineTarget(process.env);
+  const socket = target.options.socketPath;
+  const engine = socket
+    ? ["-v", `${socket}:/var/run/docker.sock`, "--group-add", String(statSync(socket).gid)]
+    : ["-e", `DOCKER_HOST=${process.env.DOCKER_HOST ?? ""}`];
+  const vars = Object.entries({ HOME: "/tmp", NO_COLOR: "1", ...env }).flatMap(([k, v]) => [
+    "-e",
+    `${k}=${v}`,
+  ]);
+  const user = `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
+  const child = spawn(
+    "docker",
+    [
+      "run",
+      "--rm",
+      "--network",
+      "host",
+      // The host's process ids too: azlon's sweep of dead runs' containers judges owners by pid
+      // and host name, and must not take the other tests' live runs for dead ones.
+      "--pid",
+      "host",
+      "--user",
+      user,
+      ...engine,
+      ...vars,
+      "-v",
+      `${BINARY}:/usr/local/bin/azlon:ro`,
+      "-v",
+      `${cwd}:${cwd}`,
+      "-w",
+      cwd,
+      PYTHON,
+      "azlon",
+      ...args,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => {
+    stdout += d;
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    stderr += d;
+  });
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+}
+
+const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version as string;
+
+describeDocker("the single executable, in a container without Node", () => {
+  beforeAll(() => {
+    // npm test builds it; a developer running this file alone gets it built once.
+    if (!existsSync(BINARY)) execFileSync(process.execPath, [join(ROOT, "scripts/build-binary.mjs")]);
+    // The point of the exercise: the image really has no Node.
+    const node = execFileSync("docker", ["run", "--rm", PYTHON, "sh", "-c", "command -v node || echo none"]);
+    expect(node.toString().trim()).toBe("none");
+  }, 180_000);
+
+  it("prints its version and the same help as the Node CLI: every command is in it", async () => {
+    const cwd = tempDir();
+    const v = await inContainer(["-V"], cwd);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stdout).toBe(`${version}\n`);
+    const help = await inContainer(["--help"], cwd);
+    expect(help.code, help.stderr).toBe(0);
+    const nodeHelp = await runCli(["--help"], { cwd });
+    expect(help.stdout).toBe(nodeHelp.stdout);
+    for (const command of ["run", "resume", "doctor", "prompts"])
+      expect(help.stdout).toContain(`  ${command} `);
+  });
+
+  it("shows and writes out the default prompts, embedded in it", async () => {
+    const cwd = tempDir();
+    const shown = await inContainer(["prompts", "generateSystem"], cwd);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain("=== generateSystem · default (generate.system.md embedded in azlon)");
+    const init = await inContainer(["prompts", "init", "mine"], cwd);
+    expect(init.code, init.stderr).toBe(0);
+    for (const file of readdirSync(join(ROOT, "prompts"))) {
+      expect(readFileSync(join(cwd, "mine", file), "utf8")).toBe(
+        readFileSync(join(ROOT, "prompts", file), "utf8"),
+      );
+    }
+  });
+
+  it("doctor: exit 3 without an API key, 0 with the loopback endpoint; the engine and sandbox checks pass", async () => {
+    const cwd = tempDir();
+    const missing = await inContainer(["doctor"], cwd);
+    expect(missing.code, missing.stdout + missing.stderr).toBe(3);
+    expect(missing.stdout).toMatch(/✖ api key +OPENAI_API_KEY is not set/);
+    expect(missing.stdout).toMatch(/✔ docker +engine/);
+    expect(missing.stdout).toMatch(/✔ sandbox/);
+    const ok = await inContainer(["doctor", "--base-url", server.url, "--model", "gpt-test"], cwd, {
+      OPENAI_API_KEY: KEY,
+    });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+  });
+
+  it("runs a whole task against the loopback model, resumes it to a pass, then runs and clean find it", async () => {
+    const cwd = tempDir();
+    const out = join(cwd, "runs");
+    const env = { OPENAI_API_KEY: KEY };
+    server.enqueue(
+      generation(dockerfile, { "greet.sh": 'echo "hello, wrld"\n' }),
+      fail("it prints hello, wrld", { files: { "greet.sh": 'echo "hello, world"\n' } }, ["hello, wrld"]),
+    );
+    const first = await inContainer(runArgs(server, out, ["--max-iterations", "1"]), cwd, env);
+    expect(first.code, first.stderr).toBe(1);
+    const dir = onlyRunDir(out);
+    images.push(`azlon/${readRun(dir).runId}`);
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      status: "failed",
+      stopReason: "max-iterations",
+      runDir: dir,
+    });
+
+    server.enqueue(pass(["hello, world"]));
+    const second = await inContainer(["resume", dir, "--max-iterations", "2", "--json"], cwd, env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ status: "passed", iterations: 2, runDir: dir });
+    expect(readRun(dir).status).toBe("passed");
+    expect(readFileSync(join(dir, "iterations/02/output.log"), "utf8")).toBe("hello, world\n");
+    expect(readFileSync(join(dir, "workspace/greet.sh"), "utf8")).toBe('echo "hello, world"\n');
+
+    // The other commands over the same folder and engine: runs lists it, clean finds its image.
+    const { runId } = readRun(dir);
+    const runs = await inContainer(["runs", "--out", out, "--json"], cwd);
+    expect(runs.code, runs.stderr).toBe(0);
+    expect(runs.stdout).toContain(runId);
+    const clean = await inContainer(["clean", "--out", out], cwd);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stdout).toContain(runId);
+  });
+});
