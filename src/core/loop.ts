@@ -1,5 +1,5 @@
 import { boundList, cutEcho, nameList, REASON_CHARS } from "../util/echo.js";
-import { normalizeChanges, type RawChanges, type ReplyLimits } from "../workspace/paths.js";
+import { DOCKERFILE, normalizeChanges, type RawChanges, type ReplyLimits } from "../workspace/paths.js";
 import { costOf } from "./cost.js";
 import {
   AbortedError,
@@ -98,6 +98,20 @@ export function roundMemory(state: RunState, before: number): RoundMemory[] {
     .filter((i) => i.iteration < before && i.build)
     .slice(-MEMORY_ROUNDS)
     .map((i) => ({ iteration: i.iteration, summary: describeRound(i) }));
+}
+
+/**
+ * The round each path was last written in, up to round n, from run.json (so a resumed run
+ * orders its prompt as the first leg did). Deleted paths are gone from the project anyway.
+ */
+export function changedIn(state: RunState, n: number): Record<string, number> {
+  const rounds: Record<string, number> = {};
+  for (const i of state.iterations) {
+    if (i.iteration > n || !i.changes) continue;
+    for (const path of i.changes.written) rounds[path] = i.iteration;
+    if (i.changes.dockerfileChanged) rounds[DOCKERFILE] = i.iteration;
+  }
+  return rounds;
 }
 
 function describeRound(i: IterationSummary): string {
@@ -405,6 +419,7 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
               checkResults,
               refused: summaryFor(state, n).changes?.refused ?? [],
               history: roundMemory(state, n),
+              changedIn: changedIn(state, n),
             },
             result,
             checks: checkResults,
