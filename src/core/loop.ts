@@ -242,8 +242,10 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
     const last = state.iterations.filter((i) => i.iteration < n && i.build).at(-1);
     if (!last || last.workspaceHash !== hash) return null;
     const result = store.readIterationJson<RoundResult>(last.iteration, RESULT_FILE);
-    if (!result) return null;
-    const ranChecks = checks.commands.length > 0 && result.build.ok && (service || result.exec);
+    // A failed build is tried again: "no changes" after one means "retry" (a network hiccup
+    // in a RUN step), and the builder's cache keeps the retry cheap.
+    if (!result?.build.ok) return null;
+    const ranChecks = checks.commands.length > 0 && (service || result.exec);
     if (ranChecks && !store.readIterationJson<ChecksReport>(last.iteration, CHECKS_FILE)) return null;
     return last.iteration;
   };

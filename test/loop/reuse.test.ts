@@ -40,6 +40,15 @@ describe("an iteration that changes nothing is not built or run again", () => {
     expect(h.sandbox.built).toHaveLength(1);
   });
 
+  it("a failed build is tried again even when nothing changed", async () => {
+    const h = harness(
+      [generate({ "a.sh": "echo hi" }), judge(notPassed("network hiccup: try again")), judge(passed(["hi"]))],
+      [{ buildOk: false }, { output: "hi\n" }],
+    );
+    expect((await h.run()).state.status).toBe("passed");
+    expect(h.sandbox.built).toHaveLength(2);
+  });
+
   it("a changed file is built and run again", async () => {
     const h = harness(
       [
