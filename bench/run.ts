@@ -21,7 +21,9 @@ import { FakeOpenAI, generation } from "../test/helpers/fake-openai.js";
 import { PREFIX_GOAL, prefixScenarios } from "./prefix.js";
 
 const IMAGE = process.env.AZLON_TEST_BUSYBOX_IMAGE ?? "busybox:latest";
-const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 8);
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 6);
+/** Alternating blocks of azlon and docker CLI iterations. */
+const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 3);
 const STARTS = Number(process.env.BENCH_STARTS ?? 20);
 const DOCKERFILE = `FROM ${IMAGE}\nCOPY msg.txt /msg.txt\nCMD ["cat", "/msg.txt"]\n`;
 
@@ -193,12 +195,16 @@ if (!readdirSync(join(BIN, "../../dist")).includes("entry.js")) {
 }
 
 console.log(`azlon benchmark · ${new Date().toISOString()} · node ${process.version}`);
-console.log(`per-iteration: ${ITERATIONS} measured iterations each (after one warm-up)`);
-// Interleave so that drift in the machine's load hits both sides alike.
-const cli1 = dockerCliIterations();
-const azlon = await azlonIterations();
-const cli2 = dockerCliIterations();
-const cli = [...cli1, ...cli2];
+console.log(
+  `per-iteration: ${BLOCKS} alternating blocks of ${ITERATIONS} measured iterations each (after one warm-up)`,
+);
+// Interleave, several times, so that drift in the machine's load hits both sides alike.
+const cli = dockerCliIterations();
+const azlon: number[] = [];
+for (let block = 0; block < BLOCKS; block++) {
+  azlon.push(...(await azlonIterations()));
+  cli.push(...dockerCliIterations());
+}
 const azlonMedian = median(azlon);
 const cliMedian = median(cli);
 console.log(
