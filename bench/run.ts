@@ -11,6 +11,8 @@
  *    small file changes per round, 5 rounds (bench/prefix.ts); goal: >= 0.85 for every round.
  *
  * Needs a Docker engine and the busybox base image (bash .ci/setup-docker.sh). Run: npm run bench
+ * BENCH_ITERATIONS, BENCH_BLOCKS and BENCH_STARTS change the counts; BENCH_PHASES=1 prints the
+ * time between the journal's events of each azlon run (where an iteration's time goes).
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
