@@ -172,6 +172,10 @@ export class HumanReporter {
         );
         break;
       }
+      case "execute.reused":
+        this.iteration = event.iteration;
+        this.done(true, `nothing changed: reusing the result of iteration ${event.from}`);
+        break;
       case "checks.finished": {
         const passed = event.results.filter((r) => r.passed).length;
         if (event.service && !event.service.ready) {

@@ -132,7 +132,7 @@ function printSummary(
     running: "stopped",
   }[state.status];
   const lines = [
-    `${state.status === "passed" ? "✔" : "✖"} ${head} after ${iterations} iteration${iterations === 1 ? "" : "s"} · ${formatDuration(state.elapsedMs)} · ${formatCount(used)} tokens${cost}`,
+    `${state.status === "passed" ? "✔" : "✖"} ${head} after ${iterations} iteration${iterations === 1 ? "" : "s"} · ${formatDuration(state.elapsedMs)} · ${formatCount(used)} tokens${state.usage.cachedTokens > 0 ? ` (${formatCount(state.usage.cachedTokens)} cached)` : ""}${cost}`,
     `  reason      ${forTerminal(redactor.redactMessage(state.reason ?? ""))}`,
     `  run folder  ${dir}`,
   ];

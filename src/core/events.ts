@@ -74,6 +74,8 @@ export type LoopEvent =
       image: string | null;
     }
   | ({ type: "exec.finished"; iteration: number } & ExecSummary)
+  /** Nothing changed since iteration `from` was built and run: its result is this round's. */
+  | { type: "execute.reused"; iteration: number; from: number }
   | {
       type: "checks.finished";
       iteration: number;

@@ -1,5 +1,5 @@
 import { boundList, cutEcho, nameList, REASON_CHARS } from "../util/echo.js";
-import { normalizeChanges, type RawChanges, type ReplyLimits } from "../workspace/paths.js";
+import { DOCKERFILE, normalizeChanges, type RawChanges, type ReplyLimits } from "../workspace/paths.js";
 import { CostMeter } from "./cost-meter.js";
 import {
   AbortedError,
@@ -100,6 +100,20 @@ export function roundMemory(state: RunState, before: number): RoundMemory[] {
     .map((i) => ({ iteration: i.iteration, summary: describeRound(i) }));
 }
 
+/**
+ * The round each path was last written in, up to round n, from run.json (so a resumed run
+ * orders its prompt as the first leg did). Deleted paths are gone from the project anyway.
+ */
+export function changedIn(state: RunState, n: number): Record<string, number> {
+  const rounds: Record<string, number> = {};
+  for (const i of state.iterations) {
+    if (i.iteration > n || !i.changes) continue;
+    for (const path of i.changes.written) rounds[path] = i.iteration;
+    if (i.changes.dockerfileChanged) rounds[DOCKERFILE] = i.iteration;
+  }
+  return rounds;
+}
+
 function describeRound(i: IterationSummary): string {
   const parts: string[] = [];
   if (i.changes) {
@@ -107,6 +121,7 @@ function describeRound(i: IterationSummary): string {
     if (changed.length) parts.push(`wrote ${nameList(changed, MEMORY_NAMES)}`);
     if (i.changes.deleted.length) parts.push(`deleted ${nameList(i.changes.deleted, MEMORY_NAMES)}`);
   }
+  if (i.reusedFrom !== undefined) parts.push(`nothing changed, so round ${i.reusedFrom}'s result was reused`);
   if (i.build && !i.build.ok) parts.push(i.build.timedOut ? "build timed out" : "build failed");
   if (i.exec) {
     if (i.exec.timedOut) parts.push("program timed out");
@@ -211,6 +226,51 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
       service: report.service,
       results: report.results.map(({ output: _output, ...r }) => r),
     });
+  };
+
+  // What besides the workspace decides a round's result: a resume with other limits reruns.
+  const buildKey = async (): Promise<string> =>
+    JSON.stringify({
+      limits: options.limits,
+      maxOutputBytes: options.maxOutputBytes,
+      maxLogBytes: options.maxLogBytes,
+      checks: { ...checks, files: checks.dir ? await store.hashDir(checks.dir) : null },
+      service,
+    });
+  /**
+   * The round whose result this one can reuse: the last one that built, when it built exactly
+   * this workspace under the same limits and its records are complete. Only the last: an image
+   * built after it carries the run's tag now.
+   */
+  const reusable = (n: number, hash: string): number | null => {
+    const last = state.iterations.filter((i) => i.iteration < n && i.build).at(-1);
+    if (!last || last.workspaceHash !== hash) return null;
+    const result = store.readIterationJson<RoundResult>(last.iteration, RESULT_FILE);
+    // A failed build is tried again: "no changes" after one means "retry" (a network hiccup
+    // in a RUN step), and the builder's cache keeps the retry cheap.
+    if (!result?.build.ok) return null;
+    const ranChecks = checks.commands.length > 0 && (service || result.exec);
+    if (ranChecks && !store.readIterationJson<ChecksReport>(last.iteration, CHECKS_FILE)) return null;
+    return last.iteration;
+  };
+  /** Round n takes round `from`'s result: its files are copied, so every round's folder is whole. */
+  const reuseRound = (from: number, n: number): void => {
+    const source = summaryFor(state, from);
+    const result = store.readIterationJson<RoundResult>(from, RESULT_FILE) as RoundResult;
+    const report = checks.commands.length ? store.readIterationJson<ChecksReport>(from, CHECKS_FILE) : null;
+    store.copyLogs(from, n);
+    store.writeIterationJson(n, RESULT_FILE, result);
+    const summary = summaryFor(state, n);
+    summary.reusedFrom = source.reusedFrom ?? from;
+    if (source.build) summary.build = { ...source.build };
+    summary.exec = source.exec ? { ...source.exec } : null;
+    emit({ type: "execute.reused", iteration: n, from: summary.reusedFrom });
+    if (report) {
+      store.writeIterationJson(n, CHECKS_FILE, report);
+      if (source.checks) summary.checks = { ...source.checks };
+    }
+    state.progress = { iteration: n, step: "validate" };
+    save();
   };
 
   const budgetReached = (): { stop: StopReason; reason: string } | null => {
@@ -334,6 +394,13 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
         }
 
         case "execute": {
+          const hash = await store.workspaceHash(await buildKey());
+          const from = reusable(n, hash);
+          summaryFor(state, n).workspaceHash = hash;
+          if (from !== null) {
+            reuseRound(from, n);
+            break;
+          }
           emit({ type: "phase", phase: "build", iteration: n });
           const build = await sandbox.build(
             store.workspaceDir,
@@ -409,6 +476,7 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
               checkResults,
               refused: summaryFor(state, n).changes?.refused ?? [],
               history: roundMemory(state, n),
+              changedIn: changedIn(state, n),
             },
             result,
             checks: checkResults,

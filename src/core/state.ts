@@ -82,6 +82,10 @@ export interface IterationSummary {
     refused: RefusedPath[];
     dockerfileChanged: boolean;
   };
+  /** Digest of the workspace and the limits when this round built (see RunStore.workspaceHash). */
+  workspaceHash?: string;
+  /** The iteration whose build and run this round reused, because nothing had changed. */
+  reusedFrom?: number;
   build?: { ok: boolean; timedOut: boolean; durationMs: number };
   exec?: ExecSummary | null;
   /** The checks' outcome: how many passed of how many, and the service's readiness. */

@@ -18,4 +18,10 @@ export interface RunStore {
   record(event: LoopEvent): void;
   applyChanges(changes: Changes): Promise<ApplyReport>;
   snapshot(): Promise<Snapshot>;
+  /** A digest of the workspace's files (paths, modes, bytes) and `extra`. */
+  workspaceHash(extra: string): Promise<string>;
+  /** A digest of another folder's files (the checks folder), or of its absence. */
+  hashDir(dir: string): Promise<string>;
+  /** Copies iteration `from`'s logs into iteration `to`'s folder (a round reusing a result). */
+  copyLogs(from: number, to: number): void;
 }

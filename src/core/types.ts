@@ -213,6 +213,12 @@ export interface JudgeRequest {
   checkResults: ChecksReport | null;
   refused: RefusedPath[];
   history: RoundMemory[];
+  /**
+   * The round each path (the Dockerfile as "Dockerfile") was last written in; paths written in
+   * this round are shown as changed, after the rest, so consecutive prompts share a long prefix.
+   * Absent: every file is shown as unchanged.
+   */
+  changedIn?: Record<string, number>;
 }
 
 /** A follow-up turn after a verdict azlon did not accept. */

@@ -8,6 +8,7 @@ import type {
 } from "../core/types.js";
 import { nameList } from "../util/echo.js";
 import { formatBytes, formatDuration } from "../util/format.js";
+import { DOCKERFILE } from "../workspace/paths.js";
 import { describeCheckResults, describeChecks } from "./checks.js";
 import { dropEmptyBlocks, render } from "./render.js";
 import type { Templates } from "./templates.js";
@@ -49,7 +50,16 @@ export const MAX_PROMPT_FILE_BYTES = 256 * 1024;
 const LEFT_OUT_NAMES = 50;
 
 export function formatFiles(files: readonly FileEntry[], budget = MAX_PROMPT_FILE_BYTES): string {
-  if (!files.length) return "(none)";
+  return formatFilesWithin(files, budget, budget).text;
+}
+
+/** Files as blocks within `budget` bytes; `limit` is the prompt's whole budget, as the note names it. */
+function formatFilesWithin(
+  files: readonly FileEntry[],
+  budget: number,
+  limit: number,
+): { text: string; used: number } {
+  if (!files.length) return { text: "(none)", used: 0 };
   const shown: string[] = [];
   const left: string[] = [];
   let used = 0;
@@ -65,10 +75,54 @@ export function formatFiles(files: readonly FileEntry[], budget = MAX_PROMPT_FIL
   }
   if (left.length) {
     shown.push(
-      `(Left out to keep this prompt within ${Math.round(budget / 1024)} KiB; they are in the project unchanged: ${nameList(left, LEFT_OUT_NAMES)}. Replace one only by sending it whole.)`,
+      `(Left out to keep this prompt within ${Math.round(limit / 1024)} KiB; they are in the project unchanged: ${nameList(left, LEFT_OUT_NAMES)}. Replace one only by sending it whole.)`,
     );
   }
-  return shown.join("\n");
+  return { text: shown.join("\n"), used };
+}
+
+/**
+ * The project split for the endpoint's prefix cache: the files the last answer did not touch
+ * come first, in an order that stays the same from round to round (oldest change first, then
+ * largest first, then by path), and the ones it changed come after. Largest first because a
+ * change cuts the cached prefix at that file: the bytes before it are the ones kept.
+ * The Dockerfile is a file here, in the group it belongs to. Changed files are shown first
+ * when the budget is short: they are what this round is about.
+ */
+export function splitFiles(
+  req: Pick<JudgeRequest, "dockerfile" | "files" | "iteration" | "changedIn">,
+  budget = MAX_PROMPT_FILE_BYTES,
+): { unchanged: string; changed: string } {
+  const changedIn = req.changedIn ?? {};
+  const all: FileEntry[] = [
+    ...(req.dockerfile.trim() === "" ? [] : [{ path: DOCKERFILE, content: req.dockerfile }]),
+    ...req.files,
+  ];
+  // Round 1 has no earlier round: everything is "unchanged", so round 2 can reuse it.
+  const round = (path: string) => changedIn[path] ?? 0;
+  const isChanged = (f: FileEntry) => req.iteration > 1 && round(f.path) >= req.iteration;
+  const changed = all.filter(isChanged).sort((a, b) => byPath(a.path, b.path));
+  const unchanged = all
+    .filter((f) => !isChanged(f))
+    .sort(
+      (a, b) =>
+        round(a.path) - round(b.path) ||
+        (a.path === DOCKERFILE ? -1 : 0) - (b.path === DOCKERFILE ? -1 : 0) ||
+        Buffer.byteLength(b.content) - Buffer.byteLength(a.content) ||
+        byPath(a.path, b.path),
+    );
+  const shownChanged = formatFilesWithin(changed, budget, budget);
+  const shownUnchanged = formatFilesWithin(unchanged, budget - shownChanged.used, budget);
+  const noDockerfile = req.dockerfile.trim() === "" ? "(no Dockerfile)\n" : "";
+  return {
+    unchanged: noDockerfile + shownUnchanged.text,
+    changed:
+      req.iteration > 1 ? shownChanged.text : "(none: this is the first round; every file is shown above)",
+  };
+}
+
+function byPath(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function describeResult(build: BuildResult, exec: ExecResult | null): string {
@@ -131,6 +185,7 @@ export function judgeMessages(t: Templates, ctx: PromptContext, req: JudgeReques
   const refused = req.refused.length
     ? req.refused.map((r) => `- ${r.path}: ${r.reason}`).join("\n")
     : "(none)";
+  const project = splitFiles(req);
   const values = {
     prompt: req.prompt,
     tests: req.tests,
@@ -140,6 +195,8 @@ export function judgeMessages(t: Templates, ctx: PromptContext, req: JudgeReques
     refused,
     dockerfile: req.dockerfile.trim() === "" ? "(no Dockerfile)" : req.dockerfile,
     files: formatFiles(req.files),
+    unchangedFiles: project.unchanged,
+    changedFiles: project.changed,
     result: describeResult(req.build, req.exec),
     output: output.note + output.text,
     checks: describeChecks(req.checks),

@@ -30,6 +30,8 @@ export const TEMPLATE_VARS: Record<TemplateName, readonly string[]> = {
     "refused",
     "dockerfile",
     "files",
+    "unchangedFiles",
+    "changedFiles",
     "result",
     "output",
     "checks",

@@ -1,4 +1,6 @@
-import type { Readable } from "node:stream";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable } from "node:stream";
 import Docker from "dockerode";
 import { pack } from "tar-fs";
 import { AbortedError, abortCause, DockerUnavailableError } from "../core/errors.js";
@@ -18,6 +20,7 @@ import type { Redactor } from "../util/secrets.js";
 import { runChecks, runService } from "./checks.js";
 import { connectionError, type DockerTarget } from "./connection.js";
 import { FrameDemuxer } from "./demux.js";
+import { labelDockerfile } from "./dockerfile-labels.js";
 import { OutputCapture } from "./output.js";
 import { currentOwner, deadlineLabel, type Owner, ownerLabels, RUN_LABEL } from "./owner.js";
 
@@ -76,6 +79,8 @@ interface BuildEvent {
 /** A build step's resulting image, as the classic builder prints it: " ---> 3f2e1d0c9b8a". */
 const STEP_IMAGE = /^\s*---> ([0-9a-f]{12,64})\s*$/m;
 const SIGNALS: Record<number, string> = { 6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM" };
+/** The Dockerfile's name in the build context (the engine's default). */
+const DOCKERFILE = "Dockerfile";
 /** How long a killed container may take to be reported stopped before we go on. */
 const KILL_SETTLE_MS = 10_000;
 /** How long to wait for the last of the output after the container has exited. */
@@ -105,6 +110,10 @@ export function sleep(ms: number): { promise: Promise<"timeout">; cancel: () => 
 export class DockerSandbox implements Sandbox {
   readonly imageTag: string;
   private readonly labels: Record<string, string>;
+  /** The image this sandbox last built (the tag's), so the next build need not ask. */
+  private lastImageId: string | null = null;
+  /** The removal of the image before the last one, under way (it never rejects). */
+  private removing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly docker: Docker,
@@ -135,7 +144,10 @@ export class DockerSandbox implements Sandbox {
   async build(contextDir: string, log: LogTarget, signal: AbortSignal): Promise<BuildResult> {
     const started = performance.now();
     const capture = this.capture(log.path);
-    const previous = await this.imageIdOf(this.imageTag);
+    // The last round's removal of its predecessor finishes before this build tags anew.
+    await this.removing;
+    const previous = this.lastImageId ?? (await this.imageIdOf(this.imageTag));
+    const labelled = labelDockerfile(await readDockerfile(contextDir), this.labels);
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), this.options.limits.buildTimeoutMs);
     const requestSignal = AbortSignal.any([signal, timeout.signal]);
@@ -147,10 +159,11 @@ export class DockerSandbox implements Sandbox {
     let lastStepImage: string | null = null;
     try {
       const stream = (await this.docker.buildImage(
-        pack(contextDir) as unknown as NodeJS.ReadableStream,
+        packContext(contextDir, labelled) as unknown as NodeJS.ReadableStream,
         {
           t: this.imageTag,
-          labels: this.labels,
+          // In the Dockerfile when it could be edited safely (cached there), else as the option.
+          ...(labelled === null ? { labels: this.labels } : {}),
           rm: true,
           forcerm: true,
           // RUN steps execute model-written code too: they get the same memory and CPU limits.
@@ -221,7 +234,12 @@ export class DockerSandbox implements Sandbox {
       if (failed && lastStepImage) await this.removeUntagged(lastStepImage, { ownOnly: false });
     }
     if (!failed && !imageId) imageId = await this.imageIdOf(this.imageTag);
-    if (!failed && previous && previous !== imageId) await this.removeUntagged(previous, { ownOnly: true });
+    if (!failed) this.lastImageId = imageId;
+    // The previous image goes while the program runs: off the round's critical path, awaited
+    // by the next build and by cleanup, so nothing is left behind.
+    if (!failed && previous && previous !== imageId) {
+      this.removing = this.removeUntagged(previous, { ownOnly: true });
+    }
     return {
       ok: !failed,
       timedOut: false,
@@ -433,6 +451,7 @@ export class DockerSandbox implements Sandbox {
   }
 
   async cleanup(): Promise<void> {
+    await this.removing;
     const filters = JSON.stringify({ label: [`${RUN_LABEL}=${this.options.runId}`] });
     try {
       const containers = await this.docker.listContainers({ all: true, filters });
@@ -453,6 +472,28 @@ export class DockerSandbox implements Sandbox {
       this.options.warn?.(`cleanup could not finish: ${describeDockerError(error)}`);
     }
   }
+}
+
+async function readDockerfile(contextDir: string): Promise<string> {
+  try {
+    return await readFile(join(contextDir, DOCKERFILE), "utf8");
+  } catch {
+    return ""; // the build says what is missing
+  }
+}
+
+/** The build context as a tar stream; the Dockerfile replaced by its labelled copy, if any. */
+function packContext(contextDir: string, dockerfile: string | null): Readable {
+  if (dockerfile === null) return pack(contextDir) as unknown as Readable;
+  const bytes = Buffer.from(dockerfile);
+  return pack(contextDir, {
+    map: (header) => (header.name === DOCKERFILE ? { ...header, size: bytes.length } : header),
+    mapStream: (stream, header) => {
+      if (header.name !== DOCKERFILE) return stream;
+      stream.resume(); // the file on disk is not sent: its labelled copy is
+      return Readable.from([bytes]) as unknown as typeof stream;
+    },
+  }) as unknown as Readable;
 }
 
 function parseBuildLine(line: string): BuildEvent | null {

@@ -37,10 +37,14 @@ export async function labelledContainers(docker: Docker): Promise<LabelledContai
 /** Every image on the engine with the azlon.run label (intermediate ones too), and nothing else. */
 export async function labelledImages(docker: Docker): Promise<LabelledImage[]> {
   const list = await docker.listImages({ all: true, filters: LABELLED });
+  // The layers under a labelled image carry its labels too (azlon labels right after FROM):
+  // they go with it, so they are not listed, counted or sized on their own.
+  const parents = new Set(list.map((i) => i.ParentId).filter(Boolean));
   return list.flatMap((i) => {
     const runId = i.Labels?.[RUN_LABEL];
     if (!runId) return [];
     const tags = (i.RepoTags ?? []).filter((t) => t !== "<none>:<none>");
+    if (!tags.length && parents.has(i.Id)) return [];
     return [{ id: i.Id, runId, tags, bytes: i.Size, createdMs: i.Created * 1000, labels: i.Labels }];
   });
 }

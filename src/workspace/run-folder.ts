@@ -1,5 +1,6 @@
 import {
   closeSync,
+  copyFileSync,
   existsSync,
   fdatasyncSync,
   fstatSync,
@@ -7,6 +8,7 @@ import {
   ftruncateSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -19,7 +21,7 @@ import type { RunStore } from "../core/store.js";
 import type { ApplyReport, Changes } from "../core/types.js";
 import { maskUrlCredentials, type Redactor } from "../util/secrets.js";
 import { safeJson } from "../util/terminal.js";
-import { applyChanges, type Snapshot, snapshot } from "./workspace.js";
+import { applyChanges, hashWorkspace, type Snapshot, snapshot } from "./workspace.js";
 
 export const RUN_FILE = "run.json";
 export const EVENTS_FILE = "events.jsonl";
@@ -154,6 +156,27 @@ export class RunFolder implements RunStore {
 
   snapshot(): Promise<Snapshot> {
     return snapshot(this.workspaceDir);
+  }
+
+  workspaceHash(extra: string): Promise<string> {
+    return hashWorkspace(this.workspaceDir, extra);
+  }
+
+  async hashDir(dir: string): Promise<string> {
+    try {
+      return await hashWorkspace(dir);
+    } catch (error) {
+      // A folder that cannot be read now differs from the one that was: no reuse.
+      return `unreadable: ${(error as NodeJS.ErrnoException).code ?? "error"}`;
+    }
+  }
+
+  copyLogs(from: number, to: number): void {
+    const source = join(this.dir, ITERATIONS_DIR, String(from).padStart(2, "0"));
+    if (!existsSync(source)) return;
+    for (const name of readdirSync(source)) {
+      if (name.endsWith(".log")) copyFileSync(join(source, name), this.iterationFile(to, name));
+    }
   }
 
   close(): void {

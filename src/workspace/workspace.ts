@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { lstat, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import type { ApplyReport, Changes, FileEntry, RefusedPath } from "../core/types.js";
@@ -158,4 +159,31 @@ export async function snapshot(root: string): Promise<Snapshot> {
   await walk(root);
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { dockerfile, files };
+}
+
+/**
+ * A digest of everything a build sees: each file's path, whether it is executable, and its
+ * bytes (binary files too), in path order; `extra` adds what else decides the outcome (the
+ * limits). Equal digests mean a rebuild would build the same image and run the same program.
+ */
+export async function hashWorkspace(root: string, extra = ""): Promise<string> {
+  const entries: Array<{ rel: string; full: string; mode: number }> = [];
+  async function walk(dir: string): Promise<void> {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile()) {
+        const rel = relative(root, full).split(sep).join("/");
+        entries.push({ rel, full, mode: (await lstat(full)).mode & 0o111 });
+      }
+    }
+  }
+  await walk(root);
+  entries.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  const hash = createHash("sha256").update(`${extra}\0`);
+  for (const e of entries) {
+    const data = await readFile(e.full);
+    hash.update(`${e.rel}\0${e.mode}\0${data.length}\0`).update(data);
+  }
+  return hash.digest("hex");
 }

@@ -222,6 +222,24 @@ describeDocker("the Docker sandbox against the real engine", () => {
     expect(exec.output.text).toBe("two\n");
   });
 
+  it("labels the image after FROM, where the next build finds the step in its cache", async () => {
+    const { box, runId } = sandbox();
+    const p = project({
+      Dockerfile: `FROM ${BUSYBOX}\nCOPY m.txt /m.txt\nCMD ["cat", "/m.txt"]\n`,
+      "m.txt": "1\n",
+    });
+    expect((await box.build(p.context, { path: join(p.logs, "build.log") }, never)).ok).toBe(true);
+    writeFileSync(join(p.context, "m.txt"), "2\n");
+    const second = await box.build(p.context, { path: join(p.logs, "build.log") }, never);
+    expect(second.ok).toBe(true);
+    // The label step is the second one, and it comes from the cache: one container fewer per build.
+    expect(second.log.text).toMatch(/Step 2\/4 : LABEL "azlon\.run"="[^"]+".*\n ---> Using cache/);
+    const image = await docker.getImage(second.imageId as string).inspect();
+    expect(image.Config.Labels?.["azlon.run"]).toBe(runId);
+    expect(readFileSync(join(p.context, "Dockerfile"), "utf8")).not.toContain("LABEL"); // the workspace is untouched
+    expect((await box.run({ path: join(p.logs, "output.log") }, never)).output.text).toBe("2\n");
+  });
+
   it("masks a secret the program prints, in the log and in what the model sees", async () => {
     const secret = "sk-live-0123456789abcdef";
     const { box } = sandbox({}, { secrets: [secret] });

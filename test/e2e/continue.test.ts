@@ -60,13 +60,14 @@ describeDocker("the human summary and the command that continues a capped run", 
     expect(server.chatRequests).toHaveLength(2); // nothing was asked of the model
 
     // The printed command, as printed, goes on and passes.
-    server.enqueue(pass(["hello, world"]));
+    // The endpoint reports cached prompt tokens: the summary shows them.
+    server.enqueue({ ...pass(["hello, world"]), usage: { prompt: 400, completion: 50, cached: 256 } });
     const printed = (summary.fields.continue ?? "").split(" ");
     expect(printed.slice(0, 2)).toEqual(["azlon", "resume"]);
     const second = await runCli(printed.slice(1), { cwd, env });
     expect(second.code, second.stderr).toBe(0);
     const after = summaryLines(second.stdout);
-    expect(after.head).toMatch(/^✔ passed after 2 iterations · /);
+    expect(after.head).toMatch(/^✔ passed after 2 iterations · .* · 750 tokens \(256 cached\)$/);
     expect(after.fields.reason).toBe("all conditions hold");
     expect(after.fields.continue).toBeUndefined();
     expect(readRun(dir)).toMatchObject({ status: "passed", legs: [{}, {}] });

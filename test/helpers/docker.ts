@@ -59,7 +59,13 @@ export async function leftovers(runId: string): Promise<{ containers: number; im
   const filters = JSON.stringify({ label: [`azlon.run=${runId}`] });
   const containers = await docker.listContainers({ all: true, filters });
   const images = await docker.listImages({ all: true, filters });
-  return { containers: containers.length, images: images.flatMap((i) => i.RepoTags ?? ["<none>"]) };
+  // The layers under an image carry its labels (azlon labels right after FROM): a layer of
+  // another listed image is part of it, not left over.
+  const parents = new Set(images.map((i) => i.ParentId).filter(Boolean));
+  const own = images.filter(
+    (i) => (i.RepoTags ?? []).some((t) => t !== "<none>:<none>") || !parents.has(i.Id),
+  );
+  return { containers: containers.length, images: own.flatMap((i) => i.RepoTags ?? ["<none>"]) };
 }
 
 export async function removeImage(tag: string): Promise<void> {

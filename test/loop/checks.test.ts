@@ -117,7 +117,7 @@ describe("checks decide, the judge advises (scripted model, fake sandbox)", () =
       [
         generate({ a: "1" }),
         judge(passed(["listening"])),
-        judge(notPassed("bind to 0.0.0.0")),
+        judge(notPassed("bind to 0.0.0.0", { a: "2" })),
         judge(passed(["listening"])),
       ],
       [
@@ -139,7 +139,7 @@ describe("checks decide, the judge advises (scripted model, fake sandbox)", () =
 
   it("no check runs when the build fails, and the judge is told they did not run", async () => {
     const h = harness(
-      [generate({ a: "1" }), judge(notPassed("fix the build", null)), judge(passed(["ok"]))],
+      [generate({ a: "1" }), judge(notPassed("fix the build", { a: "2" })), judge(passed(["ok"]))],
       [{ buildOk: false }, { output: "ok\n", checks: [{ exitCode: 0 }] }],
       { checks: view(["true"]) },
     );

@@ -110,7 +110,12 @@ describe("the loop with a scripted model and a fake sandbox", () => {
 
   it("stops at the iteration cap as failed, never passed", async () => {
     const h = harness(
-      [generate({ a: "1" }), judge(notPassed("no")), judge(notPassed("still no")), judge(notPassed("never"))],
+      [
+        generate({ a: "1" }),
+        judge(notPassed("no", { a: "2" })),
+        judge(notPassed("still no", { a: "3" })),
+        judge(notPassed("never")),
+      ],
       [{ output: "x" }, { output: "x" }, { output: "x" }],
     );
     const { state } = await h.run(withOptions({ maxIterations: 3 }));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { PREFIX_GOAL, prefixScenarios } from "../../bench/prefix.js";
 import type { BuildResult, ExecResult, JudgeRequest, Limits } from "../../src/core/types.js";
 import {
   formatFiles,
@@ -162,7 +163,7 @@ describe("rendered prompts", () => {
     expect(later[0]?.content).toBe(first[0]?.content);
     // The stable part (test conditions, the ask) comes before the changing part (files, output).
     const user = later[1]?.content ?? "";
-    expect(user.indexOf(tests)).toBeLessThan(user.indexOf("# Files"));
+    expect(user.indexOf(tests)).toBeLessThan(user.indexOf("# The project"));
     expect(user.indexOf(prompt)).toBeLessThan(user.indexOf("# Output"));
   });
 
@@ -201,5 +202,50 @@ describe("formatFiles", () => {
     expect(text.match(/\(1 bytes\)/g)).toHaveLength(50);
     expect(text).toContain(`(1 bytes) and ${3000 - shown - 50} more. Replace one`);
     expect(text.length).toBeLessThan(15_000);
+  });
+});
+
+describe("the judge prompt, ordered for the endpoint's prefix cache", () => {
+  const big = { path: "lib.py", content: "x = 1\n".repeat(200) };
+  const small = { path: "main.py", content: "print('hi')\n" };
+  const readme = { path: "README.md", content: "# readme\n" };
+
+  it("shows the files the last answer did not change first, the changed ones after the round number", () => {
+    const user =
+      judgeMessages(
+        templates,
+        ctx,
+        judgeRequest({
+          iteration: 3,
+          files: [readme, big, small],
+          changedIn: { Dockerfile: 1, "lib.py": 1, "README.md": 2, "main.py": 3 },
+        }),
+      )[1]?.content ?? "";
+    const at = (s: string) => user.indexOf(s);
+    // Oldest change first (the Dockerfile first of its round, then the largest), then newer ones.
+    expect(at('<file path="Dockerfile">')).toBeLessThan(at('<file path="lib.py">'));
+    expect(at('<file path="lib.py">')).toBeLessThan(at('<file path="README.md">'));
+    expect(at('<file path="README.md">')).toBeLessThan(at("# Round 3 of 20"));
+    expect(at("# Round 3 of 20")).toBeLessThan(at('<file path="main.py">'));
+    expect(at('<file path="main.py">')).toBeLessThan(at("# Output"));
+    expect(user.split('<file path="main.py">').length).toBe(2);
+  });
+
+  it("keeps the same bytes up to the changed file from one round to the next", () => {
+    const round = (iteration: number, changedIn: Record<string, number>) =>
+      JSON.stringify(
+        judgeMessages(templates, ctx, judgeRequest({ iteration, files: [readme, big, small], changedIn })),
+      );
+    const second = round(2, { Dockerfile: 1, "lib.py": 1, "README.md": 1, "main.py": 2 });
+    const third = round(3, { Dockerfile: 1, "lib.py": 1, "README.md": 1, "main.py": 3 });
+    const cut = third.indexOf("# Round 3");
+    expect(cut).toBeGreaterThan(0);
+    expect(second.slice(0, cut - 10)).toBe(third.slice(0, cut - 10));
+  });
+
+  it("a 7-file project of over 30 KB: each request repeats at least 85% of the one before", () => {
+    const [same] = prefixScenarios();
+    expect(same?.figures.projectBytes).toBeGreaterThan(30_000);
+    for (const share of same?.figures.shares ?? []) expect(share).toBeGreaterThanOrEqual(PREFIX_GOAL);
   });
 });

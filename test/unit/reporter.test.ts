@@ -82,6 +82,18 @@ describe("the human reporter", () => {
     expect(out.text).not.toContain("\u001b["); // no colour codes
   });
 
+  it("says when a round reuses an unchanged round's result", async () => {
+    const out = buffer();
+    const reporter = await HumanReporter.create({
+      stream: out,
+      color: false,
+      spinner: false,
+      maxIterations: 3,
+    });
+    reporter.handle({ type: "execute.reused", iteration: 2, from: 1 });
+    expect(out.text).toContain("✔ iteration 2/3 nothing changed: reusing the result of iteration 1");
+  });
+
   it("shows hostile model and endpoint text without its escape sequences, and bounded", async () => {
     const osc52 = "\u001b]52;c;cm0gLXJmIH4=\u0007";
     const title = "\u001b]0;pwned\u001b\\";
