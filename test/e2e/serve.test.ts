@@ -248,6 +248,22 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
     expect(state.legs.map((l: { status: string }) => l.status)).toEqual(["interrupted", "passed"]);
   });
 
+  it("Ctrl-C stops the server and interrupts its run; the next server carries it on", async () => {
+    const out = join(tempDir(), "runs");
+    const first = await serve(out);
+    server.enqueue({ ...GREET, delayMs: 20_000 }, GREET, pass(["hello, world"]));
+    const { id } = await json(first.api("/api/runs", { method: "POST", json: TASK }));
+    await waitFor(first, id, (r) => r.phase === "generate");
+    first.child.kill("SIGINT");
+    const stopped = await first.done;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toContain("stopping the runs in flight");
+    expect(JSON.parse(readFileSync(join(out, id, "run.json"), "utf8")).status).toBe("interrupted");
+    const second = await serve(out);
+    const passed = await waitFor(second, id, (r) => r.status === "passed");
+    images.push(passed.image);
+  });
+
   it("auth: with --token every route needs the bearer token (the events route also takes ?token=)", async () => {
     const out = join(tempDir(), "runs");
     const token = "t0ken-for-the-test";
