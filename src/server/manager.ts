@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, join } from "node:path";
+import { limitsReached } from "../cli/continue.js";
 import type { Config } from "../config/schema.js";
 import { errorMessage } from "../core/errors.js";
 import type { RunState } from "../core/state.js";
@@ -123,6 +124,16 @@ export class RunManager {
     // Refuses a passed run, and one a live process elsewhere is running.
     const prepared = openRun(dir, this.o.engine.redactor, overrides);
     prepared.folder.close();
+    const reached = limitsReached(prepared.state);
+    if (reached.length) {
+      // Resumed as it is, it would stop again at once: say which option to raise.
+      const raise = reached.map(
+        (l) => `options.${l.flag.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}`,
+      );
+      throw new ConflictError(
+        `run ${id} stopped at ${reached.map((l) => l.what).join(" and ")}; raise ${raise.join(" and ")} to resume it`,
+      );
+    }
     writeMark(dir, { queued: true, overrides });
     this.enqueue(id);
     return this.statusOf(id);

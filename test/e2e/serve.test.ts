@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
@@ -37,6 +38,29 @@ const TASK = { prompt: "a script that greets", tests: "it prints hello, world" }
 // biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON loosely
 async function json(response: Response | Promise<Response>): Promise<any> {
   return (await response).json();
+}
+
+/** The status line's code for a POST that declares a 2 MiB body (refused before it is sent). */
+function statusOfOversized(url: string, token: string): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(
+        `POST /api/runs HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${token}\r\n` +
+          "Content-Type: application/json\r\nContent-Length: 2097152\r\n\r\n{",
+      );
+    });
+    let seen = "";
+    socket.on("data", (d: Buffer) => {
+      seen += d.toString();
+      const code = /^HTTP\/1\.1 (\d+)/.exec(seen)?.[1];
+      if (code) {
+        socket.destroy();
+        resolve(Number(code));
+      }
+    });
+    socket.on("error", reject);
+  });
 }
 
 /** Polls GET /api/runs/{id} until `ok` holds of it. */
@@ -168,6 +192,10 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
     expect(failed).toMatchObject({ stopReason: "max-iterations", result: { status: "failed" } });
     expect((await s.api(`/api/runs/${id}/cancel`, { method: "POST" })).status).toBe(409);
 
+    // Resumed as it is, it would stop again at once: refused, naming the option to raise.
+    const same = await s.api(`/api/runs/${id}/resume`, { method: "POST" });
+    expect(same.status).toBe(409);
+    expect((await json(same)).error.message).toContain("raise options.maxIterations");
     server.enqueue(pass(["hello, world"]));
     const resumed = await s.api(`/api/runs/${id}/resume`, {
       method: "POST",
@@ -294,10 +322,11 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
       s.api("/api/runs", { method: "POST", json: { ...TASK, options: { maxIterations: 0 } } }),
     );
     expect(badOption.error).toMatchObject({ field: "options.maxIterations" });
-    expect((await s.api("/api/runs", { method: "POST", body: "x".repeat(2 * 1024 * 1024) })).status).toBe(
-      413,
-    );
+    expect(await statusOfOversized(s.url, token)).toBe(413);
     expect((await s.api("/api/runs/nope")).status).toBe(404);
+    // CORS is off: a page elsewhere gets no permission to read the answers.
+    const cross = await s.api("/healthz", { headers: { origin: "http://elsewhere.test" } });
+    expect(cross.headers.get("access-control-allow-origin")).toBeNull();
     // On 0.0.0.0 with a token it starts, and still answers 401 without it.
     const wide = await startServe(["--out", out, "--host", "0.0.0.0"], {
       cwd: join(out, ".."),
@@ -305,5 +334,11 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
     });
     started.push(wide);
     expect((await fetch(`${wide.url.replace("0.0.0.0", "127.0.0.1")}/api/runs`)).status).toBe(401);
+    // --cors lets that one origin in, and only it.
+    const open = await serve(join(out, "..", "other"), ["--cors", "http://page.test"]);
+    const allowed = await open.api("/healthz", { headers: { origin: "http://page.test" } });
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("http://page.test");
+    const other = await open.api("/healthz", { headers: { origin: "http://elsewhere.test" } });
+    expect(other.headers.get("access-control-allow-origin")).not.toBe("http://elsewhere.test");
   });
 });
