@@ -1,7 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
-import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -71,14 +70,17 @@ export function createApp(o: AppOptions): Hono {
   const app = new Hono();
 
   app.onError((error, c) => {
-    if (error instanceof HttpError) return c.json(errorBody(error.message, error.field), error.status);
+    // Messages may quote the endpoint or a value given: masked like everything azlon shows.
+    const masked = (text: string) => manager.redactor.redactMessage(text);
+    if (error instanceof HttpError)
+      return c.json(errorBody(masked(error.message), error.field), error.status);
     if (error instanceof ConflictError || error instanceof RunStateError)
-      return c.json(errorBody(error.message), 409);
+      return c.json(errorBody(masked(error.message)), 409);
     if (error instanceof FatalError) {
       const hint = error.hint ? ` (${error.hint})` : "";
-      return c.json(errorBody(`${error.message}${hint}`), 400);
+      return c.json(errorBody(masked(`${error.message}${hint}`)), 400);
     }
-    return c.json(errorBody(`unexpected error (a bug in azlon): ${error.message}`), 500);
+    return c.json(errorBody(masked(`unexpected error (a bug in azlon): ${error.message}`)), 500);
   });
   app.notFound((c) => c.json(errorBody("not found"), 404));
 
@@ -181,13 +183,17 @@ export function createApp(o: AppOptions): Hono {
     }
     const path = workspaceFile(folder.workspaceDir, rel);
     if (!path) throw new HttpError(404, "no such file");
+    const bytes = readFileSync(path);
+    // The workspace holds the project as the model wrote it: masked here all the same, so no
+    // route ever hands out the API key. Binary files go out as they are.
+    const body = bytes.subarray(0, 8000).includes(0)
+      ? bytes
+      : manager.redactor.redact(bytes.toString("utf8"));
     // The model's output is shown as text, never run as a page.
-    return new Response(Readable.toWeb(createReadStream(path)) as ReadableStream, {
-      headers: {
-        "content-type": "text/plain; charset=utf-8",
-        "x-content-type-options": "nosniff",
-        "content-security-policy": "default-src 'none'; sandbox",
-      },
+    return c.body(body, 200, {
+      "content-type": "text/plain; charset=utf-8",
+      "x-content-type-options": "nosniff",
+      "content-security-policy": "default-src 'none'; sandbox",
     });
   });
 

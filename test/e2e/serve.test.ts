@@ -182,6 +182,7 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
     server.enqueue(
       generation(`FROM ${BUSYBOX}\nCOPY greet.sh /greet.sh\nENTRYPOINT ["sh", "/greet.sh"]\n`, {
         "greet.sh": 'echo "hello, wrld"\n',
+        "notes.txt": `the key is ${KEY}\n`,
       }),
       fail("prints hello, wrld", { files: { "greet.sh": 'echo "hello, world"\n' } }, ["hello, wrld"]),
     );
@@ -211,6 +212,9 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
       { path: "greet.sh", before: 'echo "hello, wrld"\n', after: 'echo "hello, world"\n' },
     ]);
     expect((await s.api(`/api/runs/${id}/resume`, { method: "POST" })).status).toBe(409);
+    // A file that holds the API key (the workspace keeps what the model wrote) is served masked.
+    const notes = await (await s.api(`/api/runs/${id}/files/notes.txt`)).text();
+    expect(notes).toBe("the key is [secret]\n");
   });
 
   it("queues beyond --concurrency; cancels a queued and a running run", async () => {
