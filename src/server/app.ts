@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Context, Hono } from "hono";
@@ -132,12 +132,14 @@ export function createApp(o: AppOptions): Hono {
 
   app.get("/api/runs", (c) => {
     const q = query(c, ListQuerySchema);
+    // Newest first; runs made in the same millisecond by their folders' finer creation times.
+    const made = (id: string) => statSync(join(o.outDir, id)).birthtimeMs;
     const all = manager
       .ids()
       .map((id) => summary(id, join(o.outDir, id)))
       .filter((r): r is RunSummary => r !== null && (!q.status || r.status === q.status))
       .sort((a, b) =>
-        a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1,
+        a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? 1 : -1) : made(b.id) - made(a.id),
       );
     return c.json({ runs: all.slice(q.offset, q.offset + q.limit), total: all.length });
   });

@@ -226,6 +226,15 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
     expect(a.status).toBe("running");
     expect(b.status).toBe("queued");
     expect((await json(s.api(`/api/runs/${b.id}`))).status).toBe("queued");
+    // Newest first, paged, filtered by status.
+    const page = await json(s.api("/api/runs?limit=1"));
+    expect(page.total).toBe(2);
+    expect(page.runs.map((r: { id: string }) => r.id)).toEqual([b.id]);
+    expect((await json(s.api("/api/runs?limit=1&offset=1"))).runs[0].id).toBe(a.id);
+    expect((await json(s.api("/api/runs?status=queued"))).runs.map((r: { id: string }) => r.id)).toEqual([
+      b.id,
+    ]);
+    expect((await s.api("/api/runs?limit=500")).status).toBe(400);
     expect(await json(s.api(`/api/runs/${b.id}/cancel`, { method: "POST" }))).toEqual({
       id: b.id,
       status: "interrupted",
@@ -328,6 +337,13 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
     expect(badOption.error).toMatchObject({ field: "options.maxIterations" });
     expect(await statusOfOversized(s.url, token)).toBe(413);
     expect((await s.api("/api/runs/nope")).status).toBe(404);
+    for (const path of [
+      "/assets/..%2Fpackage.json",
+      "/assets/%2e%2e%2fREADME.md",
+      "/api/runs/..%2F..%2Fetc/files",
+    ]) {
+      expect((await s.api(path)).status, path).toBe(404);
+    }
     // CORS is off: a page elsewhere gets no permission to read the answers.
     const cross = await s.api("/healthz", { headers: { origin: "http://elsewhere.test" } });
     expect(cross.headers.get("access-control-allow-origin")).toBeNull();
