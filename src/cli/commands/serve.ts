@@ -65,7 +65,8 @@ export async function serveCommand(flags: ServeFlags, ctx: CliContext): Promise<
   let first: InterruptSignal | null = null;
   const signal = await new Promise<InterruptSignal>((resolveSignal) => {
     ctx.onInterrupt?.((s) => {
-      if (s === "SIGPIPE" || s === "SIGHUP") return;
+      // A closed output changes nothing for a server; a closed terminal stops it like Ctrl-C.
+      if (s === "SIGPIPE") return;
       if (first === null) {
         first = s;
         resolveSignal(s);
