@@ -239,7 +239,7 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
       id: b.id,
       status: "interrupted",
     });
-    await waitFor(s, a.id, (r) => r.phase === "generate");
+    await waitFor(s, a.id, (r) => r.phase === "generate" && server.chatRequests.length > 0);
     expect((await s.api(`/api/runs/${a.id}/cancel`, { method: "POST" })).status).toBe(202);
     const stopped = await waitFor(s, a.id, (r) => r.status === "interrupted");
     expect(stopped.stopReason).toBe("interrupted");
@@ -279,7 +279,7 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
     const first = await serve(out);
     server.enqueue({ ...GREET, delayMs: 20_000 }, GREET, pass(["hello, world"]));
     const { id } = await json(first.api("/api/runs", { method: "POST", json: TASK }));
-    await waitFor(first, id, (r) => r.phase === "generate");
+    await waitFor(first, id, () => server.chatRequests.length > 0);
     first.child.kill("SIGKILL");
     await first.done;
     const second = await serve(out);
@@ -294,7 +294,7 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
     const first = await serve(out);
     server.enqueue({ ...GREET, delayMs: 20_000 }, GREET, pass(["hello, world"]));
     const { id } = await json(first.api("/api/runs", { method: "POST", json: TASK }));
-    await waitFor(first, id, (r) => r.phase === "generate");
+    await waitFor(first, id, () => server.chatRequests.length > 0);
     first.child.kill("SIGINT");
     const stopped = await first.done;
     expect(stopped.code).toBe(130);
