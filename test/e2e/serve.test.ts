@@ -127,6 +127,9 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
       .split("\n");
     expect(ids).toEqual(journal.map((_, i) => i + 1));
     expect(rest.at(-2)?.event).toBe("run.finished");
+    // After the end, a stream picked up at the last id (the query form) sends nothing again.
+    const again = await readSse(`${s.url}/api/runs/${id}/events?lastEventId=${journal.length}`);
+    expect(again.map((m) => m.event)).toEqual(["end"]);
     expect(JSON.parse(rest.at(-2)?.data ?? "{}")).toEqual(JSON.parse(journal.at(-1) ?? "{}"));
 
     const run = await json(s.api(`/api/runs/${id}`));
