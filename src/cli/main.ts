@@ -202,6 +202,23 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     });
 
   program
+    .command("serve")
+    .description("serve the HTTP API and the web page: start, watch, cancel and resume runs")
+    .option("--host <address>", "the address to listen on; any but loopback needs --token", "127.0.0.1")
+    .option("--port <n>", "the port (0: any free one; the URL printed says which)", "8787")
+    .option("-o, --out <dir>", `where run folders go (default ./${DEFAULTS.out})`)
+    .option("--concurrency <n>", "runs at the same time; more wait in a queue", "2")
+    .option(
+      "--token <secret>",
+      "require Authorization: Bearer <secret> on every route (env AZLON_SERVE_TOKEN)",
+    )
+    .option("--cors <origin>", "let pages from this origin call the API (default: none)")
+    .option("-c, --config <path>", "use this config file")
+    .action(async (flags) => {
+      const { serveCommand } = await import("./commands/serve.js");
+      state.code = await serveCommand(flags, ctx);
+    });
+  program
     .command("doctor")
     .description("check the Docker engine, API key, endpoint, model and config, and say what to fix")
     .option("-m, --model <id>", "check this model (env AZLON_MODEL)")

@@ -380,7 +380,7 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
           // read only when resuming a run that stopped between answer and apply.
           const raw = pending?.iteration === n ? pending.changes : readAnswer(store, n);
           const changes = normalizeChanges(raw, replyLimits);
-          const applied = await store.applyChanges(changes);
+          const applied = await store.applyChanges(changes, n);
           summaryFor(state, n).changes = {
             written: applied.written,
             deleted: applied.deleted,

@@ -16,7 +16,8 @@ export interface RunStore {
   saveState(state: RunState): void;
   /** Appends to events.jsonl, flushed before it returns. */
   record(event: LoopEvent): void;
-  applyChanges(changes: Changes): Promise<ApplyReport>;
+  /** With the round's number, also records what changed (iterations/NN/changes.json). */
+  applyChanges(changes: Changes, iteration?: number): Promise<ApplyReport>;
   snapshot(): Promise<Snapshot>;
   /** A digest of the workspace's files (paths, modes, bytes) and `extra`. */
   workspaceHash(extra: string): Promise<string>;

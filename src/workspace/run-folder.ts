@@ -21,6 +21,7 @@ import type { RunStore } from "../core/store.js";
 import type { ApplyReport, Changes } from "../core/types.js";
 import { maskUrlCredentials, type Redactor } from "../util/secrets.js";
 import { safeJson } from "../util/terminal.js";
+import { CHANGES_FILE, changeRecord, readBefore } from "./changes.js";
 import { applyChanges, hashWorkspace, type Snapshot, snapshot } from "./workspace.js";
 
 export const RUN_FILE = "run.json";
@@ -150,8 +151,13 @@ export class RunFolder implements RunStore {
     return JSON.parse(readFileSync(join(this.dir, RUN_FILE), "utf8"));
   }
 
-  applyChanges(changes: Changes): Promise<ApplyReport> {
-    return applyChanges(this.workspaceDir, changes);
+  /** Applies the changes; with a round's number, records what they changed in its changes.json. */
+  async applyChanges(changes: Changes, iteration?: number): Promise<ApplyReport> {
+    if (iteration === undefined) return applyChanges(this.workspaceDir, changes);
+    const before = await readBefore(this.workspaceDir, changes);
+    const applied = await applyChanges(this.workspaceDir, changes);
+    this.writeIterationJson(iteration, CHANGES_FILE, await changeRecord(this.workspaceDir, before, applied));
+    return applied;
   }
 
   snapshot(): Promise<Snapshot> {

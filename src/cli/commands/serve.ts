@@ -1,0 +1,84 @@
+import { resolve } from "node:path";
+import { resolveConfig } from "../../config/load.js";
+import { UsageError } from "../../core/errors.js";
+import { Engine } from "../../engine/engine.js";
+import { apiKeyFrom, redactorFor, runOptionsFrom } from "../../engine/options.js";
+import type { CliContext, InterruptSignal } from "../io.js";
+import { interruptExitCode } from "../io.js";
+
+export interface ServeFlags {
+  host?: string;
+  port?: string;
+  out?: string;
+  concurrency?: string;
+  token?: string;
+  cors?: string;
+  config?: string;
+}
+
+function whole(value: string | undefined, fallback: number, flag: string, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
+    throw new UsageError(`--${flag} must be a whole number from ${min} to ${max} (got ${value})`);
+  }
+  return n;
+}
+
+/** `azlon serve`: the HTTP API and the web page, on the engine `run` uses, until Ctrl-C. */
+export async function serveCommand(flags: ServeFlags, ctx: CliContext): Promise<number> {
+  const host = flags.host ?? "127.0.0.1";
+  const port = whole(flags.port, 8787, "port", 0, 65535);
+  const concurrency = whole(flags.concurrency, 2, "concurrency", 1, 64);
+  const token = flags.token ?? (ctx.env.AZLON_SERVE_TOKEN || null);
+  const { config } = await resolveConfig({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    flags: flags.out !== undefined ? { out: flags.out } : {},
+    configPath: flags.config ?? null,
+  });
+  const outDir = resolve(ctx.cwd, config.out);
+  // The server's own options are checked now, not at the first request.
+  runOptionsFrom(config, ctx.cwd, outDir);
+  const apiKey = apiKeyFrom(ctx.env);
+  const redactor = redactorFor({ ...ctx.env, AZLON_SERVE_TOKEN: token ?? undefined }, apiKey);
+  const { checkBind, startServer } = await import("../../server/server.js");
+  // Refused before the engine is reached: a clear message, whatever Docker's state.
+  checkBind(host, token);
+  const engine = await Engine.connect(ctx.env, apiKey, redactor);
+  const log = (line: string) => ctx.stderr.write(`azlon serve: ${redactor.redactMessage(line)}\n`);
+  const server = await startServer({
+    engine,
+    config,
+    cwd: ctx.cwd,
+    outDir,
+    host,
+    port,
+    concurrency,
+    token,
+    cors: flags.cors ?? null,
+    log,
+  });
+  ctx.stdout.write(`azlon serve: listening on ${server.url}  (runs in ${outDir})\n`);
+  if (token) ctx.stdout.write(`azlon serve: the page: ${server.url}/#token=<your token>\n`);
+  ctx.stdout.write("azlon serve: Ctrl-C stops it; runs in flight carry on at the next start\n");
+  let first: InterruptSignal | null = null;
+  const signal = await new Promise<InterruptSignal>((resolveSignal) => {
+    ctx.onInterrupt?.((s) => {
+      // A closed output changes nothing for a server; a closed terminal stops it like Ctrl-C.
+      if (s === "SIGPIPE") return;
+      if (first === null) {
+        first = s;
+        resolveSignal(s);
+      } else {
+        // A second Ctrl-C: leave at once; the runs carry on at the next start all the same.
+        ctx.exitNow?.(interruptExitCode(s));
+      }
+    });
+  });
+  ctx.stderr.write(
+    `\nazlon serve: ${signal}: stopping the runs in flight (they carry on at the next start)\n`,
+  );
+  await server.close();
+  return interruptExitCode(signal);
+}

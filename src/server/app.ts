@@ -1,0 +1,301 @@
+import { timingSafeEqual } from "node:crypto";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { validateLayer } from "../config/load.js";
+import type { Config } from "../config/schema.js";
+import { ConfigError, FatalError, RunStateError } from "../core/errors.js";
+import { readRun } from "../engine/runs.js";
+import type { TemplateName } from "../prompts/templates.js";
+import { eventStream } from "./events.js";
+import { errorBody, HttpError, jsonBody, query } from "./http.js";
+import { ConflictError, type RunManager } from "./manager.js";
+import { openApiDocument } from "./openapi.js";
+import type { PromptStore } from "./prompts.js";
+import {
+  CreateRunSchema,
+  ListQuerySchema,
+  OriginalPromptsSchema,
+  PutPromptsSchema,
+  ResumeSchema,
+  WorkflowSchema,
+} from "./schemas.js";
+import { detailOf, iterationOf, listFiles, type RunSummary, summaryOf, workspaceFile } from "./views.js";
+
+/** Bodies larger than this are refused (413) before they are read. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface AppOptions {
+  manager: RunManager;
+  prompts: PromptStore;
+  outDir: string;
+  /** Every route needs `Authorization: Bearer <token>` when set. */
+  token: string | null;
+  /** The one origin allowed to call the API from a browser; none by default. */
+  cors: string | null;
+}
+
+function sameSecret(given: string, token: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The page's folder: src/web from the sources, web/ beside the bundle when packaged. */
+function webDir(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    for (const candidate of [join(dir, "web"), join(dir, "src", "web")]) {
+      if (existsSync(join(candidate, "index.html"))) return candidate;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+const ASSET_TYPES: Record<string, string> = {
+  js: "text/javascript; charset=utf-8",
+  css: "text/css; charset=utf-8",
+  svg: "image/svg+xml",
+  png: "image/png",
+};
+
+/** The HTTP face of the run manager: thin routes over the engine's run folders. */
+export function createApp(o: AppOptions): Hono {
+  const { manager, prompts } = o;
+  const app = new Hono();
+
+  app.onError((error, c) => {
+    // Messages may quote the endpoint or a value given: masked like everything azlon shows.
+    const masked = (text: string) => manager.redactor.redactMessage(text);
+    if (error instanceof HttpError)
+      return c.json(errorBody(masked(error.message), error.field), error.status);
+    if (error instanceof ConflictError || error instanceof RunStateError)
+      return c.json(errorBody(masked(error.message)), 409);
+    if (error instanceof FatalError) {
+      const hint = error.hint ? ` (${error.hint})` : "";
+      return c.json(errorBody(masked(`${error.message}${hint}`)), 400);
+    }
+    return c.json(errorBody(masked(`unexpected error (a bug in azlon): ${error.message}`)), 500);
+  });
+  app.notFound((c) => c.json(errorBody("not found"), 404));
+
+  if (o.cors)
+    app.use("*", cors({ origin: o.cors, allowHeaders: ["Authorization", "Content-Type", "Last-Event-ID"] }));
+  app.use("*", async (c, next) => {
+    if (!o.token) return next();
+    const header = c.req.header("authorization") ?? "";
+    const bearer = header.startsWith("Bearer ") ? header.slice(7) : null;
+    // EventSource cannot set headers: the page passes the token in the query, on /events only.
+    const inQuery = /^\/api\/runs\/[^/]+\/events$/.test(c.req.path) ? (c.req.query("token") ?? null) : null;
+    const given = bearer ?? inQuery;
+    if (given === null || !sameSecret(given, o.token)) {
+      c.header("WWW-Authenticate", 'Bearer realm="azlon"');
+      return c.json(errorBody("this server needs Authorization: Bearer <token>"), 401);
+    }
+    return next();
+  });
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json(errorBody(`the request body is over ${MAX_BODY_BYTES} bytes`), 413),
+    }),
+  );
+
+  const runDir = (id: string): string => {
+    const dir = manager.dirOf(id);
+    if (!dir) throw new HttpError(404, `no run ${id}`);
+    return dir;
+  };
+  const summary = (id: string, dir: string): RunSummary | null => {
+    try {
+      return summaryOf(readRun(dir, manager.redactor).state, manager.statusOf(id), manager.phaseOf(id));
+    } catch {
+      return null;
+    }
+  };
+
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
+
+  app.post("/api/runs", async (c) => {
+    const body = await jsonBody(c, CreateRunSchema);
+    const layer = checkedLayer({ ...body.options, ...(body.checks ? { checks: body.checks } : {}) });
+    const { id, status } = manager.create({ prompt: body.prompt, tests: body.tests }, layer);
+    return c.json({ id, status, url: `/api/runs/${id}` }, 202);
+  });
+
+  app.get("/api/runs", (c) => {
+    const q = query(c, ListQuerySchema);
+    // Newest first; runs made in the same millisecond by their folders' finer creation times.
+    const made = (id: string) => statSync(join(o.outDir, id)).birthtimeMs;
+    const all = manager
+      .ids()
+      .map((id) => summary(id, join(o.outDir, id)))
+      .filter((r): r is RunSummary => r !== null && (!q.status || r.status === q.status))
+      .sort((a, b) =>
+        a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? 1 : -1) : made(b.id) - made(a.id),
+      );
+    return c.json({ runs: all.slice(q.offset, q.offset + q.limit), total: all.length });
+  });
+
+  app.get("/api/runs/:id", (c) => {
+    const id = c.req.param("id");
+    const dir = runDir(id);
+    const { state } = readRun(dir, manager.redactor);
+    return c.json(detailOf(state, manager.statusOf(id), manager.phaseOf(id), manager.resultOf(id, dir)));
+  });
+
+  app.post("/api/runs/:id/cancel", (c) => {
+    const id = c.req.param("id");
+    return c.json({ id, status: manager.cancel(id, runDir(id)) }, 202);
+  });
+
+  app.post("/api/runs/:id/resume", async (c) => {
+    const id = c.req.param("id");
+    const dir = runDir(id);
+    const body = await jsonBody(c, ResumeSchema);
+    return c.json({ id, status: manager.resume(id, dir, body.options ?? {}) }, 202);
+  });
+
+  app.get("/api/runs/:id/events", (c) => {
+    const id = c.req.param("id");
+    return eventStream(c, manager, id, runDir(id));
+  });
+
+  app.get("/api/runs/:id/files", (c) => {
+    const { folder } = readRun(runDir(c.req.param("id")), manager.redactor);
+    return c.json({ files: listFiles(folder.workspaceDir) });
+  });
+
+  app.get("/api/runs/:id/files/*", (c) => {
+    const id = c.req.param("id");
+    const { folder } = readRun(runDir(id), manager.redactor);
+    const prefix = `/api/runs/${id}/files/`;
+    let rel: string;
+    try {
+      rel = decodeURIComponent(c.req.path.slice(prefix.length));
+    } catch {
+      throw new HttpError(404, "no such file");
+    }
+    const path = workspaceFile(folder.workspaceDir, rel);
+    if (!path) throw new HttpError(404, "no such file");
+    const bytes = readFileSync(path);
+    // The workspace holds the project as the model wrote it: masked here all the same, so no
+    // route ever hands out the API key. Binary files go out as they are.
+    const body = bytes.subarray(0, 8000).includes(0)
+      ? bytes
+      : manager.redactor.redact(bytes.toString("utf8"));
+    // The model's output is shown as text, never run as a page.
+    return c.body(body, 200, {
+      "content-type": "text/plain; charset=utf-8",
+      "x-content-type-options": "nosniff",
+      "content-security-policy": "default-src 'none'; sandbox",
+    });
+  });
+
+  app.get("/api/runs/:id/iterations/:n", (c) => {
+    const n = Number(c.req.param("n"));
+    if (!Number.isInteger(n) || n < 1) throw new HttpError(404, "no such iteration");
+    const { state, folder } = readRun(runDir(c.req.param("id")), manager.redactor);
+    const round = iterationOf(folder, state, n);
+    if (!round) throw new HttpError(404, `run ${state.runId} has no iteration ${n}`);
+    return c.json(round);
+  });
+
+  const promptsView = () => {
+    const view = prompts.view();
+    return { templates: view.templates, placeholders: view.placeholders };
+  };
+  app.get("/api/prompts", (c) => c.json(promptsView()));
+  app.put("/api/prompts", async (c) => {
+    const body = await jsonBody(c, PutPromptsSchema);
+    savePrompts(prompts, body.templates as Partial<Record<TemplateName, string>>);
+    return c.json(promptsView());
+  });
+
+  // The original's routes, kept so its clients go on working.
+  app.post("/run_workflow", async (c) => {
+    const body = await jsonBody(c, WorkflowSchema);
+    const { id } = manager.create({ prompt: body.user_prompt, tests: body.test_conditions }, {});
+    const status = await manager.whenDone(id);
+    return c.json({ workflow_id: id, result: status === "passed" });
+  });
+  app.get("/prompts", (c) => {
+    const { templates } = prompts.view();
+    return c.json({
+      generate_code_prompt: templates.generateSystem.text,
+      validate_output_prompt: templates.validateSystem.text,
+    });
+  });
+  app.post("/prompts", async (c) => {
+    const body = await jsonBody(c, OriginalPromptsSchema);
+    const updates: Partial<Record<TemplateName, string>> = {};
+    if (body.generate_code_prompt !== undefined) updates.generateSystem = body.generate_code_prompt;
+    if (body.validate_output_prompt !== undefined) updates.validateSystem = body.validate_output_prompt;
+    savePrompts(prompts, updates, {
+      generateSystem: "generate_code_prompt",
+      validateSystem: "validate_output_prompt",
+    });
+    return c.json({ status: "updated" });
+  });
+
+  const web = webDir();
+  app.get("/", (c) => {
+    if (!web) return c.text("azlon serve: the web page is not installed; the API is at /api\n");
+    c.header("content-security-policy", "default-src 'self'; img-src 'self' data:; style-src 'self'");
+    return c.html(readFileSync(join(web, "index.html"), "utf8"));
+  });
+  app.get("/assets/:file", (c) => {
+    const file = c.req.param("file");
+    const ext = /^[\w.-]+\.(js|css|svg|png)$/.exec(file)?.[1];
+    const type = ext ? ASSET_TYPES[ext] : undefined;
+    if (!web || !type || file.includes("..") || !existsSync(join(web, file)))
+      throw new HttpError(404, "not found");
+    return c.body(readFileSync(join(web, file)), 200, {
+      "content-type": type,
+      "x-content-type-options": "nosniff",
+    });
+  });
+  return app;
+}
+
+/** A request's options, validated as config (credentials in the base URL are refused, too). */
+function checkedLayer(layer: Record<string, unknown>): Partial<Config> {
+  try {
+    return validateLayer(layer, {
+      where: "",
+      name: (k) => `options.${k}`,
+      fix: () => "see GET /api/openapi.json",
+    }) as Partial<Config>;
+  } catch (error) {
+    if (error instanceof ConfigError)
+      throw new HttpError(400, error.message, /options\.\w+/.exec(error.message)?.[0]);
+    throw error;
+  }
+}
+
+/** Saves templates; one with an unknown placeholder is a 400 naming it and its field. */
+function savePrompts(
+  store: PromptStore,
+  updates: Partial<Record<TemplateName, string>>,
+  fields: Partial<Record<TemplateName, string>> = {},
+): void {
+  try {
+    store.save(updates);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      const name = /prompt template (\w+)/.exec(error.message)?.[1] as TemplateName | undefined;
+      const field = name ? (fields[name] ?? `templates.${name}`) : undefined;
+      throw new HttpError(400, `${error.message}; ${error.hint ?? ""}`.replace(/; $/, ""), field);
+    }
+    throw error;
+  }
+}
+
+export type { Context };

@@ -1,0 +1,55 @@
+import type { Context } from "hono";
+import type { z } from "zod";
+import { acceptsFor } from "../config/wording.js";
+
+/** A request the server refuses, with the status and (when one is to blame) the field. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 404 | 409 | 413,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export function errorBody(message: string, field?: string) {
+  return { error: field ? { message, field } : { message } };
+}
+
+/** The first problem zod found, as one sentence naming the field. */
+export function zodProblem(error: z.ZodError): HttpError {
+  const issue = error.issues[0];
+  if (!issue) return new HttpError(400, "invalid request");
+  if (issue.code === "unrecognized_keys") {
+    const prefix = issue.path.length ? `${issue.path.join(".")}.` : "";
+    const field = `${prefix}${issue.keys[0]}`;
+    return new HttpError(400, `unknown field ${issue.keys.map((k) => `${prefix}${k}`).join(", ")}`, field);
+  }
+  const field = issue.path.join(".") || undefined;
+  // Options are config keys: say what they accept in the config's own words.
+  if (issue.path[0] === "options" && issue.path.length === 2) {
+    const accepts = acceptsFor({ ...issue, path: issue.path.slice(1) } as typeof issue);
+    return new HttpError(400, `${field} must be ${accepts}`, field);
+  }
+  return new HttpError(400, field ? `${field}: ${issue.message}` : issue.message, field);
+}
+
+export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  let data: unknown;
+  try {
+    const raw = await c.req.text();
+    data = raw.trim() === "" ? {} : JSON.parse(raw);
+  } catch {
+    throw new HttpError(400, "the request body must be JSON");
+  }
+  const result = schema.safeParse(data);
+  if (!result.success) throw zodProblem(result.error);
+  return result.data;
+}
+
+export function query<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
+  const result = schema.safeParse(c.req.query());
+  if (!result.success) throw zodProblem(result.error);
+  return result.data;
+}

@@ -1,0 +1,311 @@
+import { EventEmitter } from "node:events";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { basename, join } from "node:path";
+import { limitsReached } from "../cli/continue.js";
+import type { Config } from "../config/schema.js";
+import { errorMessage } from "../core/errors.js";
+import type { RunState } from "../core/state.js";
+import type { Engine, RunHandle } from "../engine/engine.js";
+import { runOptionsFrom } from "../engine/options.js";
+import { resultOf, runReport } from "../engine/result.js";
+import {
+  createRun,
+  openRun,
+  type PreparedRun,
+  type ResumeOverrides,
+  readRun,
+  type Task,
+} from "../engine/runs.js";
+import { TEMPLATE_FILES, type TemplateName } from "../prompts/templates.js";
+import { processAlive } from "../sandbox/owner.js";
+import { RunFolder, writeFileAtomic } from "../workspace/run-folder.js";
+import { listRunFolders, runIsLive } from "../workspace/run-list.js";
+import type { PromptStore } from "./prompts.js";
+import type { ServedStatus } from "./views.js";
+
+/**
+ * serve.json in a run folder: the mark of a run the server owns, and whether it waits in the
+ * queue. With it on disk, a server started again on the same folder carries on by itself.
+ */
+export const SERVE_FILE = "serve.json";
+
+interface ServeMark {
+  queued: boolean;
+  /** Limits to raise when the queued run starts (a queued resume). */
+  overrides?: ResumeOverrides;
+  /** Stopped by the server's own shutdown: carried on when it starts again. */
+  resumeOnStart?: boolean;
+}
+
+function readMark(dir: string): ServeMark | null {
+  try {
+    return JSON.parse(readFileSync(join(dir, SERVE_FILE), "utf8")) as ServeMark;
+  } catch {
+    return null;
+  }
+}
+
+function writeMark(dir: string, mark: ServeMark): void {
+  writeFileAtomic(join(dir, SERVE_FILE), `${JSON.stringify(mark)}\n`);
+}
+
+export interface ManagerOptions {
+  engine: Engine;
+  outDir: string;
+  cwd: string;
+  concurrency: number;
+  /** The server's resolved config; a request's options are laid over it. */
+  config: Config;
+  prompts: PromptStore;
+  log: (line: string) => void;
+}
+
+/** A run that cannot be started or resumed as asked (the route answers 409). */
+export class ConflictError extends Error {}
+
+/** The server's runs: a queue beyond --concurrency, the runs in flight, and their ends. */
+export class RunManager {
+  private readonly active = new Map<string, { handle: RunHandle; phase: string | null }>();
+  private readonly queue: string[] = [];
+  private readonly finished = new EventEmitter();
+  private stopping = false;
+
+  constructor(private readonly o: ManagerOptions) {
+    this.finished.setMaxListeners(0);
+  }
+
+  get redactor() {
+    return this.o.engine.redactor;
+  }
+
+  /** The ids of every run folder under --out (the server's own and any other azlon's). */
+  ids(): string[] {
+    return listRunFolders(this.o.outDir).map((entry) => basename(entry.dir));
+  }
+
+  dirOf(id: string): string | null {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id) || id.includes("..")) return null;
+    const dir = join(this.o.outDir, id);
+    return RunFolder.exists(dir) ? dir : null;
+  }
+
+  /** Makes a run folder now (so the run survives a restart while queued) and queues it. */
+  create(task: Task, layer: Partial<Config>): { id: string; status: ServedStatus } {
+    const config = { ...this.o.config, ...layer } as Config;
+    const options = runOptionsFrom(config, this.o.cwd, this.o.outDir);
+    const prepared = createRun(task, options, this.o.engine.redactor);
+    this.keepPrompts(prepared);
+    writeMark(prepared.folder.dir, { queued: true });
+    this.enqueue(prepared.state.runId);
+    return { id: prepared.state.runId, status: this.statusOf(prepared.state.runId) };
+  }
+
+  /** Each run keeps a copy of the templates it started with: later edits apply to new runs only. */
+  private keepPrompts({ state, folder }: PreparedRun): void {
+    const paths = this.o.prompts.paths();
+    const names = Object.keys(paths) as TemplateName[];
+    if (!names.length) return;
+    const dir = join(folder.dir, "prompts");
+    mkdirSync(dir, { recursive: true });
+    for (const name of names) {
+      const source = paths[name];
+      if (!source) continue;
+      const copy = join(dir, TEMPLATE_FILES[name]);
+      copyFileSync(source, copy);
+      state.options.prompts[name] = copy;
+    }
+    folder.saveState(state);
+  }
+
+  resume(id: string, dir: string, overrides: ResumeOverrides): ServedStatus {
+    const status = this.statusOf(id);
+    if (status === "running" || status === "queued") throw new ConflictError(`run ${id} is ${status}`);
+    // Refuses a passed run, and one a live process elsewhere is running.
+    const prepared = openRun(dir, this.o.engine.redactor, overrides);
+    prepared.folder.close();
+    const reached = limitsReached(prepared.state);
+    if (reached.length) {
+      // Resumed as it is, it would stop again at once: say which option to raise.
+      const raise = reached.map(
+        (l) => `options.${l.flag.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}`,
+      );
+      throw new ConflictError(
+        `run ${id} stopped at ${reached.map((l) => l.what).join(" and ")}; raise ${raise.join(" and ")} to resume it`,
+      );
+    }
+    writeMark(dir, { queued: true, overrides });
+    this.enqueue(id);
+    return this.statusOf(id);
+  }
+
+  cancel(id: string, dir: string): ServedStatus {
+    const running = this.active.get(id);
+    if (running) {
+      this.markOf(dir, { queued: false, resumeOnStart: false });
+      running.handle.cancel("interrupted");
+      return "running";
+    }
+    const at = this.queue.indexOf(id);
+    if (at < 0) throw new ConflictError(`run ${id} is neither queued nor running`);
+    this.queue.splice(at, 1);
+    writeMark(dir, { queued: false });
+    const { state, folder } = readRun(dir, this.o.engine.redactor);
+    if (state.legs.length === 0) {
+      // Never started: it ends here, as a run interrupted before its first step.
+      Object.assign(state, {
+        status: "interrupted",
+        stopReason: "interrupted",
+        reason: "cancelled before it started",
+        updatedAt: new Date().toISOString(),
+      } satisfies Partial<RunState>);
+      folder.saveState(state);
+    }
+    this.finished.emit("done", id);
+    return this.statusOf(id);
+  }
+
+  private markOf(dir: string, change: Partial<ServeMark>): void {
+    writeMark(dir, { ...(readMark(dir) ?? { queued: false }), ...change });
+  }
+
+  /** queued / running (here, or live in another process) / run.json's status. */
+  statusOf(id: string): ServedStatus {
+    if (this.active.has(id)) return "running";
+    if (this.queue.includes(id)) return "queued";
+    const dir = join(this.o.outDir, id);
+    let state: RunState;
+    try {
+      state = readRun(dir, this.o.engine.redactor).state;
+    } catch {
+      return "error";
+    }
+    if (state.status !== "running") return state.status;
+    const leg = state.legs.at(-1);
+    const entry = {
+      status: state.status,
+      owner: leg?.pid && leg.host ? { pid: leg.pid, host: leg.host } : null,
+    } as Parameters<typeof runIsLive>[0];
+    // Ours would be in the maps above; another process's is live only while it runs.
+    if (leg?.pid !== process.pid && runIsLive(entry, hostname(), processAlive)) return "running";
+    return "interrupted";
+  }
+
+  phaseOf(id: string): string | null {
+    return this.active.get(id)?.phase ?? null;
+  }
+
+  isLive(id: string): boolean {
+    const status = this.statusOf(id);
+    return status === "running" || status === "queued";
+  }
+
+  /** The run's final status, once it is neither queued nor running. */
+  whenDone(id: string): Promise<ServedStatus> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.isLive(id)) return;
+        this.finished.off("done", onDone);
+        resolve(this.statusOf(id));
+      };
+      const onDone = (doneId: string) => {
+        if (doneId === id) check();
+      };
+      this.finished.on("done", onDone);
+      check();
+    });
+  }
+
+  resultOf(id: string, dir: string) {
+    const { state, folder } = readRun(dir, this.o.engine.redactor);
+    if (this.isLive(id) || state.status === "running") return null;
+    return this.o.engine.redactor.redactDeep(resultOf(runReport(folder, state, null)));
+  }
+
+  /**
+   * Picks up what a previous server on this folder left: runs it was running when it died
+   * (their process is gone), runs it stopped on shutdown, then its queue, oldest first.
+   */
+  recover(): void {
+    const carried: string[] = [];
+    const queued: string[] = [];
+    for (const entry of listRunFolders(this.o.outDir)) {
+      const mark = readMark(entry.dir);
+      if (!mark) continue;
+      const id = basename(entry.dir);
+      if (mark.queued) queued.push(id);
+      else if (entry.status === "running" && !runIsLive(entry, hostname(), processAlive)) carried.push(id);
+      else if (entry.status === "interrupted" && mark.resumeOnStart) carried.push(id);
+    }
+    for (const id of [...carried, ...queued]) {
+      if (!this.queue.includes(id)) this.queue.push(id);
+    }
+    if (carried.length || queued.length)
+      this.o.log(`carrying on ${carried.length} interrupted and ${queued.length} queued run(s)`);
+    this.pump();
+  }
+
+  private enqueue(id: string): void {
+    this.queue.push(id);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.stopping && this.active.size < this.o.concurrency) {
+      const id = this.queue.shift();
+      if (id === undefined) return;
+      this.startNow(id);
+    }
+  }
+
+  private startNow(id: string): void {
+    const dir = join(this.o.outDir, id);
+    const mark = readMark(dir) ?? { queued: false };
+    let handle: RunHandle;
+    try {
+      // Forced: the server checked that no live process runs it (the queue holds no live runs).
+      const prepared = openRun(dir, this.o.engine.redactor, mark.overrides ?? {}, { force: true });
+      prepared.folder.init();
+      handle = this.o.engine.start(prepared);
+    } catch (error) {
+      writeMark(dir, { queued: false });
+      this.o.log(`run ${id} could not start: ${this.o.engine.redactor.redactMessage(errorMessage(error))}`);
+      this.finished.emit("done", id);
+      return;
+    }
+    writeMark(dir, { queued: false });
+    const entry = { handle, phase: null as string | null };
+    this.active.set(id, entry);
+    handle.on((event) => {
+      if (event.type === "phase") entry.phase = event.phase;
+    });
+    handle.done
+      .then((outcome) => {
+        for (const w of outcome.warnings) this.o.log(`run ${id}: warning: ${w}`);
+      })
+      .catch((error) => {
+        this.o.log(`run ${id} failed: ${this.o.engine.redactor.redactMessage(errorMessage(error))}`);
+      })
+      .finally(() => {
+        this.active.delete(id);
+        this.finished.emit("done", id);
+        this.pump();
+      });
+  }
+
+  /** Stops the runs in flight (marked to carry on when a server starts again); the queue stays on disk. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    const running = [...this.active.entries()];
+    for (const [id, { handle }] of running) {
+      this.markOf(join(this.o.outDir, id), { resumeOnStart: true });
+      handle.cancel("interrupted");
+    }
+    await Promise.allSettled(running.map(([, { handle }]) => handle.done));
+  }
+
+  /** Whether the run folder is one of this server's (it has serve.json) — for listing. */
+  static isServed(dir: string): boolean {
+    return existsSync(join(dir, SERVE_FILE));
+  }
+}

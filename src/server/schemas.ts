@@ -1,0 +1,81 @@
+import { z } from "zod";
+import { ConfigSchema } from "../config/schema.js";
+import { TEMPLATE_NAMES } from "../prompts/templates.js";
+
+const MAX_TEXT = 100_000;
+const text = (what: string) =>
+  z.string().trim().min(1, `${what} cannot be empty`).max(MAX_TEXT, `at most ${MAX_TEXT} characters`);
+
+/** The run options a request may set; the rest are the server's (its config and flags). */
+export const RunOptionsSchema = ConfigSchema.pick({
+  model: true,
+  baseUrl: true,
+  maxIterations: true,
+  maxTokens: true,
+  maxCost: true,
+  maxTime: true,
+  runTimeout: true,
+  buildTimeout: true,
+  memory: true,
+  cpus: true,
+  pids: true,
+  network: true,
+  verdict: true,
+  checkTimeout: true,
+  service: true,
+  ready: true,
+  readyTimeout: true,
+  baseImage: true,
+}).strict();
+
+export const CreateRunSchema = z
+  .object({
+    prompt: text("prompt"),
+    tests: text("tests"),
+    checks: ConfigSchema.shape.checks.optional(),
+    options: RunOptionsSchema.optional(),
+  })
+  .strict();
+
+export const ResumeSchema = z
+  .object({
+    options: ConfigSchema.pick({
+      maxIterations: true,
+      maxTokens: true,
+      maxCost: true,
+      maxTime: true,
+      runTimeout: true,
+      buildTimeout: true,
+    })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const PutPromptsSchema = z
+  .object({
+    templates: z
+      .object(Object.fromEntries(TEMPLATE_NAMES.map((n) => [n, z.string().max(MAX_TEXT).optional()])))
+      .strict(),
+  })
+  .strict();
+
+/** The original's POST /run_workflow. */
+export const WorkflowSchema = z.object({
+  user_prompt: text("user_prompt"),
+  test_conditions: text("test_conditions"),
+});
+
+/** The original's POST /prompts. */
+export const OriginalPromptsSchema = z
+  .object({
+    generate_code_prompt: z.string().max(MAX_TEXT).optional(),
+    validate_output_prompt: z.string().max(MAX_TEXT).optional(),
+  })
+  .strict();
+
+export const ListQuerySchema = z.object({
+  status: z.enum(["queued", "running", "passed", "failed", "error", "interrupted"]).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});

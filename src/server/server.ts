@@ -1,0 +1,92 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import type { Config } from "../config/schema.js";
+import { UsageError } from "../core/errors.js";
+import type { Engine } from "../engine/engine.js";
+import { createApp } from "./app.js";
+import { RunManager } from "./manager.js";
+import { PromptStore } from "./prompts.js";
+
+export interface ServerOptions {
+  engine: Engine;
+  config: Config;
+  cwd: string;
+  outDir: string;
+  host: string;
+  /** 0: any free port (the URL says which). */
+  port: number;
+  concurrency: number;
+  token: string | null;
+  cors: string | null;
+  log: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  manager: RunManager;
+  /** Stops listening, interrupts the runs in flight (they carry on at the next start), and waits. */
+  close(): Promise<void>;
+}
+
+/** Loopback addresses need no token; anything else does. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** A server on any address but loopback must have a token: refuses to start without one. */
+export function checkBind(host: string, token: string | null): void {
+  if (!isLoopback(host) && !token) {
+    throw new UsageError(
+      `azlon serve on ${host} needs a token: anyone who can reach it could start runs on your API key`,
+      "pass --token <secret> (or set AZLON_SERVE_TOKEN), or bind 127.0.0.1",
+    );
+  }
+}
+
+/** Starts azlon's HTTP API on the engine: picks up the runs a previous server left, then listens. */
+export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  checkBind(o.host, o.token);
+  const prompts = new PromptStore(o.outDir, o.config.prompts, o.cwd);
+  // A bad saved template stops the start, not the first run.
+  prompts.view();
+  const manager = new RunManager({
+    engine: o.engine,
+    outDir: o.outDir,
+    cwd: o.cwd,
+    concurrency: o.concurrency,
+    config: o.config,
+    prompts,
+    log: o.log,
+  });
+  const app = createApp({ manager, prompts, outDir: o.outDir, token: o.token, cors: o.cors });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    // The engine's model client shares this process: Node's own Request/Response stay in place.
+    const s = serve({ fetch: app.fetch, hostname: o.host, port: o.port, overrideGlobalObjects: false }, () =>
+      resolve(s),
+    );
+    s.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        new UsageError(
+          `cannot listen on ${o.host}:${o.port}: ${error.code === "EADDRINUSE" ? "the port is in use" : error.message}`,
+          error.code === "EADDRINUSE" ? "choose another --port (0: any free one)" : "check --host and --port",
+        ),
+      ),
+    );
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shown = o.host.includes(":") ? `[${o.host}]` : o.host;
+  manager.recover();
+  return {
+    url: `http://${shown}:${port}`,
+    port,
+    manager,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await manager.shutdown();
+      // Streams held open (SSE) would keep close() waiting.
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await closed;
+    },
+  };
+}

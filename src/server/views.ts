@@ -1,0 +1,138 @@
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  realpathSync,
+  statSync,
+} from "node:fs";
+import { join, relative, resolve, sep } from "node:path";
+import type { RunState } from "../core/state.js";
+import { checksOf, iterationsRun, verdictOf } from "../core/state.js";
+import { CHECKS_FILE, VERDICT_FILE } from "../core/steps/records.js";
+import type { Result } from "../engine/result.js";
+import { CHANGES_FILE } from "../workspace/changes.js";
+import { ITERATIONS_DIR, type RunFolder } from "../workspace/run-folder.js";
+
+export type ServedStatus = RunState["status"] | "queued";
+
+/** A run as the list shows it. */
+export interface RunSummary {
+  id: string;
+  status: ServedStatus;
+  stopReason: RunState["stopReason"];
+  reason: string | null;
+  iterations: number;
+  maxIterations: number;
+  phase: string | null;
+  createdAt: string;
+  updatedAt: string;
+  prompt: string;
+  image: string | null;
+  costUsd: number | null;
+  usage: RunState["usage"];
+}
+
+export function summaryOf(state: RunState, status: ServedStatus, phase: string | null): RunSummary {
+  return {
+    id: state.runId,
+    status,
+    stopReason: state.stopReason,
+    reason: state.reason,
+    iterations: iterationsRun(state),
+    maxIterations: state.options.maxIterations,
+    phase,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+    prompt: state.input.prompt.slice(0, 200),
+    image: state.image,
+    costUsd: state.costUsd,
+    usage: state.usage,
+  };
+}
+
+export function detailOf(state: RunState, status: ServedStatus, phase: string | null, result: Result | null) {
+  return {
+    ...summaryOf(state, status, phase),
+    prompt: state.input.prompt,
+    tests: state.input.tests,
+    checks: checksOf(state.options).commands,
+    verdict: verdictOf(state.options),
+    progress: state.progress,
+    iterationSummaries: state.iterations,
+    result,
+  };
+}
+
+/** The workspace's files (Dockerfile included), sorted; links and special files left out. */
+export function listFiles(workspaceDir: string): Array<{ path: string; bytes: number }> {
+  const files: Array<{ path: string; bytes: number }> = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile())
+        files.push({ path: relative(workspaceDir, full).split(sep).join("/"), bytes: statSync(full).size });
+    }
+  };
+  if (existsSync(workspaceDir)) walk(workspaceDir);
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * The real path of a workspace file, or null when `rel` leaves the workspace (.., an absolute
+ * path, a symbolic link pointing out) or is not a regular file: the route answers 404 for all.
+ */
+export function workspaceFile(workspaceDir: string, rel: string): string | null {
+  if (rel.includes("\0")) return null;
+  try {
+    const root = realpathSync(workspaceDir);
+    const target = realpathSync(resolve(root, rel));
+    if (!target.startsWith(root + sep)) return null;
+    return lstatSync(target).isFile() ? target : null;
+  } catch {
+    return null;
+  }
+}
+
+const TAIL_BYTES = 16 * 1024;
+
+/** The last bytes of a log, as text; "" when there is none. */
+export function tailOf(path: string, bytes = TAIL_BYTES): string {
+  if (!existsSync(path)) return "";
+  const size = statSync(path).size;
+  const start = Math.max(0, size - bytes);
+  const buffer = Buffer.alloc(size - start);
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, buffer, 0, buffer.length, start);
+  } finally {
+    closeSync(fd);
+  }
+  return buffer.toString("utf8");
+}
+
+/** One round of a run: what changed, the logs' ends, the checks and the verdict. */
+export function iterationOf(folder: RunFolder, state: RunState, n: number) {
+  const summary = state.iterations.find((i) => i.iteration === n);
+  const dir = join(folder.dir, ITERATIONS_DIR, String(n).padStart(2, "0"));
+  if (!summary && !existsSync(dir)) return null;
+  const json = <T>(name: string): T | null => {
+    try {
+      return folder.readIterationJson<T>(n, name);
+    } catch {
+      return null;
+    }
+  };
+  return {
+    iteration: n,
+    summary: summary ?? { iteration: n },
+    buildLogTail: tailOf(join(dir, "build.log")),
+    outputTail: tailOf(join(dir, "output.log")),
+    checks: json(CHECKS_FILE),
+    verdict: json(VERDICT_FILE),
+    changes: json(CHANGES_FILE) ?? [],
+  };
+}
