@@ -198,6 +198,16 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     });
 
   program
+    .command("report")
+    .description("write the run as one self-contained HTML file (report.html in the run folder)")
+    .argument("<run-dir>", "the run folder (azlon-runs/<run-id>)")
+    .option("--output <file>", "write it here instead")
+    .action(async (dir: string, flags) => {
+      const { reportCommand } = await import("./commands/report.js");
+      state.code = await reportCommand(dir, flags, ctx);
+    });
+
+  program
     .command("doctor")
     .description("check the Docker engine, API key, endpoint, model and config, and say what to fix")
     .option("-m, --model <id>", "check this model (env AZLON_MODEL)")
