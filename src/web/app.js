@@ -1,0 +1,681 @@
+// azlon's web page: plain DOM, no framework, no build step. Everything the model or a program
+// wrote is inserted as text (textContent / text nodes), never as markup.
+import { diffRows, diffStats, lineDiff } from "./diff.js";
+
+const TOKEN_KEY = "azlon.token";
+const LIVE = new Set(["queued", "running"]);
+const EVENT_TYPES = [
+  "run.started",
+  "phase",
+  "model.call",
+  "model.http",
+  "model.fallback",
+  "changes.applied",
+  "build.finished",
+  "exec.finished",
+  "checks.finished",
+  "verdict",
+  "evidence.rejected",
+  "warning",
+  "run.finished",
+];
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+// ---- DOM helpers: children that are strings become text nodes ----
+
+/** An element with attributes (set as attributes, never as HTML) and children. */
+export function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function setText(id, text) {
+  $(id).textContent = text ?? "";
+}
+
+function fill(id, ...children) {
+  $(id).replaceChildren(...children.flat().filter(Boolean));
+}
+
+const count = (n) => (n ?? 0).toLocaleString("en-US");
+const cost = (usd) => (usd === null || usd === undefined ? "—" : `$${usd.toFixed(usd < 0.01 ? 4 : 2)}`);
+const ms = (n) => (n === null || n === undefined ? "—" : n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(1)} s`);
+
+function statusBadge(status, id) {
+  return h("span", { class: `status ${status}`, id }, status);
+}
+
+// ---- the API: the token from #token= is kept in sessionStorage and sent as a header ----
+
+function takeTokenFromUrl() {
+  const match = /^#token=([^&]*)/.exec(location.hash);
+  if (!match) return;
+  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1] ?? ""));
+  // Out of the address bar (and the history) at once.
+  history.replaceState(null, "", `${location.pathname}${location.search}#/`);
+}
+
+const token = () => sessionStorage.getItem(TOKEN_KEY);
+
+class ApiError extends Error {
+  constructor(status, message, field) {
+    super(message);
+    this.status = status;
+    this.field = field;
+  }
+}
+
+async function api(path, { method = "GET", body, text = false } = {}) {
+  const headers = {};
+  if (token()) headers.authorization = `Bearer ${token()}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "the azlon server does not answer: is `azlon serve` still running?");
+  }
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText}`;
+    let field;
+    try {
+      const data = await response.json();
+      if (data?.error?.message) message = data.error.message;
+      field = data?.error?.field;
+    } catch {
+      // Not JSON: the status line says enough.
+    }
+    if (response.status === 401)
+      message = `${message} — open the address \`azlon serve\` printed, with its #token=…`;
+    throw new ApiError(response.status, message, field);
+  }
+  return text ? response.text() : response.json();
+}
+
+function showError(id, error) {
+  setText(id, error ? (error instanceof Error ? error.message : String(error)) : "");
+}
+
+// ---- the new-run form ----
+
+/** The POST /api/runs body from the form's fields; empty options are left to the server. */
+export function runRequest(form) {
+  const value = (name) => String(form.elements.namedItem(name)?.value ?? "").trim();
+  const checks = value("checks")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const options = {};
+  if (value("model")) options.model = value("model");
+  if (value("maxIterations")) options.maxIterations = Number(value("maxIterations"));
+  if (value("maxCost")) options.maxCost = Number(value("maxCost"));
+  if (value("verdict")) options.verdict = value("verdict");
+  const body = { prompt: value("prompt"), tests: value("tests") };
+  if (checks.length) body.checks = checks;
+  if (Object.keys(options).length) body.options = options;
+  return body;
+}
+
+function setupForm() {
+  const form = /** @type {HTMLFormElement} */ ($("new-run"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError("form-error", null);
+    const body = runRequest(form);
+    const missing = !body.prompt ? "prompt" : !body.tests ? "tests" : null;
+    if (missing) {
+      showError("form-error", `Say ${missing === "prompt" ? "what to build" : "how to tell that it works"}.`);
+      $(missing).focus();
+      return;
+    }
+    const button = /** @type {HTMLButtonElement} */ ($("start"));
+    button.disabled = true;
+    try {
+      const created = await api("/api/runs", { method: "POST", body });
+      location.hash = `#/runs/${encodeURIComponent(created.id)}`;
+    } catch (error) {
+      showError("form-error", error);
+      const field = error instanceof ApiError && error.field ? form.elements.namedItem(error.field) : null;
+      if (field instanceof HTMLElement) field.focus();
+    } finally {
+      button.disabled = false;
+    }
+  });
+  // Enter makes a new line in a text box; Ctrl+Enter (Cmd+Enter) starts the run from anywhere in the form.
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+}
+
+// ---- the list of runs ----
+
+let runsTimer = null;
+
+async function loadRuns() {
+  try {
+    const { runs, total } = await api("/api/runs?limit=50");
+    fill(
+      "runs-body",
+      runs.map((run) =>
+        h(
+          "tr",
+          {},
+          h("td", {}, h("a", { href: `#/runs/${encodeURIComponent(run.id)}` }, run.id)),
+          h("td", {}, statusBadge(run.status)),
+          h("td", {}, `${run.iterations} of ${run.maxIterations}${run.phase ? ` · ${run.phase}` : ""}`),
+          h("td", {}, cost(run.costUsd)),
+          h("td", {}, new Date(run.updatedAt).toLocaleString()),
+          h("td", {}, run.prompt),
+        ),
+      ),
+    );
+    setText("runs-note", runs.length ? `${runs.length} of ${total}` : "no runs yet");
+    showError("global-error", null);
+  } catch (error) {
+    showError("global-error", error);
+  }
+}
+
+function watchRuns(on) {
+  clearInterval(runsTimer);
+  runsTimer = on ? setInterval(loadRuns, 3000) : null;
+  if (on) loadRuns();
+}
+
+// ---- one run: facts, rounds (with their diffs), files, live progress ----
+
+let current = null; // { id, source, detail, rounds: Map<n, detail>, timer }
+
+function closeRun() {
+  if (!current) return;
+  current.source?.close();
+  clearTimeout(current.timer);
+  current = null;
+}
+
+function renderFacts(run) {
+  const rows = [
+    ["stop reason", run.stopReason ?? "—"],
+    ["iterations", `${run.iterations} of ${run.maxIterations}`],
+    ["now", run.phase ? `round ${run.progress?.iteration ?? "?"}: ${run.phase}` : "—"],
+    ["verdict by", run.verdict],
+    ["image", run.image ?? "—"],
+    [
+      "tokens",
+      `${count(run.usage?.promptTokens)} prompt (${count(run.usage?.cachedTokens)} cached), ${count(run.usage?.completionTokens)} completion`,
+    ],
+    ["cost", cost(run.costUsd)],
+    ["started", run.createdAt],
+    ["last active", run.updatedAt],
+  ];
+  fill(
+    "run-facts",
+    rows.flatMap(([key, value]) => [h("dt", {}, key), h("dd", {}, value ?? "—")]),
+  );
+}
+
+/** The line diff of one file's change, drawn as the report draws it. */
+export function diffView(change) {
+  const what =
+    change.before === null && change.after !== null
+      ? "created"
+      : change.after === null && change.before !== null
+        ? "deleted"
+        : "changed";
+  const head = h("div", { class: "diff-file" }, `${change.path} `, h("span", { class: "muted" }, what));
+  if (change.truncated)
+    return h("div", { class: "diff" }, head, h("div", { class: "diff-row skip" }, "too large to show"));
+  const { ops, tooLarge } = lineDiff(change.before, change.after);
+  if (tooLarge)
+    return h(
+      "div",
+      { class: "diff" },
+      head,
+      h("div", { class: "diff-row skip" }, "too many changed lines to compare"),
+    );
+  const { added, removed } = diffStats(ops);
+  head.append(" ", h("span", { class: "ok" }, `+${added}`), " ", h("span", { class: "bad" }, `−${removed}`));
+  const rows = diffRows(ops).map((row) =>
+    row.op === "skip"
+      ? h("div", { class: "diff-row skip" }, `… ${row.count} unchanged line${row.count === 1 ? "" : "s"}`)
+      : h(
+          "div",
+          { class: `diff-row ${row.op === "+" ? "add" : row.op === "-" ? "del" : "same"}` },
+          `${row.op} ${row.text}`,
+        ),
+  );
+  return h("div", { class: "diff" }, head, rows);
+}
+
+function phaseLine(s) {
+  const parts = [];
+  if (s.changes)
+    parts.push(`files: ${s.changes.written.length} written, ${s.changes.deleted.length} deleted`);
+  if (s.build)
+    parts.push(
+      `build: ${s.build.ok ? "ok" : s.build.timedOut ? "timed out" : "failed"} (${ms(s.build.durationMs)})`,
+    );
+  if (s.exec) {
+    const how = s.exec.timedOut
+      ? "timed out"
+      : s.exec.oomKilled
+        ? "out of memory"
+        : s.exec.signal
+          ? `killed by ${s.exec.signal}`
+          : `exit ${s.exec.exitCode}`;
+    parts.push(`run: ${how} (${ms(s.exec.durationMs)})`);
+  }
+  if (s.checks) parts.push(`checks: ${s.checks.passed}/${s.checks.total} passed`);
+  return h(
+    "div",
+    { class: "phases" },
+    parts.map((p) => h("span", {}, p)),
+  );
+}
+
+function roundBody(detail) {
+  const parts = [phaseLine(detail.summary ?? {})];
+  const v = detail.verdict;
+  if (v) {
+    const word = v.accepted ? "pass accepted" : v.passed ? "pass claimed, not accepted" : "not passed";
+    parts.push(
+      h("h3", {}, "Verdict ", h("span", { class: v.accepted ? "ok" : "bad" }, word)),
+      h("p", {}, v.reason),
+      v.evidence?.length
+        ? h(
+            "ul",
+            { class: "evidence" },
+            v.evidence.map((e) => h("li", {}, e)),
+          )
+        : null,
+      ...(v.rejections ?? []).map((r) => h("p", { class: "warn" }, `rejected: ${r.problem}`)),
+    );
+  }
+  if (detail.checks) {
+    parts.push(
+      h("h3", {}, "Checks"),
+      detail.checks.service
+        ? h(
+            "p",
+            { class: detail.checks.service.ready ? "ok" : "bad" },
+            detail.checks.service.ready
+              ? "service ready"
+              : `service not ready: ${detail.checks.service.problem}`,
+          )
+        : null,
+      h(
+        "table",
+        {},
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ["command", "result", "exit", "output"].map((t) => h("th", {}, t)),
+          ),
+        ),
+        h(
+          "tbody",
+          {},
+          detail.checks.results.map((c) =>
+            h(
+              "tr",
+              {},
+              h("td", { class: "mono" }, c.command),
+              h("td", { class: c.passed ? "ok" : "bad" }, c.passed ? "passed" : (c.problem ?? "failed")),
+              h("td", {}, c.exitCode ?? "—"),
+              h("td", {}, c.output?.text ? h("pre", {}, c.output.text) : ""),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  parts.push(h("h3", {}, "Output"), h("pre", {}, detail.outputTail || "(nothing printed yet)"));
+  if (detail.summary?.build && !detail.summary.build.ok)
+    parts.push(h("h3", {}, "Build log"), h("pre", {}, detail.buildLogTail));
+  if (detail.changes?.length) parts.push(h("h3", {}, "Changes"), detail.changes.map(diffView));
+  return parts;
+}
+
+async function loadRound(n, box) {
+  try {
+    const detail = await api(`/api/runs/${encodeURIComponent(current.id)}/iterations/${n}`);
+    current?.rounds.set(n, detail);
+    box.replaceChildren(box.firstChild, ...roundBody(detail).flat().filter(Boolean));
+  } catch (error) {
+    box.replaceChildren(box.firstChild, h("p", { class: "bad" }, error.message));
+  }
+}
+
+function renderRounds(run) {
+  const summaries = run.iterationSummaries ?? [];
+  const openNow = new Set(
+    [...$("run-rounds").querySelectorAll("details[open]")].map((d) => Number(d.dataset.round)),
+  );
+  const last = summaries.at(-1)?.iteration;
+  fill(
+    "run-rounds",
+    summaries.length
+      ? summaries.map((s) => {
+          const mark = s.verdict
+            ? statusBadge(s.verdict.accepted ? "passed" : "failed")
+            : s.build && !s.build.ok
+              ? h("span", { class: "status failed" }, "build failed")
+              : null;
+          const box = h(
+            "details",
+            { "data-round": s.iteration, open: openNow.has(s.iteration) || s.iteration === last },
+            h("summary", {}, h("span", { class: "round-head" }, `Round ${s.iteration} `, mark)),
+          );
+          box.addEventListener("toggle", () => box.open && loadRound(s.iteration, box));
+          if (box.open) loadRound(s.iteration, box);
+          return box;
+        })
+      : [h("p", { class: "muted" }, "no rounds yet")],
+  );
+}
+
+async function loadFiles() {
+  const id = current.id;
+  try {
+    const { files } = await api(`/api/runs/${encodeURIComponent(id)}/files`);
+    fill(
+      "run-files",
+      files.length
+        ? files.map((file) => {
+            const box = h(
+              "details",
+              {},
+              h(
+                "summary",
+                { class: "mono" },
+                `${file.path} `,
+                h("span", { class: "muted" }, `${count(file.bytes)} bytes`),
+              ),
+            );
+            box.addEventListener("toggle", async () => {
+              if (!box.open || box.dataset.loaded) return;
+              box.dataset.loaded = "1";
+              const path = file.path.split("/").map(encodeURIComponent).join("/");
+              try {
+                box.append(
+                  h(
+                    "pre",
+                    {},
+                    await api(`/api/runs/${encodeURIComponent(id)}/files/${path}`, { text: true }),
+                  ),
+                );
+              } catch (error) {
+                box.append(h("p", { class: "bad" }, error.message));
+              }
+            });
+            return box;
+          })
+        : [h("p", { class: "muted" }, "no files yet")],
+    );
+  } catch (error) {
+    showError("run-error", error);
+  }
+}
+
+async function loadRun() {
+  if (!current) return;
+  const id = current.id;
+  try {
+    const run = await api(`/api/runs/${encodeURIComponent(id)}`);
+    if (current?.id !== id) return;
+    current.detail = run;
+    const badge = $("run-status");
+    badge.className = `status ${run.status}`;
+    badge.textContent = run.status;
+    setText("run-reason", run.reason);
+    /** @type {HTMLButtonElement} */ ($("cancel-run")).disabled = !LIVE.has(run.status);
+    /** @type {HTMLButtonElement} */ ($("resume-run")).disabled =
+      run.status === "passed" || LIVE.has(run.status);
+    const more = /** @type {HTMLInputElement} */ ($("resume-iterations"));
+    if (!more.value || document.activeElement !== more) more.value = String(run.maxIterations + 2);
+    if (!LIVE.has(run.status)) setText("run-live", "");
+    renderFacts(run);
+    setText("run-prompt", run.prompt);
+    setText("run-tests", run.tests);
+    fill(
+      "run-checks",
+      run.checks?.length
+        ? [
+            h("h3", {}, "Checks"),
+            h(
+              "ul",
+              {},
+              run.checks.map((c) => h("li", { class: "mono" }, c)),
+            ),
+          ]
+        : [],
+    );
+    renderRounds(run);
+    loadFiles();
+    showError("run-error", null);
+  } catch (error) {
+    showError("run-error", error);
+  }
+}
+
+/** Reloads the run after a burst of events, not once per event. */
+function reloadSoon() {
+  if (!current) return;
+  clearTimeout(current.timer);
+  current.timer = setTimeout(loadRun, 300);
+}
+
+/** One journal event as a line of the progress log. */
+export function describeEvent(e) {
+  switch (e.type) {
+    case "run.started":
+      return `${e.resumed ? "resumed" : "started"} at round ${e.iteration} of ${e.maxIterations} (${e.model})`;
+    case "phase":
+      return `round ${e.iteration}: ${e.phase}`;
+    case "model.call":
+      return `model (${e.purpose}): ${e.outcome}, ${count(e.usage?.promptTokens)} + ${count(e.usage?.completionTokens)} tokens`;
+    case "changes.applied":
+      return `files: ${e.written.length} written, ${e.deleted.length} deleted${e.refused.length ? `, ${e.refused.length} refused` : ""}`;
+    case "build.finished":
+      return `build ${e.ok ? "ok" : e.timedOut ? "timed out" : "failed"} (${ms(e.durationMs)})`;
+    case "exec.finished":
+      return `run: exit ${e.exitCode}${e.timedOut ? " (timed out)" : ""} (${ms(e.durationMs)})`;
+    case "checks.finished":
+      return `checks: ${e.results.filter((r) => r.passed).length}/${e.results.length} passed`;
+    case "verdict":
+      return `verdict: ${e.accepted ? "pass accepted" : e.passed ? "pass not accepted" : "not passed"} — ${e.reason}`;
+    case "evidence.rejected":
+      return `evidence rejected: ${e.problem}`;
+    case "warning":
+      return `warning: ${e.message}`;
+    case "run.finished":
+      return `finished: ${e.status} (${e.stopReason}) — ${e.reason}`;
+    default:
+      return e.type;
+  }
+}
+
+function followEvents(id) {
+  const query = token() ? `?token=${encodeURIComponent(token() ?? "")}` : "";
+  const source = new EventSource(`/api/runs/${encodeURIComponent(id)}/events${query}`);
+  current.source = source;
+  const log = $("run-events");
+  let lines = 0;
+  const onEvent = (message) => {
+    let event;
+    try {
+      event = JSON.parse(message.data);
+    } catch {
+      return;
+    }
+    lines++;
+    log.append(h("span", { class: "event-line" }, describeEvent(event)));
+    // Bounded: a long run keeps the last 500 lines.
+    while (log.childNodes.length > 500) log.firstChild?.remove();
+    setText("run-events-count", `(${lines})`);
+    if (event.type === "phase") setText("run-live", `round ${event.iteration}: ${event.phase}…`);
+    if (event.type !== "model.http" && event.type !== "phase") reloadSoon();
+  };
+  for (const type of EVENT_TYPES) source.addEventListener(type, onEvent);
+  source.addEventListener("end", () => {
+    source.close();
+    setText("run-live", "");
+    reloadSoon();
+  });
+  source.onopen = () => setText("connection", "");
+  source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED) setText("connection", "live updates stopped");
+  };
+}
+
+function openRun(id) {
+  if (current?.id === id) return;
+  closeRun();
+  current = { id, source: null, detail: null, rounds: new Map(), timer: null };
+  setText("run-id", id);
+  fill("run-rounds");
+  fill("run-files");
+  fill("run-events");
+  setText("run-events-count", "");
+  for (const field of ["run-reason", "run-live", "run-prompt", "run-tests"]) setText(field, "");
+  loadRun();
+  followEvents(id);
+}
+
+function setupRunButtons() {
+  $("cancel-run").addEventListener("click", async () => {
+    try {
+      await api(`/api/runs/${encodeURIComponent(current.id)}/cancel`, { method: "POST", body: {} });
+      reloadSoon();
+    } catch (error) {
+      showError("run-error", error);
+    }
+  });
+  $("resume-run").addEventListener("click", async () => {
+    const n = Number(/** @type {HTMLInputElement} */ ($("resume-iterations")).value);
+    const id = current.id;
+    try {
+      await api(`/api/runs/${encodeURIComponent(id)}/resume`, {
+        method: "POST",
+        body: n > 0 ? { options: { maxIterations: n } } : {},
+      });
+      // Follow the new leg's events from where the journal stands.
+      closeRun();
+      openRun(id);
+    } catch (error) {
+      showError("run-error", error);
+    }
+  });
+}
+
+// ---- the prompt templates ----
+
+let loadedPrompts = {};
+
+async function loadPrompts() {
+  showError("prompts-error", null);
+  setText("prompts-note", "");
+  try {
+    const { templates, placeholders } = await api("/api/prompts");
+    loadedPrompts = Object.fromEntries(Object.entries(templates).map(([name, t]) => [name, t.text]));
+    fill(
+      "prompts-fields",
+      Object.entries(templates).map(([name, t]) =>
+        h(
+          "div",
+          {},
+          h(
+            "label",
+            { for: `prompt-${name}` },
+            `${name} `,
+            h(
+              "span",
+              { class: "hint" },
+              `from ${t.source}; placeholders: ${(placeholders?.[name] ?? []).map((p) => `{{${p}}}`).join(" ")}`,
+            ),
+          ),
+          h("textarea", { id: `prompt-${name}`, name, class: "mono", spellcheck: "false" }, t.text),
+        ),
+      ),
+    );
+  } catch (error) {
+    showError("prompts-error", error);
+  }
+}
+
+function setupPrompts() {
+  $("prompts-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError("prompts-error", null);
+    setText("prompts-note", "");
+    const changed = {};
+    for (const area of $("prompts-fields").querySelectorAll("textarea")) {
+      if (area.value !== loadedPrompts[area.name]) changed[area.name] = area.value;
+    }
+    if (!Object.keys(changed).length) {
+      setText("prompts-note", "Nothing changed.");
+      return;
+    }
+    try {
+      await api("/api/prompts", { method: "PUT", body: { templates: changed } });
+      await loadPrompts();
+      setText("prompts-note", `Saved: ${Object.keys(changed).join(", ")}.`);
+    } catch (error) {
+      showError("prompts-error", error);
+    }
+  });
+}
+
+// ---- routing: #/ (new run and the list), #/runs, #/runs/<id>, #/prompts ----
+
+function route() {
+  const hash = location.hash || "#/";
+  if (!hash.startsWith("#/")) return; // the skip link, or another in-page anchor
+  const run = /^#\/runs\/(.+)$/.exec(hash);
+  const page = run ? "run" : hash === "#/prompts" ? "prompts" : hash === "#/runs" ? "runs" : "home";
+  $("view-home").hidden = page !== "home";
+  $("view-runs").hidden = page !== "home" && page !== "runs";
+  $("view-run").hidden = page !== "run";
+  $("view-prompts").hidden = page !== "prompts";
+  watchRuns(page === "home" || page === "runs");
+  if (run) openRun(decodeURIComponent(run[1] ?? ""));
+  else closeRun();
+  if (page === "prompts") loadPrompts();
+  document.title = page === "run" ? `azlon — ${decodeURIComponent(run?.[1] ?? "")}` : "azlon";
+}
+
+function start() {
+  takeTokenFromUrl();
+  setupForm();
+  setupRunButtons();
+  setupPrompts();
+  $("refresh-runs").addEventListener("click", loadRuns);
+  // The skip link moves focus to the content without changing the route.
+  $("skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    $("main").focus();
+  });
+  window.addEventListener("hashchange", route);
+  route();
+}
+
+if (typeof document !== "undefined" && document.getElementById("main")) start();
