@@ -50,6 +50,8 @@ const count = (n) => (n ?? 0).toLocaleString("en-US");
 const cost = (usd) => (usd === null || usd === undefined ? "—" : `$${usd.toFixed(usd < 0.01 ? 4 : 2)}`);
 const ms = (n) => (n === null || n === undefined ? "—" : n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(1)} s`);
 
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
+
 function statusBadge(status, id) {
   return h("span", { class: `status ${status}`, id }, status);
 }
@@ -180,7 +182,7 @@ async function loadRuns() {
           h("td", {}, statusBadge(run.status)),
           h("td", {}, `${run.iterations} of ${run.maxIterations}${run.phase ? ` · ${run.phase}` : ""}`),
           h("td", {}, cost(run.costUsd)),
-          h("td", {}, new Date(run.updatedAt).toLocaleString()),
+          h("td", {}, when(run.updatedAt)),
           h("td", {}, run.prompt),
         ),
       ),
@@ -221,8 +223,8 @@ function renderFacts(run) {
       `${count(run.usage?.promptTokens)} prompt (${count(run.usage?.cachedTokens)} cached), ${count(run.usage?.completionTokens)} completion`,
     ],
     ["cost", cost(run.costUsd)],
-    ["started", run.createdAt],
-    ["last active", run.updatedAt],
+    ["started", when(run.createdAt)],
+    ["last active", when(run.updatedAt)],
   ];
   fill(
     "run-facts",
@@ -447,9 +449,9 @@ async function loadRun() {
     badge.className = `status ${run.status}`;
     badge.textContent = run.status;
     setText("run-reason", run.reason);
-    /** @type {HTMLButtonElement} */ ($("cancel-run")).disabled = !LIVE.has(run.status);
-    /** @type {HTMLButtonElement} */ ($("resume-run")).disabled =
-      run.status === "passed" || LIVE.has(run.status);
+    // Only what can be done now is offered: cancel while it goes, resume once it stopped short.
+    $("cancel-run").hidden = !LIVE.has(run.status);
+    $("resume-box").hidden = run.status === "passed" || LIVE.has(run.status);
     const more = /** @type {HTMLInputElement} */ ($("resume-iterations"));
     if (!more.value || document.activeElement !== more) more.value = String(run.maxIterations + 2);
     if (!LIVE.has(run.status)) setText("run-live", "");
