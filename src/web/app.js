@@ -297,7 +297,7 @@ function roundBody(detail) {
   if (v) {
     const word = v.accepted ? "pass accepted" : v.passed ? "pass claimed, not accepted" : "not passed";
     parts.push(
-      h("h3", {}, "Verdict ", h("span", { class: v.accepted ? "ok" : "bad" }, word)),
+      h("h3", {}, "Verdict ", h("span", { class: `verdict-word ${v.accepted ? "ok" : "bad"}` }, word)),
       h("p", {}, v.reason),
       v.evidence?.length
         ? h(
