@@ -1,9 +1,10 @@
 import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeBrowser, startBrowser } from "../helpers/browser.js";
-import { type CliResult, spawnCli } from "../helpers/cli.js";
+import { type CliResult, runCli, spawnCli } from "../helpers/cli.js";
 import { describeDocker, removeLabelled } from "../helpers/docker.js";
 import { loopbackModel } from "../helpers/e2e.js";
 import { generation, pass } from "../helpers/fake-openai.js";
@@ -47,7 +48,9 @@ describeDocker("the web page end to end (azlon serve, real engine, loopback mode
       await browser?.close();
     });
 
-    it("starts a run from the page with the keyboard and watches it pass", { timeout: 180_000 }, async () => {
+    it("starts a run from the page with the keyboard, watches it pass, and its report shows the same", {
+      timeout: 180_000,
+    }, async () => {
       const out = join(tempDir(), "runs");
       server.enqueue(
         generation(`FROM ${BUSYBOX}\nCOPY greet.sh /greet.sh\nENTRYPOINT ["sh", "/greet.sh"]\n`, {
@@ -92,6 +95,12 @@ describeDocker("the web page end to end (azlon serve, real engine, loopback mode
         expect(await page.$$eval(".diff-row.add", (rows) => rows.map((r) => r.textContent))).toContain(
           '+ echo "hello, world"',
         );
+        // The same run as a report file: the real run folder, changes.json included.
+        const report = await runCli(["report", join(out, runId)], { cwd: out });
+        expect(report.code, report.stderr).toBe(0);
+        const html = readFileSync(join(out, runId, "report.html"), "utf8");
+        expect(html).toContain('<span class="status passed">passed</span>');
+        expect(html).toContain('<div class="diff-row add">+ echo &quot;hello, world&quot;</div>');
       } finally {
         served.child.kill("SIGTERM");
         await served.done;
