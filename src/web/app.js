@@ -202,7 +202,8 @@ function watchRuns(on) {
 
 // ---- one run: facts, rounds (with their diffs), files, live progress ----
 
-let current = null; // { id, source, detail, rounds: Map<n, detail>, timer }
+// The run on screen: its events stream, last detail, finished rounds by number, rounds the user opened or closed.
+let current = null;
 
 function closeRun() {
   if (!current) return;
@@ -357,40 +358,53 @@ function roundBody(detail) {
   return parts;
 }
 
-async function loadRound(n, box) {
+/** Fetches one round into its box; a round that cannot change any more is kept for redraws. */
+async function loadRound(n, box, final) {
+  box.dataset.loaded = "1";
   try {
     const detail = await api(`/api/runs/${encodeURIComponent(current.id)}/iterations/${n}`);
-    current?.rounds.set(n, detail);
+    if (final) current?.rounds.set(n, detail);
     box.replaceChildren(box.firstChild, ...roundBody(detail).flat().filter(Boolean));
   } catch (error) {
     box.replaceChildren(box.firstChild, h("p", { class: "bad" }, error.message));
   }
 }
 
+function roundBox(s, isLast, live) {
+  const n = s.iteration;
+  const mark = s.verdict
+    ? statusBadge(s.verdict.accepted ? "passed" : "failed")
+    : s.build && !s.build.ok
+      ? h("span", { class: "status failed" }, "build failed")
+      : null;
+  // Open as the user left it; else only the latest round.
+  const box = h(
+    "details",
+    { "data-round": n, open: current.opened.get(n) ?? isLast },
+    h("summary", {}, h("span", { class: "round-head" }, `Round ${n} `, mark)),
+  );
+  // An earlier round is done; the latest is done once the run is.
+  const final = !isLast || !live;
+  const cached = current.rounds.get(n);
+  if (cached) {
+    box.append(...roundBody(cached).flat().filter(Boolean));
+    box.dataset.loaded = "1";
+  }
+  box.addEventListener("toggle", () => {
+    current?.opened.set(n, box.open);
+    if (box.open && !box.dataset.loaded) loadRound(n, box, final);
+  });
+  if (box.open && !cached) loadRound(n, box, final);
+  return box;
+}
+
 function renderRounds(run) {
   const summaries = run.iterationSummaries ?? [];
-  const openNow = new Set(
-    [...$("run-rounds").querySelectorAll("details[open]")].map((d) => Number(d.dataset.round)),
-  );
   const last = summaries.at(-1)?.iteration;
   fill(
     "run-rounds",
     summaries.length
-      ? summaries.map((s) => {
-          const mark = s.verdict
-            ? statusBadge(s.verdict.accepted ? "passed" : "failed")
-            : s.build && !s.build.ok
-              ? h("span", { class: "status failed" }, "build failed")
-              : null;
-          const box = h(
-            "details",
-            { "data-round": s.iteration, open: openNow.has(s.iteration) || s.iteration === last },
-            h("summary", {}, h("span", { class: "round-head" }, `Round ${s.iteration} `, mark)),
-          );
-          box.addEventListener("toggle", () => box.open && loadRound(s.iteration, box));
-          if (box.open) loadRound(s.iteration, box);
-          return box;
-        })
+      ? summaries.map((s) => roundBox(s, s.iteration === last, LIVE.has(run.status)))
       : [h("p", { class: "muted" }, "no rounds yet")],
   );
 }
@@ -552,7 +566,7 @@ function followEvents(id) {
 function openRun(id) {
   if (current?.id === id) return;
   closeRun();
-  current = { id, source: null, detail: null, rounds: new Map(), timer: null };
+  current = { id, source: null, detail: null, rounds: new Map(), opened: new Map(), timer: null };
   setText("run-id", id);
   fill("run-rounds");
   fill("run-files");
