@@ -150,7 +150,9 @@ function setupForm() {
       location.hash = `#/runs/${encodeURIComponent(created.id)}`;
     } catch (error) {
       showError("form-error", error);
-      const field = error instanceof ApiError && error.field ? form.elements.namedItem(error.field) : null;
+      // The server names the field as in the request body: "tests", "options.maxIterations".
+      const name = error instanceof ApiError && error.field ? error.field.replace(/^options\./, "") : null;
+      const field = name ? form.elements.namedItem(name) : null;
       if (field instanceof HTMLElement) field.focus();
     } finally {
       button.disabled = false;
@@ -366,7 +368,9 @@ async function loadRound(n, box, final) {
     if (final) current?.rounds.set(n, detail);
     box.replaceChildren(box.firstChild, ...roundBody(detail).flat().filter(Boolean));
   } catch (error) {
-    box.replaceChildren(box.firstChild, h("p", { class: "bad" }, error.message));
+    // A round that has recorded nothing yet is not an error: the next update fills it.
+    const note = error instanceof ApiError && error.status === 404 ? "nothing recorded yet" : error.message;
+    box.replaceChildren(box.firstChild, h("p", { class: error.status === 404 ? "muted" : "bad" }, note));
   }
 }
 
@@ -409,42 +413,47 @@ function renderRounds(run) {
   );
 }
 
+function fileBox(id, file, open) {
+  const box = h(
+    "details",
+    { "data-path": file.path, open },
+    h(
+      "summary",
+      { class: "mono" },
+      `${file.path} `,
+      h("span", { class: "muted" }, `${count(file.bytes)} bytes`),
+    ),
+  );
+  const load = async () => {
+    if (!box.open || box.dataset.loaded) return;
+    box.dataset.loaded = "1";
+    const path = file.path.split("/").map(encodeURIComponent).join("/");
+    try {
+      box.append(
+        h("pre", {}, await api(`/api/runs/${encodeURIComponent(id)}/files/${path}`, { text: true })),
+      );
+    } catch (error) {
+      box.append(h("p", { class: "bad" }, error.message));
+    }
+  };
+  box.addEventListener("toggle", load);
+  if (open) load();
+  return box;
+}
+
+/** The workspace's files; redrawn only when they changed, keeping the ones the user opened open. */
 async function loadFiles() {
   const id = current.id;
   try {
     const { files } = await api(`/api/runs/${encodeURIComponent(id)}/files`);
+    const shape = JSON.stringify(files);
+    if (current?.id !== id || current.filesShape === shape) return;
+    current.filesShape = shape;
+    const opened = new Set([...$("run-files").querySelectorAll("details[open]")].map((d) => d.dataset.path));
     fill(
       "run-files",
       files.length
-        ? files.map((file) => {
-            const box = h(
-              "details",
-              {},
-              h(
-                "summary",
-                { class: "mono" },
-                `${file.path} `,
-                h("span", { class: "muted" }, `${count(file.bytes)} bytes`),
-              ),
-            );
-            box.addEventListener("toggle", async () => {
-              if (!box.open || box.dataset.loaded) return;
-              box.dataset.loaded = "1";
-              const path = file.path.split("/").map(encodeURIComponent).join("/");
-              try {
-                box.append(
-                  h(
-                    "pre",
-                    {},
-                    await api(`/api/runs/${encodeURIComponent(id)}/files/${path}`, { text: true }),
-                  ),
-                );
-              } catch (error) {
-                box.append(h("p", { class: "bad" }, error.message));
-              }
-            });
-            return box;
-          })
+        ? files.map((file) => fileBox(id, file, opened.has(file.path)))
         : [h("p", { class: "muted" }, "no files yet")],
     );
   } catch (error) {
@@ -657,6 +666,9 @@ function setupPrompts() {
       setText("prompts-note", `Saved: ${Object.keys(changed).join(", ")}.`);
     } catch (error) {
       showError("prompts-error", error);
+      // "templates.<name>": the template the server refused.
+      const name = error instanceof ApiError ? /^templates\.(\w+)$/.exec(error.field ?? "")?.[1] : null;
+      if (name) document.getElementById(`prompt-${name}`)?.focus();
     }
   });
 }
