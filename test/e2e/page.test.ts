@@ -39,73 +39,78 @@ async function serve(out: string): Promise<{ url: string; child: ChildProcess; d
 }
 
 describeDocker("the web page end to end (azlon serve, real engine, loopback model)", () => {
-  describeBrowser("in chromium", () => {
-    let browser: Browser;
-    beforeAll(async () => {
-      browser = await startBrowser();
-    });
-    afterAll(async () => {
-      await browser?.close();
-    });
+  for (const which of ["chromium", "firefox"] as const)
+    describeBrowser(
+      `in ${which}`,
+      () => {
+        let browser: Browser;
+        beforeAll(async () => {
+          browser = await startBrowser(which);
+        });
+        afterAll(async () => {
+          await browser?.close();
+        });
 
-    it("starts a run from the page with the keyboard, watches it pass, and its report shows the same", {
-      timeout: 180_000,
-    }, async () => {
-      const out = join(tempDir(), "runs");
-      server.enqueue(
-        generation(`FROM ${BUSYBOX}\nCOPY greet.sh /greet.sh\nENTRYPOINT ["sh", "/greet.sh"]\n`, {
-          "greet.sh": 'echo "hello, world"\n',
-        }),
-        pass(["hello, world"]),
-      );
-      const served = await serve(out);
-      let runId = "";
-      try {
-        const page = await browser.newPage();
-        await page.goto(`${served.url}/`);
-        await page.waitForSelector("textarea[name=prompt]");
-        await page.focus("textarea[name=prompt]");
-        await page.keyboard.type("a script that greets");
-        await page.keyboard.press("Tab");
-        await page.keyboard.type("it prints hello, world");
-        // Ctrl+Enter in a text box submits the form.
-        await page.keyboard.down("Control");
-        await page.keyboard.press("Enter");
-        await page.keyboard.up("Control");
-        await page.waitForFunction('location.hash.startsWith("#/runs/")', { timeout: 20_000 });
-        runId = decodeURIComponent(
-          ((await page.evaluate("location.hash")) as string).slice("#/runs/".length),
-        );
-        // Live: the events stream moves the page on until the run has passed.
-        await page.waitForSelector("#run-status.passed", { timeout: 150_000 });
-        await page.waitForFunction(
-          'document.querySelector("#run-rounds .verdict-word")?.textContent === "pass accepted"',
-          {
-            timeout: 20_000,
-          },
-        );
-        const text = await page.$eval("#view-run", (el) => el.textContent ?? "");
-        expect(text).toContain("build: ok");
-        expect(text).toContain("run: exit 0");
-        expect(text).toContain("hello, world");
-        expect(text).toContain("greet.sh");
-        const events = await page.$eval("#run-events", (el) => el.textContent ?? "");
-        expect(events).toContain("verdict: pass accepted");
-        // The diff of round 1: the created files, all added lines.
-        expect(await page.$$eval(".diff-row.add", (rows) => rows.map((r) => r.textContent))).toContain(
-          '+ echo "hello, world"',
-        );
-        // The same run as a report file: the real run folder, changes.json included.
-        const report = await runCli(["report", join(out, runId)], { cwd: out });
-        expect(report.code, report.stderr).toBe(0);
-        const html = readFileSync(join(out, runId, "report.html"), "utf8");
-        expect(html).toContain('<span class="status passed">passed</span>');
-        expect(html).toContain('<div class="diff-row add">+ echo &quot;hello, world&quot;</div>');
-      } finally {
-        served.child.kill("SIGTERM");
-        await served.done;
-        if (runId) await removeLabelled(runId);
-      }
-    });
-  });
+        it("starts a run from the page with the keyboard, watches it pass, and its report shows the same", {
+          timeout: 180_000,
+        }, async () => {
+          const out = join(tempDir(), "runs");
+          server.enqueue(
+            generation(`FROM ${BUSYBOX}\nCOPY greet.sh /greet.sh\nENTRYPOINT ["sh", "/greet.sh"]\n`, {
+              "greet.sh": 'echo "hello, world"\n',
+            }),
+            pass(["hello, world"]),
+          );
+          const served = await serve(out);
+          let runId = "";
+          try {
+            const page = await browser.newPage();
+            await page.goto(`${served.url}/`);
+            await page.waitForSelector("textarea[name=prompt]");
+            await page.focus("textarea[name=prompt]");
+            await page.keyboard.type("a script that greets");
+            await page.keyboard.press("Tab");
+            await page.keyboard.type("it prints hello, world");
+            // Ctrl+Enter in a text box submits the form.
+            await page.keyboard.down("Control");
+            await page.keyboard.press("Enter");
+            await page.keyboard.up("Control");
+            await page.waitForFunction('location.hash.startsWith("#/runs/")', { timeout: 20_000 });
+            runId = decodeURIComponent(
+              ((await page.evaluate("location.hash")) as string).slice("#/runs/".length),
+            );
+            // Live: the events stream moves the page on until the run has passed.
+            await page.waitForSelector("#run-status.passed", { timeout: 150_000 });
+            await page.waitForFunction(
+              'document.querySelector("#run-rounds .verdict-word")?.textContent === "pass accepted"',
+              {
+                timeout: 20_000,
+              },
+            );
+            const text = await page.$eval("#view-run", (el) => el.textContent ?? "");
+            expect(text).toContain("build: ok");
+            expect(text).toContain("run: exit 0");
+            expect(text).toContain("hello, world");
+            expect(text).toContain("greet.sh");
+            const events = await page.$eval("#run-events", (el) => el.textContent ?? "");
+            expect(events).toContain("verdict: pass accepted");
+            // The diff of round 1: the created files, all added lines.
+            expect(await page.$$eval(".diff-row.add", (rows) => rows.map((r) => r.textContent))).toContain(
+              '+ echo "hello, world"',
+            );
+            // The same run as a report file: the real run folder, changes.json included.
+            const report = await runCli(["report", join(out, runId)], { cwd: out });
+            expect(report.code, report.stderr).toBe(0);
+            const html = readFileSync(join(out, runId, "report.html"), "utf8");
+            expect(html).toContain('<span class="status passed">passed</span>');
+            expect(html).toContain('<div class="diff-row add">+ echo &quot;hello, world&quot;</div>');
+          } finally {
+            served.child.kill("SIGTERM");
+            await served.done;
+            if (runId) await removeLabelled(runId);
+          }
+        });
+      },
+      which,
+    );
 });
