@@ -14,8 +14,11 @@ import { tempDir } from "../helpers/tmp.js";
 const { server } = loopbackModel();
 
 /** `azlon serve --port 0` (the built CLI), once it has printed the address it listens on. */
-async function serve(out: string): Promise<{ url: string; child: ChildProcess; done: Promise<CliResult> }> {
-  const { child, done } = spawnCli(["serve", "--port", "0", "--out", out], {
+async function serve(
+  out: string,
+  extra: string[] = [],
+): Promise<{ url: string; child: ChildProcess; done: Promise<CliResult> }> {
+  const { child, done } = spawnCli(["serve", "--port", "0", "--out", out, ...extra], {
     cwd: tempDir(),
     env: { OPENAI_API_KEY: "sk-test-page", OPENAI_BASE_URL: server.url, AZLON_MODEL: "gpt-test" },
   });
@@ -110,6 +113,29 @@ describeDocker("the web page end to end (azlon serve, real engine, loopback mode
             if (runId) await removeLabelled(runId);
           }
         });
+        if (which === "chromium")
+          it("with a token: the page opened as /#token=… loads, and its API calls carry the token", async () => {
+            const served = await serve(join(tempDir(), "runs"), ["--token", "s3cret-page-token"]);
+            try {
+              // The API refuses a caller without the token…
+              expect((await fetch(`${served.url}/api/runs`)).status).toBe(401);
+              // …but a browser cannot send a header when it opens a page: the page and its
+              // assets must load, and the page then sends the token from the fragment.
+              const page = await browser.newPage();
+              await page.goto(`${served.url}/#token=s3cret-page-token`);
+              await page.waitForFunction(
+                'document.getElementById("runs-note")?.textContent === "no runs yet"',
+                {
+                  timeout: 10_000,
+                },
+              );
+              expect(await page.$eval("#global-error", (el) => el.textContent)).toBe("");
+              expect(new URL(page.url()).hash).toBe("#/");
+            } finally {
+              served.child.kill("SIGTERM");
+              await served.done;
+            }
+          });
       },
       which,
     );
