@@ -1,8 +1,9 @@
 // azlon's web page: plain DOM, no framework, no build step. Everything the model or a program
 // wrote is inserted as text (textContent / text nodes), never as markup.
-import { diffRows, diffStats, lineDiff } from "./diff.js";
+import { ApiError, api, showError, takeTokenFromUrl, token } from "./api.js";
+import { $, cost, count, fill, h, setText, statusBadge, when } from "./dom.js";
+import { describeEvent, roundBody } from "./view.js";
 
-const TOKEN_KEY = "azlon.token";
 const LIVE = new Set(["queued", "running"]);
 const EVENT_TYPES = [
   "run.started",
@@ -19,98 +20,6 @@ const EVENT_TYPES = [
   "warning",
   "run.finished",
 ];
-const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-
-// ---- DOM helpers: children that are strings become text nodes ----
-
-/** An element with attributes (set as attributes, never as HTML) and children. */
-export function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-function setText(id, text) {
-  $(id).textContent = text ?? "";
-}
-
-function fill(id, ...children) {
-  $(id).replaceChildren(...children.flat().filter(Boolean));
-}
-
-const count = (n) => (n ?? 0).toLocaleString("en-US");
-const cost = (usd) => (usd === null || usd === undefined ? "—" : `$${usd.toFixed(usd < 0.01 ? 4 : 2)}`);
-const ms = (n) => (n === null || n === undefined ? "—" : n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(1)} s`);
-
-const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
-
-function statusBadge(status, id) {
-  return h("span", { class: `status ${status}`, id }, status);
-}
-
-// ---- the API: the token from #token= is kept in sessionStorage and sent as a header ----
-
-function takeTokenFromUrl() {
-  const match = /^#token=([^&]*)/.exec(location.hash);
-  if (!match) return;
-  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1] ?? ""));
-  // Out of the address bar (and the history) at once.
-  history.replaceState(null, "", `${location.pathname}${location.search}#/`);
-}
-
-const token = () => sessionStorage.getItem(TOKEN_KEY);
-
-class ApiError extends Error {
-  constructor(status, message, field) {
-    super(message);
-    this.status = status;
-    this.field = field;
-  }
-}
-
-async function api(path, { method = "GET", body, text = false } = {}) {
-  const headers = {};
-  if (token()) headers.authorization = `Bearer ${token()}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  let response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError(0, "the azlon server does not answer: is `azlon serve` still running?");
-  }
-  if (!response.ok) {
-    let message = `${response.status} ${response.statusText}`;
-    let field;
-    try {
-      const data = await response.json();
-      if (data?.error?.message) message = data.error.message;
-      field = data?.error?.field;
-    } catch {
-      // Not JSON: the status line says enough.
-    }
-    if (response.status === 401)
-      message = `${message} — open the address \`azlon serve\` printed, with its #token=…`;
-    throw new ApiError(response.status, message, field);
-  }
-  return text ? response.text() : response.json();
-}
-
-function showError(id, error) {
-  setText(id, error ? (error instanceof Error ? error.message : String(error)) : "");
-}
-
 // ---- the new-run form ----
 
 /** The POST /api/runs body from the form's fields; empty options are left to the server. */
@@ -233,131 +142,6 @@ function renderFacts(run) {
     "run-facts",
     rows.flatMap(([key, value]) => [h("dt", {}, key), h("dd", {}, value ?? "—")]),
   );
-}
-
-/** The line diff of one file's change, drawn as the report draws it. */
-export function diffView(change) {
-  const what =
-    change.before === null && change.after !== null
-      ? "created"
-      : change.after === null && change.before !== null
-        ? "deleted"
-        : "changed";
-  const head = h("div", { class: "diff-file" }, `${change.path} `, h("span", { class: "muted" }, what));
-  if (change.truncated)
-    return h("div", { class: "diff" }, head, h("div", { class: "diff-row skip" }, "too large to show"));
-  const { ops, tooLarge } = lineDiff(change.before, change.after);
-  if (tooLarge)
-    return h(
-      "div",
-      { class: "diff" },
-      head,
-      h("div", { class: "diff-row skip" }, "too many changed lines to compare"),
-    );
-  const { added, removed } = diffStats(ops);
-  head.append(" ", h("span", { class: "ok" }, `+${added}`), " ", h("span", { class: "bad" }, `−${removed}`));
-  const rows = diffRows(ops).map((row) =>
-    row.op === "skip"
-      ? h("div", { class: "diff-row skip" }, `… ${row.count} unchanged line${row.count === 1 ? "" : "s"}`)
-      : h(
-          "div",
-          { class: `diff-row ${row.op === "+" ? "add" : row.op === "-" ? "del" : "same"}` },
-          `${row.op} ${row.text}`,
-        ),
-  );
-  return h("div", { class: "diff" }, head, rows);
-}
-
-function phaseLine(s) {
-  const parts = [];
-  if (s.changes)
-    parts.push(`files: ${s.changes.written.length} written, ${s.changes.deleted.length} deleted`);
-  if (s.build)
-    parts.push(
-      `build: ${s.build.ok ? "ok" : s.build.timedOut ? "timed out" : "failed"} (${ms(s.build.durationMs)})`,
-    );
-  if (s.exec) {
-    const how = s.exec.timedOut
-      ? "timed out"
-      : s.exec.oomKilled
-        ? "out of memory"
-        : s.exec.signal
-          ? `killed by ${s.exec.signal}`
-          : `exit ${s.exec.exitCode}`;
-    parts.push(`run: ${how} (${ms(s.exec.durationMs)})`);
-  }
-  if (s.checks) parts.push(`checks: ${s.checks.passed}/${s.checks.total} passed`);
-  return h(
-    "div",
-    { class: "phases" },
-    parts.map((p) => h("span", {}, p)),
-  );
-}
-
-function roundBody(detail) {
-  const parts = [phaseLine(detail.summary ?? {})];
-  const v = detail.verdict;
-  if (v) {
-    const word = v.accepted ? "pass accepted" : v.passed ? "pass claimed, not accepted" : "not passed";
-    parts.push(
-      h("h3", {}, "Verdict ", h("span", { class: `verdict-word ${v.accepted ? "ok" : "bad"}` }, word)),
-      h("p", {}, v.reason),
-      v.evidence?.length
-        ? h(
-            "ul",
-            { class: "evidence" },
-            v.evidence.map((e) => h("li", {}, e)),
-          )
-        : null,
-      ...(v.rejections ?? []).map((r) => h("p", { class: "warn" }, `rejected: ${r.problem}`)),
-    );
-  }
-  if (detail.checks) {
-    parts.push(
-      h("h3", {}, "Checks"),
-      detail.checks.service
-        ? h(
-            "p",
-            { class: detail.checks.service.ready ? "ok" : "bad" },
-            detail.checks.service.ready
-              ? "service ready"
-              : `service not ready: ${detail.checks.service.problem}`,
-          )
-        : null,
-      h(
-        "table",
-        {},
-        h(
-          "thead",
-          {},
-          h(
-            "tr",
-            {},
-            ["command", "result", "exit", "output"].map((t) => h("th", {}, t)),
-          ),
-        ),
-        h(
-          "tbody",
-          {},
-          detail.checks.results.map((c) =>
-            h(
-              "tr",
-              {},
-              h("td", { class: "mono" }, c.command),
-              h("td", { class: c.passed ? "ok" : "bad" }, c.passed ? "passed" : (c.problem ?? "failed")),
-              h("td", {}, c.exitCode ?? "—"),
-              h("td", {}, c.output?.text ? h("pre", {}, c.output.text) : ""),
-            ),
-          ),
-        ),
-      ),
-    );
-  }
-  parts.push(h("h3", {}, "Output"), h("pre", {}, detail.outputTail || "(nothing printed yet)"));
-  if (detail.summary?.build && !detail.summary.build.ok)
-    parts.push(h("h3", {}, "Build log"), h("pre", {}, detail.buildLogTail));
-  if (detail.changes?.length) parts.push(h("h3", {}, "Changes"), detail.changes.map(diffView));
-  return parts;
 }
 
 /** Fetches one round into its box; a round that cannot change any more is kept for redraws. */
@@ -507,36 +291,6 @@ function reloadSoon() {
   if (!current) return;
   clearTimeout(current.timer);
   current.timer = setTimeout(loadRun, 300);
-}
-
-/** One journal event as a line of the progress log. */
-export function describeEvent(e) {
-  switch (e.type) {
-    case "run.started":
-      return `${e.resumed ? "resumed" : "started"} at round ${e.iteration} of ${e.maxIterations} (${e.model})`;
-    case "phase":
-      return `round ${e.iteration}: ${e.phase}`;
-    case "model.call":
-      return `model (${e.purpose}): ${e.outcome}, ${count(e.usage?.promptTokens)} + ${count(e.usage?.completionTokens)} tokens`;
-    case "changes.applied":
-      return `files: ${e.written.length} written, ${e.deleted.length} deleted${e.refused.length ? `, ${e.refused.length} refused` : ""}`;
-    case "build.finished":
-      return `build ${e.ok ? "ok" : e.timedOut ? "timed out" : "failed"} (${ms(e.durationMs)})`;
-    case "exec.finished":
-      return `run: exit ${e.exitCode}${e.timedOut ? " (timed out)" : ""} (${ms(e.durationMs)})`;
-    case "checks.finished":
-      return `checks: ${e.results.filter((r) => r.passed).length}/${e.results.length} passed`;
-    case "verdict":
-      return `verdict: ${e.accepted ? "pass accepted" : e.passed ? "pass not accepted" : "not passed"} — ${e.reason}`;
-    case "evidence.rejected":
-      return `evidence rejected: ${e.problem}`;
-    case "warning":
-      return `warning: ${e.message}`;
-    case "run.finished":
-      return `finished: ${e.status} (${e.stopReason}) — ${e.reason}`;
-    default:
-      return e.type;
-  }
 }
 
 function followEvents(id) {

@@ -22,7 +22,7 @@ describe("the published package", () => {
     expect(listing).toContain("package/dist/entry.js");
     expect(listing).toContain("package/prompts/validate.user.md");
     // The web page (azlon serve) and the report's CSS ship beside the bundle.
-    for (const file of ["index.html", "app.js", "diff.js", "style.css"])
+    for (const file of ["index.html", "app.js", "api.js", "dom.js", "view.js", "diff.js", "style.css"])
       expect(listing).toContain(`package/dist/web/${file}`);
     expect(listing).not.toContain("package/src/");
     expect(listing).not.toContain("package/test/");

@@ -122,15 +122,21 @@ for (const which of ["chromium", "firefox"] as const) {
       const api = scriptedApi();
       let browser: Browser;
       let page: Page;
+      const scriptErrors: string[] = [];
       beforeAll(async () => {
         await api.start();
         browser = await startBrowser(which);
         page = await browser.newPage();
+        page.on("pageerror", (error) => {
+          scriptErrors.push(String(error));
+        });
         page.on("dialog", (dialog) => {
           throw new Error(`a script from the model's text ran: ${dialog.message()}`);
         });
       });
       afterAll(async () => {
+        // No script error in the page, in any of the tests.
+        expect(scriptErrors).toEqual([]);
         await browser?.close();
         await api.stop();
       });
