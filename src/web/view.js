@@ -136,6 +136,10 @@ export function describeEvent(e) {
       return `round ${e.iteration}: ${e.phase}`;
     case "model.call":
       return `model (${e.purpose}): ${e.outcome}, ${count(e.usage?.promptTokens)} + ${count(e.usage?.completionTokens)} tokens`;
+    case "model.http":
+      return `model endpoint: ${e.status ?? "no answer"}${e.error ? ` (${e.error})` : ""}${e.retryInMs ? `, again in ${ms(e.retryInMs)}` : ""}`;
+    case "model.fallback":
+      return `structured output: ${e.from} → ${e.to} (${e.reason})`;
     case "changes.applied":
       return `files: ${e.written.length} written, ${e.deleted.length} deleted${e.refused.length ? `, ${e.refused.length} refused` : ""}`;
     case "build.finished":
