@@ -194,13 +194,34 @@ for (const which of ["chromium", "firefox"] as const) {
         expect(log).toContain("round 1: build");
       });
 
+      it("is usable from the keyboard: the skip link moves to the content, focus is visible", async () => {
+        await page.goto(`${api.url}/#/runs`);
+        await page.reload();
+        await page.waitForSelector("#runs-body tr");
+        await page.keyboard.press("Tab");
+        expect(await page.evaluate("document.activeElement.id")).toBe("skip-link");
+        await page.keyboard.press("Enter");
+        expect(await page.evaluate("document.activeElement.id")).toBe("main");
+        expect(new URL(page.url()).hash).toBe("#/runs");
+        // Tab on to a control: its focus ring shows.
+        await page.focus("#refresh-runs");
+        await page.keyboard.down("Shift");
+        await page.keyboard.press("Tab");
+        await page.keyboard.up("Shift");
+        await page.keyboard.press("Tab");
+        expect(await page.evaluate("document.activeElement.id")).toBe("refresh-runs");
+        expect(await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")).toBe("solid");
+      });
+
       it("shows the server's 400 message for the form and for a prompt template", async () => {
         await page.goto(`${api.url}/#/`);
         // Empty the form (a reload would not: Firefox restores what was typed).
         await page.evaluate('document.getElementById("new-run").reset()');
         await page.type("#prompt", "bad");
         await page.type("#tests", "x");
-        await page.click("#start");
+        // Enter in a one-line field submits the form.
+        await page.type("#model", "gpt-test");
+        await page.keyboard.press("Enter");
         await page.waitForFunction('document.getElementById("form-error").textContent !== ""');
         expect(await page.$eval("#form-error", (el) => el.textContent)).toBe(
           "maxIterations must be at least 1",
