@@ -1,6 +1,6 @@
 // Bundles the CLI into dist/: one small entry chunk, with each command (and the heavy
 // libraries it needs) in chunks loaded only when that command runs, so `azlon --help` is fast.
-import { readFileSync, rmSync } from "node:fs";
+import { cpSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -27,4 +27,9 @@ await build({
   define: { __AZLON_VERSION__: JSON.stringify(pkg.version) },
   sourcemap: true,
   logLevel: "warning",
+});
+// The web page's files (served by `azlon serve`, inlined by `azlon report`) ship beside the bundle.
+cpSync(join(root, "src/web"), join(root, "dist/web"), {
+  recursive: true,
+  filter: (path) => !path.endsWith(".d.ts"),
 });

@@ -210,7 +210,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     .option("--concurrency <n>", "runs at the same time; more wait in a queue", "2")
     .option(
       "--token <secret>",
-      "require Authorization: Bearer <secret> on every route (env AZLON_SERVE_TOKEN)",
+      "require Authorization: Bearer <secret> on every API route (env AZLON_SERVE_TOKEN)",
     )
     .option("--cors <origin>", "let pages from this origin call the API (default: none)")
     .option("-c, --config <path>", "use this config file")
@@ -218,6 +218,17 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
       const { serveCommand } = await import("./commands/serve.js");
       state.code = await serveCommand(flags, ctx);
     });
+
+  program
+    .command("report")
+    .description("write the run as one self-contained HTML file (report.html in the run folder)")
+    .argument("<run-dir>", "the run folder (azlon-runs/<run-id>)")
+    .option("--output <file>", "write it here instead")
+    .action(async (dir: string, flags) => {
+      const { reportCommand } = await import("./commands/report.js");
+      state.code = await reportCommand(dir, flags, ctx);
+    });
+
   program
     .command("doctor")
     .description("check the Docker engine, API key, endpoint, model and config, and say what to fix")

@@ -32,7 +32,7 @@ export interface AppOptions {
   manager: RunManager;
   prompts: PromptStore;
   outDir: string;
-  /** Every route needs `Authorization: Bearer <token>` when set. */
+  /** Every route but the page's static files needs `Authorization: Bearer <token>` when set. */
   token: string | null;
   /** The one origin allowed to call the API from a browser; none by default. */
   cors: string | null;
@@ -88,6 +88,12 @@ export function createApp(o: AppOptions): Hono {
     app.use("*", cors({ origin: o.cors, allowHeaders: ["Authorization", "Content-Type", "Last-Event-ID"] }));
   app.use("*", async (c, next) => {
     if (!o.token) return next();
+    // The page itself (its HTML, script and style) holds nothing of any run, and a browser
+    // cannot send a header when it opens a URL: it loads freely, then every call it makes
+    // to the API carries the token.
+    if (c.req.method === "GET" && (c.req.path === "/" || /^\/assets\/[\w.-]+$/.test(c.req.path))) {
+      return next();
+    }
     const header = c.req.header("authorization") ?? "";
     const bearer = header.startsWith("Bearer ") ? header.slice(7) : null;
     // EventSource cannot set headers: the page passes the token in the query, on /events only.

@@ -55,7 +55,7 @@ export function openApiDocument() {
       title: "azlon serve",
       version: "1",
       description:
-        "Start, watch, cancel and resume azlon runs. When the server has a token, every route needs `Authorization: Bearer <token>` (the events route also takes `?token=`).",
+        "Start, watch, cancel and resume azlon runs. When the server has a token, every route but the page's static files (`GET /`, `/assets/*`) needs `Authorization: Bearer <token>` (the events route also takes `?token=`).",
     },
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },

@@ -1,8 +1,9 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/cli.js";
+import { passedRun } from "../helpers/run-fixtures.js";
 import { tempDir } from "../helpers/tmp.js";
 
 describe("the published package", () => {
@@ -20,6 +21,9 @@ describe("the published package", () => {
     expect(listing).toContain("package/bin/azlon.js");
     expect(listing).toContain("package/dist/entry.js");
     expect(listing).toContain("package/prompts/validate.user.md");
+    // The web page (azlon serve) and the report's CSS ship beside the bundle.
+    for (const file of ["index.html", "app.js", "api.js", "dom.js", "view.js", "diff.js", "style.css"])
+      expect(listing).toContain(`package/dist/web/${file}`);
     expect(listing).not.toContain("package/src/");
     // The single executable (npm run build:binary) is released on its own, not in the package.
     expect(listing).not.toContain("package/dist/azlon");
@@ -42,5 +46,9 @@ describe("the published package", () => {
     expect(prompts.status, prompts.stderr).toBe(0);
     expect(prompts.stdout).toContain(join(app, "node_modules/azlon/prompts/generate.system.md"));
     expect(prompts.stdout).toContain("{{tests}}");
+    // `azlon report` finds the page's CSS in the installed package.
+    const report = spawnSync(bin, ["report", passedRun()], { cwd: app, encoding: "utf8" });
+    expect(report.status, report.stderr).toBe(0);
+    expect(readFileSync(report.stdout.trim(), "utf8")).toContain(":focus-visible");
   });
 });

@@ -308,17 +308,23 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
     images.push(passed.image);
   });
 
-  it("auth: with --token every route needs the bearer token (the events route also takes ?token=)", async () => {
+  it("auth: with --token every route but the page's static files needs the bearer token (the events route also takes ?token=)", async () => {
     const out = join(tempDir(), "runs");
     const token = "t0ken-for-the-test";
     const s = await serve(out, ["--token", token], token);
-    for (const path of ["/", "/healthz", "/api/runs", "/api/openapi.json", "/prompts", "/api/prompts"]) {
+    for (const path of ["/healthz", "/api/runs", "/api/openapi.json", "/prompts", "/api/prompts"]) {
       const res = await fetch(`${s.url}${path}`);
       expect(res.status, path).toBe(401);
       const wrong = await fetch(`${s.url}${path}`, { headers: { authorization: "Bearer nope" } });
       expect(wrong.status, path).toBe(401);
     }
     expect((await fetch(`${s.url}/api/runs?token=${token}`)).status).toBe(401);
+    // The page (which holds nothing of any run) loads without it: a browser opening a URL sends
+    // no header; a path that only looks like an asset does not slip through.
+    expect((await fetch(`${s.url}/`)).status).toBe(200);
+    expect((await fetch(`${s.url}/assets/app.js`)).status).toBe(200);
+    expect((await fetch(`${s.url}/assets/../api/runs`)).status).toBe(401);
+    expect((await fetch(`${s.url}/assets/x/../../api/runs`)).status).toBe(401);
     // The page's EventSource cannot set headers: ?token= passes there (to a 404: no such run).
     expect((await fetch(`${s.url}/api/runs/nope/events?token=${token}`)).status).toBe(404);
     expect((await fetch(`${s.url}/api/runs/nope/events?token=wrong`)).status).toBe(401);

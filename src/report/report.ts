@@ -1,0 +1,205 @@
+import { join } from "node:path";
+import type { ChecksReport } from "../core/types.js";
+import { formatBytes, formatCount, formatDuration } from "../util/format.js";
+import { diffRows, diffStats, lineDiff } from "../web/diff.js";
+import { writeFileAtomic } from "../workspace/run-folder.js";
+import { readWebAsset } from "./assets.js";
+import { el, esc, formatCost, kv } from "./html.js";
+import { type FileChange, type IterationView, type LogTail, type RunView, readRunView } from "./read.js";
+
+export const REPORT_FILE = "report.html";
+
+// No script, no network: the report is read as it is, in a CI artifact or an e-mail.
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+function tail(title: string, log: LogTail | null): string {
+  if (!log) return "";
+  const cut = log.cutBytes
+    ? ` — the last ${formatBytes(log.totalBytes - log.cutBytes)} of ${formatBytes(log.totalBytes)}`
+    : "";
+  const body = log.text === "" ? el("p", "(nothing printed)", "muted") : el("pre", log.text);
+  return `<h3>${esc(title)}<span class="muted">${esc(cut)}</span></h3>${body}`;
+}
+
+function checksTable(report: ChecksReport): string {
+  const service = report.service
+    ? el(
+        "p",
+        report.service.ready ? "service ready" : `service not ready: ${report.service.problem ?? ""}`,
+        report.service.ready ? "ok" : "bad",
+      )
+    : "";
+  const rows = report.results
+    .map(
+      (c) =>
+        `<tr><td class="mono">${esc(c.command)}</td><td class="${c.passed ? "ok" : "bad"}">${c.passed ? "passed" : esc(c.problem ?? "failed")}</td>` +
+        `<td>${esc(c.exitCode ?? "—")}</td><td>${esc(formatDuration(c.durationMs))}</td>` +
+        `<td>${c.output.text ? el("pre", c.output.text) : ""}</td></tr>`,
+    )
+    .join("");
+  return `<h3>Checks</h3>${service}<table><thead><tr><th>command</th><th>result</th><th>exit</th><th>time</th><th>output</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+/** One file's change as a line diff (unchanged stretches folded). */
+export function renderDiff(change: FileChange): string {
+  const what =
+    change.before === null && change.after !== null
+      ? "created"
+      : change.after === null && change.before !== null
+        ? "deleted"
+        : "changed";
+  const head = `<div class="diff-file">${esc(change.path)} <span class="muted">${esc(what)}</span>`;
+  if (change.truncated)
+    return `<div class="diff">${head}</div><div class="diff-row skip">too large to show</div></div>`;
+  const { ops, tooLarge } = lineDiff(change.before, change.after);
+  if (tooLarge)
+    return `<div class="diff">${head}</div><div class="diff-row skip">too many changed lines to compare</div></div>`;
+  const { added, removed } = diffStats(ops);
+  const rows = diffRows(ops)
+    .map((row) =>
+      row.op === "skip"
+        ? `<div class="diff-row skip">… ${row.count} unchanged line${row.count === 1 ? "" : "s"}</div>`
+        : `<div class="diff-row ${row.op === "+" ? "add" : row.op === "-" ? "del" : "same"}">${esc(row.op)} ${esc(row.text)}</div>`,
+    )
+    .join("");
+  return `<div class="diff">${head} <span class="ok">+${added}</span> <span class="bad">−${removed}</span></div>${rows}</div>`;
+}
+
+function phases(it: IterationView): string {
+  const s = it.summary;
+  const parts: string[] = [];
+  if (s.changes)
+    parts.push(
+      `files: ${s.changes.written.length} written, ${s.changes.deleted.length} deleted${s.changes.refused.length ? `, ${s.changes.refused.length} refused` : ""}`,
+    );
+  if (s.build)
+    parts.push(
+      `build: ${s.build.ok ? "ok" : s.build.timedOut ? "timed out" : "failed"} (${formatDuration(s.build.durationMs)})`,
+    );
+  if (s.exec) {
+    const how = s.exec.timedOut
+      ? "timed out"
+      : s.exec.oomKilled
+        ? "out of memory"
+        : s.exec.signal
+          ? `killed by ${s.exec.signal}`
+          : `exit ${s.exec.exitCode}`;
+    parts.push(`run: ${how} (${formatDuration(s.exec.durationMs)}, ${formatBytes(s.exec.outputBytes)})`);
+  }
+  if (s.checks) parts.push(`checks: ${s.checks.passed}/${s.checks.total} passed`);
+  if (s.usage)
+    parts.push(
+      `tokens: ${formatCount(s.usage.promptTokens)} in, ${formatCount(s.usage.completionTokens)} out`,
+    );
+  return `<div class="phases">${parts.map((p) => el("span", p)).join("")}</div>`;
+}
+
+function verdictBlock(it: IterationView): string {
+  const v = it.verdict;
+  if (!v) return it.summary.verdict ? `<h3>Verdict</h3>${el("p", it.summary.verdict.reason)}` : "";
+  const word = v.accepted ? "pass accepted" : v.passed ? "pass claimed, not accepted" : "not passed";
+  const evidence = v.evidence.length
+    ? `<ul class="evidence">${v.evidence.map((e) => el("li", e)).join("")}</ul>`
+    : "";
+  const rejections = v.rejections
+    .map((r) =>
+      el(
+        "p",
+        `rejected: ${r.problem}${r.missing.length ? ` (not found: ${r.missing.join(" | ")})` : ""}`,
+        "warn",
+      ),
+    )
+    .join("");
+  return `<h3>Verdict <span class="${v.accepted ? "ok" : "bad"}">${esc(word)}</span>${v.decidedBy ? ` <span class="muted">decided by ${esc(v.decidedBy)}</span>` : ""}</h3>${el("p", v.reason)}${evidence}${rejections}`;
+}
+
+function iterationBlock(it: IterationView, last: boolean): string {
+  const s = it.summary;
+  const mark = s.verdict
+    ? s.verdict.accepted
+      ? el("span", "passed", "status passed")
+      : el("span", "not passed", "status failed")
+    : s.build && !s.build.ok
+      ? el("span", "build failed", "status failed")
+      : "";
+  const changes = it.changes?.length ? `<h3>Changes</h3>${it.changes.map(renderDiff).join("")}` : "";
+  const buildLog = s.build && !s.build.ok ? tail("Build log", it.buildLogTail) : "";
+  return (
+    `<details id="round-${it.iteration}"${last ? " open" : ""}><summary><span class="round-head">Round ${it.iteration} ${mark}</span></summary>` +
+    phases(it) +
+    verdictBlock(it) +
+    (it.checks ? checksTable(it.checks) : "") +
+    tail("Output", it.outputTail) +
+    buildLog +
+    changes +
+    "</details>"
+  );
+}
+
+function filesBlock(view: RunView): string {
+  const files = view.files
+    .map(
+      (f) =>
+        `<details><summary class="mono">${esc(f.path)} <span class="muted">${esc(formatBytes(f.bytes))}</span></summary>${f.text === null ? el("p", "binary or too large to show", "muted") : el("pre", f.text)}</details>`,
+    )
+    .join("");
+  const left = view.filesLeftOut
+    ? el("p", `${view.filesLeftOut} more file(s) left out: the report shows at most 2 MiB of files`, "muted")
+    : "";
+  return `<h2 id="files">Workspace files</h2>${files || el("p", "no files yet", "muted")}${left}`;
+}
+
+/** The run view's body: shared by `azlon report`; the page draws the same parts with the DOM. */
+export function renderRunBody(view: RunView): string {
+  const { state } = view;
+  const o = state.options;
+  const usage = state.usage;
+  const head =
+    `<h1>Run ${el("span", state.runId, "mono")} ${el("span", state.status, `status ${state.status}`)}</h1>` +
+    (state.reason ? el("p", state.reason) : "") +
+    kv([
+      ["stop reason", state.stopReason ?? "—"],
+      ["iterations", `${state.iterations.filter((i) => i.build).length} of ${o.maxIterations}`],
+      ["model", o.model],
+      ["image", state.image ?? "—"],
+      [
+        "tokens",
+        `${formatCount(usage.promptTokens)} prompt (${formatCount(usage.cachedTokens)} cached), ${formatCount(usage.completionTokens)} completion`,
+      ],
+      ["cost", formatCost(state.costUsd)],
+      ["time", formatDuration(state.elapsedMs)],
+      ["started", state.createdAt],
+      ["last active", state.updatedAt],
+      ["folder", view.dir],
+    ]);
+  const checks = o.checks?.commands.length
+    ? `<h3>Checks</h3><ul>${o.checks.commands.map((c) => el("li", c, "mono")).join("")}</ul>`
+    : "";
+  const task = `<h2>Task</h2><h3>Prompt</h3>${el("pre", state.input.prompt)}<h3>Tests</h3>${el("pre", state.input.tests)}${checks}`;
+  const rounds = view.iterations
+    .map((it, i) => iterationBlock(it, i === view.iterations.length - 1))
+    .join("");
+  return `${head}${task}<h2 id="rounds">Rounds</h2>${rounds || el("p", "no rounds yet", "muted")}${filesBlock(view)}`;
+}
+
+/** The whole report: one HTML file with its CSS inline, no script and no network. */
+export function renderReport(runDir: string): string {
+  const view = readRunView(runDir);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>azlon run ${esc(view.state.runId)} — ${esc(view.state.status)}</title>
+<style>${readWebAsset("style.css")}</style></head>
+<body><a class="skip-link" href="#main">Skip to the run</a>
+<header class="bar"><div class="bar-inner"><span class="brand">azlon report</span><a href="#rounds">Rounds</a><a href="#files">Files</a></div></header>
+<main id="main">${renderRunBody(view)}</main></body></html>
+`;
+}
+
+/** Writes report.html into the run folder; returns its path. */
+export function writeReport(runDir: string): string {
+  const path = join(runDir, REPORT_FILE);
+  writeFileAtomic(path, renderReport(runDir));
+  return path;
+}

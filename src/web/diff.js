@@ -1,0 +1,116 @@
+// A line diff shared by the page (loaded as-is by the browser) and `azlon report` (bundled):
+// plain JavaScript with no imports, so the page needs no build step. Types in diff.d.ts.
+
+/** Past this many LCS cells (lines before x lines after, once the common ends are cut) no diff is drawn. */
+export const MAX_DIFF_CELLS = 4_000_000;
+
+/** Splits text into lines; a final newline does not make an empty last line. */
+export function splitLines(text) {
+  if (text === null || text === undefined || text === "") return [];
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  return lines;
+}
+
+/**
+ * The lines of `after` against `before`, each marked " " (both), "-" (only before) or "+"
+ * (only after), from a longest common subsequence. Common head and tail lines are cut first, so
+ * a small edit to a long file stays cheap; when what remains is still too big, `tooLarge` is
+ * true and `ops` is empty.
+ */
+export function lineDiff(before, after, maxCells = MAX_DIFF_CELLS) {
+  const a = splitLines(before);
+  const b = splitLines(after);
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (
+    tail < a.length - head &&
+    tail < b.length - head &&
+    a[a.length - 1 - tail] === b[b.length - 1 - tail]
+  )
+    tail++;
+  const midA = a.slice(head, a.length - tail);
+  const midB = b.slice(head, b.length - tail);
+  if (midA.length * midB.length > maxCells) return { ops: [], tooLarge: true };
+  const ops = [];
+  for (const line of a.slice(0, head)) ops.push({ op: " ", text: line });
+  ops.push(...lcsOps(midA, midB));
+  for (const line of a.slice(a.length - tail)) ops.push({ op: " ", text: line });
+  return { ops, tooLarge: false };
+}
+
+function lcsOps(a, b) {
+  const n = a.length;
+  const m = b.length;
+  const width = m + 1;
+  // lengths[i * width + j]: the LCS length of a[i..] and b[j..].
+  const lengths = new Uint32Array((n + 1) * width);
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      lengths[i * width + j] =
+        a[i] === b[j]
+          ? lengths[(i + 1) * width + j + 1] + 1
+          : Math.max(lengths[(i + 1) * width + j], lengths[i * width + j + 1]);
+    }
+  }
+  const ops = [];
+  let i = 0;
+  let j = 0;
+  while (i < n && j < m) {
+    if (a[i] === b[j]) {
+      ops.push({ op: " ", text: a[i] });
+      i++;
+      j++;
+    } else if (lengths[(i + 1) * width + j] >= lengths[i * width + j + 1]) {
+      ops.push({ op: "-", text: a[i] });
+      i++;
+    } else {
+      ops.push({ op: "+", text: b[j] });
+      j++;
+    }
+  }
+  for (; i < n; i++) ops.push({ op: "-", text: a[i] });
+  for (; j < m; j++) ops.push({ op: "+", text: b[j] });
+  return ops;
+}
+
+/**
+ * The diff as it is shown: changed lines with `context` unchanged lines around them; longer
+ * unchanged stretches become one { op: "skip", count } row. At most `maxRows` rows; the rest
+ * is counted in one last skip row.
+ */
+export function diffRows(ops, context = 3, maxRows = 2000) {
+  const keep = new Array(ops.length).fill(false);
+  ops.forEach((row, index) => {
+    if (row.op === " ") return;
+    for (let k = Math.max(0, index - context); k <= Math.min(ops.length - 1, index + context); k++)
+      keep[k] = true;
+  });
+  const rows = [];
+  let skipped = 0;
+  ops.forEach((row, index) => {
+    if (keep[index]) {
+      if (skipped) rows.push({ op: "skip", count: skipped });
+      skipped = 0;
+      rows.push(row);
+    } else skipped++;
+  });
+  if (skipped) rows.push({ op: "skip", count: skipped });
+  if (rows.length <= maxRows) return rows;
+  const cut = rows.slice(0, maxRows);
+  const rest = rows.slice(maxRows).reduce((sum, row) => sum + (row.op === "skip" ? row.count : 1), 0);
+  cut.push({ op: "skip", count: rest });
+  return cut;
+}
+
+/** How many lines a diff adds and removes. */
+export function diffStats(ops) {
+  let added = 0;
+  let removed = 0;
+  for (const row of ops) {
+    if (row.op === "+") added++;
+    else if (row.op === "-") removed++;
+  }
+  return { added, removed };
+}

@@ -1,0 +1,162 @@
+// How a run's parts look on the page: rounds, verdicts, checks, diffs and journal events, from the API's JSON.
+import { diffRows, diffStats, lineDiff } from "./diff.js";
+import { count, h, ms } from "./dom.js";
+
+/** The line diff of one file's change, drawn as the report draws it. */
+export function diffView(change) {
+  const what =
+    change.before === null && change.after !== null
+      ? "created"
+      : change.after === null && change.before !== null
+        ? "deleted"
+        : "changed";
+  const head = h("div", { class: "diff-file" }, `${change.path} `, h("span", { class: "muted" }, what));
+  if (change.truncated)
+    return h("div", { class: "diff" }, head, h("div", { class: "diff-row skip" }, "too large to show"));
+  const { ops, tooLarge } = lineDiff(change.before, change.after);
+  if (tooLarge)
+    return h(
+      "div",
+      { class: "diff" },
+      head,
+      h("div", { class: "diff-row skip" }, "too many changed lines to compare"),
+    );
+  const { added, removed } = diffStats(ops);
+  head.append(" ", h("span", { class: "ok" }, `+${added}`), " ", h("span", { class: "bad" }, `−${removed}`));
+  const rows = diffRows(ops).map((row) =>
+    row.op === "skip"
+      ? h("div", { class: "diff-row skip" }, `… ${row.count} unchanged line${row.count === 1 ? "" : "s"}`)
+      : h(
+          "div",
+          { class: `diff-row ${row.op === "+" ? "add" : row.op === "-" ? "del" : "same"}` },
+          `${row.op} ${row.text}`,
+        ),
+  );
+  return h("div", { class: "diff" }, head, rows);
+}
+
+export function phaseLine(s) {
+  const parts = [];
+  if (s.changes)
+    parts.push(`files: ${s.changes.written.length} written, ${s.changes.deleted.length} deleted`);
+  if (s.build)
+    parts.push(
+      `build: ${s.build.ok ? "ok" : s.build.timedOut ? "timed out" : "failed"} (${ms(s.build.durationMs)})`,
+    );
+  if (s.exec) {
+    const how = s.exec.timedOut
+      ? "timed out"
+      : s.exec.oomKilled
+        ? "out of memory"
+        : s.exec.signal
+          ? `killed by ${s.exec.signal}`
+          : `exit ${s.exec.exitCode}`;
+    parts.push(`run: ${how} (${ms(s.exec.durationMs)})`);
+  }
+  if (s.checks) parts.push(`checks: ${s.checks.passed}/${s.checks.total} passed`);
+  return h(
+    "div",
+    { class: "phases" },
+    parts.map((p) => h("span", {}, p)),
+  );
+}
+
+export function roundBody(detail) {
+  const parts = [phaseLine(detail.summary ?? {})];
+  const v = detail.verdict;
+  if (v) {
+    const word = v.accepted ? "pass accepted" : v.passed ? "pass claimed, not accepted" : "not passed";
+    parts.push(
+      h("h3", {}, "Verdict ", h("span", { class: `verdict-word ${v.accepted ? "ok" : "bad"}` }, word)),
+      h("p", {}, v.reason),
+      v.evidence?.length
+        ? h(
+            "ul",
+            { class: "evidence" },
+            v.evidence.map((e) => h("li", {}, e)),
+          )
+        : null,
+      ...(v.rejections ?? []).map((r) => h("p", { class: "warn" }, `rejected: ${r.problem}`)),
+    );
+  }
+  if (detail.checks) {
+    parts.push(
+      h("h3", {}, "Checks"),
+      detail.checks.service
+        ? h(
+            "p",
+            { class: detail.checks.service.ready ? "ok" : "bad" },
+            detail.checks.service.ready
+              ? "service ready"
+              : `service not ready: ${detail.checks.service.problem}`,
+          )
+        : null,
+      h(
+        "table",
+        {},
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ["command", "result", "exit", "output"].map((t) => h("th", {}, t)),
+          ),
+        ),
+        h(
+          "tbody",
+          {},
+          detail.checks.results.map((c) =>
+            h(
+              "tr",
+              {},
+              h("td", { class: "mono" }, c.command),
+              h("td", { class: c.passed ? "ok" : "bad" }, c.passed ? "passed" : (c.problem ?? "failed")),
+              h("td", {}, c.exitCode ?? "—"),
+              h("td", {}, c.output?.text ? h("pre", {}, c.output.text) : ""),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  parts.push(h("h3", {}, "Output"), h("pre", {}, detail.outputTail || "(nothing printed yet)"));
+  if (detail.summary?.build && !detail.summary.build.ok)
+    parts.push(h("h3", {}, "Build log"), h("pre", {}, detail.buildLogTail));
+  if (detail.changes?.length) parts.push(h("h3", {}, "Changes"), detail.changes.map(diffView));
+  return parts;
+}
+
+/** One journal event as a line of the progress log. */
+export function describeEvent(e) {
+  switch (e.type) {
+    case "run.started":
+      return `${e.resumed ? "resumed" : "started"} at round ${e.iteration} of ${e.maxIterations} (${e.model})`;
+    case "phase":
+      return `round ${e.iteration}: ${e.phase}`;
+    case "model.call":
+      return `model (${e.purpose}): ${e.outcome}, ${count(e.usage?.promptTokens)} + ${count(e.usage?.completionTokens)} tokens`;
+    case "model.http":
+      return `model endpoint: ${e.status ?? "no answer"}${e.error ? ` (${e.error})` : ""}${e.retryInMs ? `, again in ${ms(e.retryInMs)}` : ""}`;
+    case "model.fallback":
+      return `structured output: ${e.from} → ${e.to} (${e.reason})`;
+    case "changes.applied":
+      return `files: ${e.written.length} written, ${e.deleted.length} deleted${e.refused.length ? `, ${e.refused.length} refused` : ""}`;
+    case "build.finished":
+      return `build ${e.ok ? "ok" : e.timedOut ? "timed out" : "failed"} (${ms(e.durationMs)})`;
+    case "exec.finished":
+      return `run: exit ${e.exitCode}${e.timedOut ? " (timed out)" : ""} (${ms(e.durationMs)})`;
+    case "checks.finished":
+      return `checks: ${e.results.filter((r) => r.passed).length}/${e.results.length} passed`;
+    case "verdict":
+      return `verdict: ${e.accepted ? "pass accepted" : e.passed ? "pass not accepted" : "not passed"} — ${e.reason}`;
+    case "evidence.rejected":
+      return `evidence rejected: ${e.problem}`;
+    case "warning":
+      return `warning: ${e.message}`;
+    case "run.finished":
+      return `finished: ${e.status} (${e.stopReason}) — ${e.reason}`;
+    default:
+      return e.type;
+  }
+}

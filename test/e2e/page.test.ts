@@ -1,0 +1,142 @@
+import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser } from "puppeteer-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeBrowser, startBrowser } from "../helpers/browser.js";
+import { type CliResult, runCli, spawnCli } from "../helpers/cli.js";
+import { describeDocker, removeLabelled } from "../helpers/docker.js";
+import { loopbackModel } from "../helpers/e2e.js";
+import { generation, pass } from "../helpers/fake-openai.js";
+import { BUSYBOX } from "../helpers/images.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const { server } = loopbackModel();
+
+/** `azlon serve --port 0` (the built CLI), once it has printed the address it listens on. */
+async function serve(
+  out: string,
+  extra: string[] = [],
+): Promise<{ url: string; child: ChildProcess; done: Promise<CliResult> }> {
+  const { child, done } = spawnCli(["serve", "--port", "0", "--out", out, ...extra], {
+    cwd: tempDir(),
+    env: { OPENAI_API_KEY: "sk-test-page", OPENAI_BASE_URL: server.url, AZLON_MODEL: "gpt-test" },
+  });
+  let seen = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`azlon serve printed no address: ${seen}`)), 20_000);
+    child.stdout?.on("data", (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /(http:\/\/[^\s/]+)/.exec(seen);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    void done.then((r) => {
+      clearTimeout(timer);
+      reject(new Error(`azlon serve exited ${r.code}: ${r.stderr}`));
+    });
+  });
+  return { url, child, done };
+}
+
+describeDocker("the web page end to end (azlon serve, real engine, loopback model)", () => {
+  for (const which of ["chromium", "firefox"] as const)
+    describeBrowser(
+      `in ${which}`,
+      () => {
+        let browser: Browser;
+        beforeAll(async () => {
+          browser = await startBrowser(which);
+        });
+        afterAll(async () => {
+          await browser?.close();
+        });
+
+        it("starts a run from the page with the keyboard, watches it pass, and its report shows the same", {
+          timeout: 180_000,
+        }, async () => {
+          const out = join(tempDir(), "runs");
+          server.enqueue(
+            generation(`FROM ${BUSYBOX}\nCOPY greet.sh /greet.sh\nENTRYPOINT ["sh", "/greet.sh"]\n`, {
+              "greet.sh": 'echo "hello, world"\n',
+            }),
+            pass(["hello, world"]),
+          );
+          const served = await serve(out);
+          let runId = "";
+          try {
+            const page = await browser.newPage();
+            await page.goto(`${served.url}/`);
+            await page.waitForSelector("textarea[name=prompt]");
+            await page.focus("textarea[name=prompt]");
+            await page.keyboard.type("a script that greets");
+            await page.keyboard.press("Tab");
+            await page.keyboard.type("it prints hello, world");
+            // Ctrl+Enter in a text box submits the form.
+            await page.keyboard.down("Control");
+            await page.keyboard.press("Enter");
+            await page.keyboard.up("Control");
+            await page.waitForFunction('location.hash.startsWith("#/runs/")', { timeout: 20_000 });
+            runId = decodeURIComponent(
+              ((await page.evaluate("location.hash")) as string).slice("#/runs/".length),
+            );
+            // Live: the events stream moves the page on until the run has passed.
+            await page.waitForSelector("#run-status.passed", { timeout: 150_000 });
+            await page.waitForFunction(
+              'document.querySelector("#run-rounds .verdict-word")?.textContent === "pass accepted"',
+              {
+                timeout: 20_000,
+              },
+            );
+            const text = await page.$eval("#view-run", (el) => el.textContent ?? "");
+            expect(text).toContain("build: ok");
+            expect(text).toContain("run: exit 0");
+            expect(text).toContain("hello, world");
+            expect(text).toContain("greet.sh");
+            const events = await page.$eval("#run-events", (el) => el.textContent ?? "");
+            expect(events).toContain("verdict: pass accepted");
+            // The diff of round 1: the created files, all added lines.
+            expect(await page.$$eval(".diff-row.add", (rows) => rows.map((r) => r.textContent))).toContain(
+              '+ echo "hello, world"',
+            );
+            // The same run as a report file: the real run folder, changes.json included.
+            const report = await runCli(["report", join(out, runId)], { cwd: out });
+            expect(report.code, report.stderr).toBe(0);
+            const html = readFileSync(join(out, runId, "report.html"), "utf8");
+            expect(html).toContain('<span class="status passed">passed</span>');
+            expect(html).toContain('<div class="diff-row add">+ echo &quot;hello, world&quot;</div>');
+          } finally {
+            served.child.kill("SIGTERM");
+            await served.done;
+            if (runId) await removeLabelled(runId);
+          }
+        });
+        if (which === "chromium")
+          it("with a token: the page opened as /#token=… loads, and its API calls carry the token", async () => {
+            const served = await serve(join(tempDir(), "runs"), ["--token", "s3cret-page-token"]);
+            try {
+              // The API refuses a caller without the token…
+              expect((await fetch(`${served.url}/api/runs`)).status).toBe(401);
+              // …but a browser cannot send a header when it opens a page: the page and its
+              // assets must load, and the page then sends the token from the fragment.
+              const page = await browser.newPage();
+              await page.goto(`${served.url}/#token=s3cret-page-token`);
+              await page.waitForFunction(
+                'document.getElementById("runs-note")?.textContent === "no runs yet"',
+                {
+                  timeout: 10_000,
+                },
+              );
+              expect(await page.$eval("#global-error", (el) => el.textContent)).toBe("");
+              expect(new URL(page.url()).hash).toBe("#/");
+            } finally {
+              served.child.kill("SIGTERM");
+              await served.done;
+            }
+          });
+      },
+      which,
+    );
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { renderReport } from "../../src/report/report.js";
+import { failedRun, HOSTILE, passedRun } from "../helpers/run-fixtures.js";
+
+/** Every src and href value of the document's elements (escaped text has no tags). */
+const links = (html: string) =>
+  [...html.matchAll(/<[a-z][^>]*>/gi)].flatMap((tag) =>
+    [...tag[0].matchAll(/\s(?:src|href)\s*=\s*["']?([^"'\s>]*)/gi)].map((m) => m[1]),
+  );
+
+describe("azlon report's HTML", () => {
+  it("shows a passed run: status, rounds, phases, checks, verdicts with evidence, output, diffs, files, tokens and cost", () => {
+    const html = renderReport(passedRun());
+    expect(html).toContain('<span class="status passed">passed</span>');
+    expect(html).toContain("Round 1");
+    expect(html).toContain("Round 2");
+    expect(html).toContain("build: ok");
+    expect(html).toContain("run: exit 3");
+    expect(html).toContain("checks: 0/1 passed");
+    expect(html).toContain("checks: 1/1 passed");
+    expect(html).toContain("pass accepted");
+    expect(html).toMatch(/<li>hello, world<\/li>/);
+    expect(html).toContain("<pre>hello, wrld\n</pre>");
+    expect(html).toContain("want hello, world");
+    // Round 2's diff: the fixed line replaces the wrong one.
+    expect(html).toContain('<div class="diff-row del">- echo &quot;hello, wrld&quot;</div>');
+    expect(html).toContain('<div class="diff-row add">+ echo &quot;hello, world&quot;</div>');
+    expect(html).toContain("greet.sh");
+    expect(html).toContain("1,234 prompt (89 cached), 567 completion");
+    expect(html).toContain("$0.01");
+  });
+
+  it("keeps the model's markup as text: no script or element comes from a verdict, a file, a log or the output", () => {
+    const html = renderReport(failedRun());
+    expect(html).toContain('<span class="status failed">failed</span>');
+    expect(html).toContain("build: failed");
+    expect(html).toContain("pull access denied");
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/<img/i);
+    expect(html).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
+    // The output is cut to its tail, and says so.
+    expect(html).toMatch(/the last 16 KiB of 39\.\d KiB/);
+    expect(html).not.toContain("x".repeat(20_000));
+  });
+
+  it("opens without a network: its CSS is inline, and no src or href leaves the file", () => {
+    for (const html of [renderReport(passedRun()), renderReport(failedRun())]) {
+      expect(html).toContain("<style>");
+      expect(html).toContain("default-src 'none'");
+      for (const link of links(html)) expect(link).toMatch(/^#/);
+      expect(html).not.toMatch(/<link\b/i);
+    }
+  });
+
+  it("escapes the hostile text the fixtures use", () => {
+    expect(HOSTILE).toContain("<script>");
+  });
+});
