@@ -115,6 +115,11 @@ ${entry}
 
 const prompts = join(root, "prompts");
 for (const file of readdirSync(prompts).filter((f) => f.endsWith(".md"))) assets[file] = join(prompts, file);
+// The web page's files (azlon serve serves them, azlon report inlines its style), as web/<name>.
+const web = join(root, "src/web");
+for (const file of readdirSync(web).filter((f) => /\.(html|js|css|svg|png)$/.test(f))) {
+  assets[`web/${file}`] = join(web, file);
+}
 const config = {
   main: join(work, "azlon.cjs"),
   output: join(work, "azlon.blob"),

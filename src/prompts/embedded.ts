@@ -14,3 +14,15 @@ export function embeddedTemplate(file: string): string | null {
   const sea = require("node:sea") as typeof Sea;
   return sea.isSea() ? sea.getAsset(file, "utf8") : null;
 }
+
+/** Any file embedded in the single executable (the web page's, under web/), or null. */
+export function embeddedAsset(name: string): Buffer | null {
+  if (typeof __AZLON_SEA__ === "undefined" || !__AZLON_SEA__) return null;
+  const sea = require("node:sea") as typeof Sea;
+  if (!sea.isSea()) return null;
+  try {
+    return Buffer.from(sea.getAsset(name));
+  } catch {
+    return null;
+  }
+}

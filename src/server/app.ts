@@ -1,7 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
@@ -10,6 +9,7 @@ import type { Config } from "../config/schema.js";
 import { ConfigError, FatalError, RunStateError } from "../core/errors.js";
 import { readRun } from "../engine/runs.js";
 import type { TemplateName } from "../prompts/templates.js";
+import { webFile } from "../report/assets.js";
 import { eventStream } from "./events.js";
 import { errorBody, HttpError, jsonBody, query } from "./http.js";
 import { ConflictError, type RunManager } from "./manager.js";
@@ -42,19 +42,6 @@ function sameSecret(given: string, token: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** The page's folder: src/web from the sources, web/ beside the bundle when packaged. */
-function webDir(): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    for (const candidate of [join(dir, "web"), join(dir, "src", "web")]) {
-      if (existsSync(join(candidate, "index.html"))) return candidate;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
 }
 
 const ASSET_TYPES: Record<string, string> = {
@@ -251,19 +238,19 @@ export function createApp(o: AppOptions): Hono {
     return c.json({ status: "updated" });
   });
 
-  const web = webDir();
   app.get("/", (c) => {
-    if (!web) return c.text("azlon serve: the web page is not installed; the API is at /api\n");
+    const page = webFile("index.html");
+    if (!page) return c.text("azlon serve: the web page is not installed; the API is at /api\n");
     c.header("content-security-policy", "default-src 'self'; img-src 'self' data:; style-src 'self'");
-    return c.html(readFileSync(join(web, "index.html"), "utf8"));
+    return c.html(page.toString("utf8"));
   });
   app.get("/assets/:file", (c) => {
     const file = c.req.param("file");
     const ext = /^[\w.-]+\.(js|css|svg|png)$/.exec(file)?.[1];
     const type = ext ? ASSET_TYPES[ext] : undefined;
-    if (!web || !type || file.includes("..") || !existsSync(join(web, file)))
-      throw new HttpError(404, "not found");
-    return c.body(readFileSync(join(web, file)), 200, {
+    const body = type ? webFile(file) : null;
+    if (!type || !body) throw new HttpError(404, "not found");
+    return c.body(new Uint8Array(body), 200, {
       "content-type": type,
       "x-content-type-options": "nosniff",
     });

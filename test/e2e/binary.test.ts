@@ -30,6 +30,15 @@ interface Result {
 
 /** Runs `azlon <args>` in a Node-less container, in `cwd` (mounted at the same path). */
 function inContainer(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Result> {
+  return startInContainer(args, cwd, env).done;
+}
+
+function startInContainer(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+  name = `azlon-binary-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+): { name: string; done: Promise<Result>; output: () => string } {
   const { target } = engineTarget(process.env);
   const socket = target.options.socketPath;
   const engine = socket
@@ -45,6 +54,8 @@ function inContainer(args: string[], cwd: string, env: Record<string, string> = 
     [
       "run",
       "--rm",
+      "--name",
+      name,
       "--network",
       "host",
       // The host's process ids too: azlon's sweep of dead runs' containers judges owners by pid
@@ -75,7 +86,10 @@ function inContainer(args: string[], cwd: string, env: Record<string, string> = 
   child.stderr.on("data", (d: Buffer) => {
     stderr += d;
   });
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  const done = new Promise<Result>((resolve) =>
+    child.on("close", (code) => resolve({ code, stdout, stderr })),
+  );
+  return { name, done, output: () => stdout };
 }
 
 const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version as string;
@@ -163,5 +177,32 @@ describeDocker("the single executable, in a container without Node", () => {
     const clean = await inContainer(["clean", "--out", out], cwd);
     expect(clean.code, clean.stderr).toBe(0);
     expect(clean.stdout).toContain(runId);
+
+    // report: the run as one page, its style embedded in the executable.
+    const report = await inContainer(["report", dir], cwd);
+    expect(report.code, report.stderr).toBe(0);
+    const html = readFileSync(join(dir, "report.html"), "utf8");
+    expect(html).toContain(runId);
+    expect(html).toContain("<style>");
+
+    // serve: the API over the same folder, and the page from the executable's own assets.
+    const served = startInContainer(["serve", "--port", "0", "--out", out], cwd, env);
+    try {
+      let url = "";
+      for (let i = 0; i < 100 && !url; i++) {
+        url = /http:\/\/127\.0\.0\.1:\d+/.exec(served.output())?.[0] ?? "";
+        if (!url) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(url, served.output()).not.toBe("");
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('name="prompt"');
+      expect((await fetch(`${url}/assets/app.js`)).status).toBe(200);
+      const list = (await (await fetch(`${url}/api/runs`)).json()) as { runs: Array<{ id: string }> };
+      expect(list.runs.map((r) => r.id)).toContain(runId);
+    } finally {
+      execFileSync("docker", ["rm", "-f", served.name], { stdio: "ignore" });
+      await served.done;
+    }
   });
 });
