@@ -2,63 +2,19 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { EndpointError, EnvironmentError, ModelReplyError } from "../../src/core/errors.js";
-import type { LoopEvent } from "../../src/core/events.js";
 import { runLoop } from "../../src/core/loop.js";
 import type { RunOptions, RunState } from "../../src/core/state.js";
 import {
-  type FakeRun,
   FakeSandbox,
   freshState,
   gen,
-  type ModelStep,
   newFolder,
   notPassed,
   passed,
   ScriptedModel,
 } from "../helpers/fakes.js";
+import { generate, harness, judge } from "../helpers/loop-harness.js";
 import { tempDir } from "../helpers/tmp.js";
-
-interface Harness {
-  dir: string;
-  model: ScriptedModel;
-  sandbox: FakeSandbox;
-  events: LoopEvent[];
-  run: (state?: RunState, signal?: AbortSignal) => ReturnType<typeof runLoop>;
-  journal: () => Array<LoopEvent & { at: string }>;
-}
-
-function harness(steps: ModelStep[], runs: FakeRun[], dir = tempDir()): Harness {
-  const model = new ScriptedModel(steps);
-  const sandbox = new FakeSandbox(runs);
-  const events: LoopEvent[] = [];
-  const folder = newFolder(dir);
-  return {
-    dir,
-    model,
-    sandbox,
-    events,
-    run: (state = freshState(), signal = new AbortController().signal) =>
-      runLoop(
-        state,
-        { model, sandbox, store: folder, report: (e) => events.push(e), now: () => performance.now() },
-        signal,
-      ),
-    journal: () =>
-      readFileSync(join(dir, "events.jsonl"), "utf8")
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l)),
-  };
-}
-
-const judge = (answer: Extract<ModelStep, { kind: "judge" }>["answer"]): ModelStep => ({
-  kind: "judge",
-  answer,
-});
-const generate = (files: Record<string, string>, dockerfile?: string): ModelStep => ({
-  kind: "generate",
-  answer: gen(files, dockerfile),
-});
 
 function withOptions(options: Partial<RunOptions>): RunState {
   return freshState(options);
@@ -204,6 +160,7 @@ describe("the loop with a scripted model and a fake sandbox", () => {
         }),
       ],
       [{ output: "fine\n" }],
+      {},
       dir,
     );
     const { state } = await h.run();
@@ -291,13 +248,14 @@ describe("the loop with a scripted model and a fake sandbox", () => {
     const first = harness(
       [generate({ a: "bad" }), judge(notPassed("fix a", { a: "good" }))],
       [{ output: "bad" }],
+      {},
       dir,
     );
     const { state } = await first.run(withOptions({ maxIterations: 1 }));
     expect(state.stopReason).toBe("max-iterations");
     expect(state.progress).toEqual({ iteration: 2, step: "apply" });
 
-    const second = harness([judge(passed(["good"]))], [{ output: "good" }], dir);
+    const second = harness([judge(passed(["good"]))], [{ output: "good" }], {}, dir);
     state.options.maxIterations = 3;
     const resumed = await second.run(state);
     expect(resumed.state.status).toBe("passed");
@@ -310,13 +268,13 @@ describe("the loop with a scripted model and a fake sandbox", () => {
 
   it("resumes a run that stopped between steps without redoing finished ones", async () => {
     const dir = tempDir();
-    const first = harness([generate({ a: "1" }), judge(new Error("crash"))], [{ output: "one" }], dir);
+    const first = harness([generate({ a: "1" }), judge(new Error("crash"))], [{ output: "one" }], {}, dir);
     // Simulate a crash while judging: the judge step throws an unexpected error.
     const crashed = await first.run();
     expect(crashed.state.status).toBe("error");
     expect(crashed.state.progress).toEqual({ iteration: 1, step: "validate" });
 
-    const second = harness([judge(passed(["one"]))], [], dir);
+    const second = harness([judge(passed(["one"]))], [], {}, dir);
     const resumed = await second.run(crashed.state);
     expect(resumed.state.status).toBe("passed");
     expect(second.sandbox.built).toHaveLength(0); // not rebuilt: the result was on disk
