@@ -1,18 +1,10 @@
-import {
-  closeSync,
-  existsSync,
-  lstatSync,
-  openSync,
-  readdirSync,
-  readSync,
-  realpathSync,
-  statSync,
-} from "node:fs";
+import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import type { RunState } from "../core/state.js";
 import { checksOf, iterationsRun, verdictOf } from "../core/state.js";
 import { CHECKS_FILE, VERDICT_FILE } from "../core/steps/records.js";
 import type { Result } from "../engine/result.js";
+import { readTail } from "../report/read.js";
 import { CHANGES_FILE } from "../workspace/changes.js";
 import { ITERATIONS_DIR, type RunFolder } from "../workspace/run-folder.js";
 
@@ -97,21 +89,9 @@ export function workspaceFile(workspaceDir: string, rel: string): string | null 
   }
 }
 
-const TAIL_BYTES = 16 * 1024;
-
-/** The last bytes of a log, as text; "" when there is none. */
-export function tailOf(path: string, bytes = TAIL_BYTES): string {
-  if (!existsSync(path)) return "";
-  const size = statSync(path).size;
-  const start = Math.max(0, size - bytes);
-  const buffer = Buffer.alloc(size - start);
-  const fd = openSync(path, "r");
-  try {
-    readSync(fd, buffer, 0, buffer.length, start);
-  } finally {
-    closeSync(fd);
-  }
-  return buffer.toString("utf8");
+/** The end of a log as text (cut at a line start, as the report shows it); "" when there is none. */
+function tailOf(path: string): string {
+  return readTail(path)?.text ?? "";
 }
 
 /** One round of a run: what changed, the logs' ends, the checks and the verdict. */
