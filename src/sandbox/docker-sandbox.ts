@@ -83,6 +83,9 @@ const SIGNALS: Record<number, string> = { 6: "SIGABRT", 9: "SIGKILL", 11: "SIGSE
 const DOCKERFILE = "Dockerfile";
 /** How long a killed container may take to be reported stopped before we go on. */
 const KILL_SETTLE_MS = 10_000;
+/** How often, and how far apart, a 137 exit is asked about again for the engine's OOM flag. */
+const OOM_SETTLE_TRIES = 10;
+const OOM_SETTLE_MS = 100;
 /** How long to wait for the last of the output after the container has exited. */
 const DRAIN_MS = 2000;
 
@@ -400,7 +403,14 @@ export class DockerSandbox implements Sandbox {
           `\n[azlon: the ${how.subject} was still running after ${formatDuration(timeoutMs)}, ${how.limit}, and was killed]\n`,
         );
       }
-      const state = (await container.inspect()).State;
+      let state = (await container.inspect()).State;
+      // The engine handles a container's exit and its out-of-memory event apart, in either
+      // order: a kill (137) not of azlon's doing is asked about again before it is named.
+      for (let i = 0; i < OOM_SETTLE_TRIES && state.ExitCode === 137 && !state.OOMKilled && !timedOut; i++) {
+        if (how.stoppedByAzlon?.()) break;
+        await sleep(OOM_SETTLE_MS).promise;
+        state = (await container.inspect()).State;
+      }
       const exitCode = typeof state.ExitCode === "number" ? state.ExitCode : null;
       const oomKilled = !!state.OOMKilled;
       if (oomKilled && !timedOut) {
