@@ -4,8 +4,8 @@
  * changes per round; the request is the JSON body the SDK sends (model, messages, response_format).
  */
 import { zodResponseFormat } from "openai/helpers/zod";
-import { changedIn } from "../src/core/loop.js";
 import type { IterationSummary, RunState } from "../src/core/state.js";
+import { changedIn } from "../src/core/steps/memory.js";
 import type { BuildResult, ExecResult, FileEntry, JudgeRequest } from "../src/core/types.js";
 import { VerdictSchema } from "../src/model/schemas.js";
 import { judgeMessages } from "../src/prompts/compose.js";

@@ -1,5 +1,5 @@
-import { boundList, cutEcho, nameList, REASON_CHARS } from "../util/echo.js";
-import { DOCKERFILE, normalizeChanges, type RawChanges, type ReplyLimits } from "../workspace/paths.js";
+import { cutEcho, REASON_CHARS } from "../util/echo.js";
+import { normalizeChanges, type RawChanges, type ReplyLimits } from "../workspace/paths.js";
 import { CostMeter } from "./cost-meter.js";
 import {
   AbortedError,
@@ -10,14 +10,8 @@ import {
   RunStateError,
 } from "./errors.js";
 import type { EventSink, LoopEvent, RunStatus, StopReason } from "./events.js";
-import {
-  checksOf,
-  type IterationSummary,
-  iterationsRun,
-  type RunState,
-  summaryFor,
-  verdictOf,
-} from "./state.js";
+import { checksOf, iterationsRun, type RunState, summaryFor, verdictOf } from "./state.js";
+import { boundQuotes, changedIn, refusalReason, roundMemory } from "./steps/memory.js";
 import {
   CHECKS_FILE,
   RESULT_FILE,
@@ -25,7 +19,7 @@ import {
   VERDICT_FILE,
   type VerdictRecord,
 } from "./steps/records.js";
-import { decide, failedChecks } from "./steps/validate.js";
+import { decide } from "./steps/validate.js";
 import type { RunStore } from "./store.js";
 import {
   addUsage,
@@ -36,7 +30,6 @@ import {
   type Generation,
   type Model,
   type ModelContext,
-  type RoundMemory,
   type Sandbox,
   zeroUsage,
 } from "./types.js";
@@ -64,80 +57,11 @@ export interface LoopOutcome {
   error: Error | null;
 }
 
-const MEMORY_ROUNDS = 6;
-const MEMORY_REASON_CHARS = 200;
-/** Names of files one round summary lists; the rest are counted. */
-const MEMORY_NAMES = 8;
-/** Quotes a refused pass's reason names; the rest are counted. */
-const MISSING_QUOTES = 5;
-
 function statusFor(stop: StopReason): Exclude<RunStatus, "running"> {
   if (stop === "passed") return "passed";
   if (stop === "interrupted") return "interrupted";
   if (stop === "error") return "error";
   return "failed";
-}
-
-/** Quotes as a short list: the first few, each cut, then how many more. */
-function quoteList(quotes: readonly string[]): string {
-  const shown = quotes.slice(0, MISSING_QUOTES).map((q) => JSON.stringify(cutEcho(q)));
-  return `${shown.join(", ")}${quotes.length > MISSING_QUOTES ? ` and ${quotes.length - MISSING_QUOTES} more` : ""}`;
-}
-
-/** Quotes as they are echoed: at most ECHO_ITEMS, each cut. */
-function boundQuotes(quotes: readonly string[]): string[] {
-  return boundList(
-    quotes.map((q) => cutEcho(q)),
-    (left) => `(${left} more quotes)`,
-  );
-}
-
-/** A short line per earlier round, so the fixer does not go round in circles. */
-export function roundMemory(state: RunState, before: number): RoundMemory[] {
-  return state.iterations
-    .filter((i) => i.iteration < before && i.build)
-    .slice(-MEMORY_ROUNDS)
-    .map((i) => ({ iteration: i.iteration, summary: describeRound(i) }));
-}
-
-/**
- * The round each path was last written in, up to round n, from run.json (so a resumed run
- * orders its prompt as the first leg did). Deleted paths are gone from the project anyway.
- */
-export function changedIn(state: RunState, n: number): Record<string, number> {
-  const rounds: Record<string, number> = {};
-  for (const i of state.iterations) {
-    if (i.iteration > n || !i.changes) continue;
-    for (const path of i.changes.written) rounds[path] = i.iteration;
-    if (i.changes.dockerfileChanged) rounds[DOCKERFILE] = i.iteration;
-  }
-  return rounds;
-}
-
-function describeRound(i: IterationSummary): string {
-  const parts: string[] = [];
-  if (i.changes) {
-    const changed = [...(i.changes.dockerfileChanged ? ["Dockerfile"] : []), ...i.changes.written];
-    if (changed.length) parts.push(`wrote ${nameList(changed, MEMORY_NAMES)}`);
-    if (i.changes.deleted.length) parts.push(`deleted ${nameList(i.changes.deleted, MEMORY_NAMES)}`);
-  }
-  if (i.reusedFrom !== undefined) parts.push(`nothing changed, so round ${i.reusedFrom}'s result was reused`);
-  if (i.build && !i.build.ok) parts.push(i.build.timedOut ? "build timed out" : "build failed");
-  if (i.exec) {
-    if (i.exec.timedOut) parts.push("program timed out");
-    else if (i.exec.oomKilled) parts.push("program ran out of memory");
-    else parts.push(`program exited ${i.exec.exitCode}`);
-  }
-  if (i.checks) {
-    if (i.checks.serviceReady === false) parts.push("service never became ready");
-    else parts.push(`checks ${i.checks.passed}/${i.checks.total} passed`);
-  }
-  if (i.verdict) {
-    const reason = cutEcho(i.verdict.reason.replace(/\s+/g, " "), MEMORY_REASON_CHARS);
-    // A refused pass already has the refusal as its reason.
-    parts.push(i.verdict.passed && !i.verdict.accepted ? reason : `not passed: ${reason}`);
-  }
-  return parts.join("; ");
 }
 
 /**
@@ -589,16 +513,4 @@ function readAnswer(store: RunStore, n: number): RawChanges {
     edits: source.edits ?? null,
     delete: "delete" in source ? source.delete : null,
   };
-}
-
-/** Why azlon refused a claimed pass, in one line for run.json and the summary. */
-function refusalReason(rejections: VerdictRecord["rejections"], checks: ChecksReport | null): string {
-  const failed = failedChecks(checks);
-  if (failed.length) {
-    return `the judge claimed a pass while checks failed (${nameList(failed, 5)})`;
-  }
-  const missing = rejections.at(-1)?.missing ?? [];
-  return `the judge claimed a pass that the output does not show${
-    missing.length ? ` (not found: ${quoteList(missing)})` : ""
-  }`;
 }

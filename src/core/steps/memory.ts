@@ -1,0 +1,87 @@
+import { boundList, cutEcho, nameList } from "../../util/echo.js";
+import { DOCKERFILE } from "../../workspace/paths.js";
+import type { IterationSummary, RunState } from "../state.js";
+import type { ChecksReport, RoundMemory } from "../types.js";
+import type { VerdictRecord } from "./records.js";
+import { failedChecks } from "./validate.js";
+
+const MEMORY_ROUNDS = 6;
+const MEMORY_REASON_CHARS = 200;
+/** Names of files one round summary lists; the rest are counted. */
+const MEMORY_NAMES = 8;
+/** Quotes a refused pass's reason names; the rest are counted. */
+const MISSING_QUOTES = 5;
+
+/** Quotes as a short list: the first few, each cut, then how many more. */
+export function quoteList(quotes: readonly string[]): string {
+  const shown = quotes.slice(0, MISSING_QUOTES).map((q) => JSON.stringify(cutEcho(q)));
+  return `${shown.join(", ")}${quotes.length > MISSING_QUOTES ? ` and ${quotes.length - MISSING_QUOTES} more` : ""}`;
+}
+
+/** Quotes as they are echoed: at most ECHO_ITEMS, each cut. */
+export function boundQuotes(quotes: readonly string[]): string[] {
+  return boundList(
+    quotes.map((q) => cutEcho(q)),
+    (left) => `(${left} more quotes)`,
+  );
+}
+
+/** A short line per earlier round, so the fixer does not go round in circles. */
+export function roundMemory(state: RunState, before: number): RoundMemory[] {
+  return state.iterations
+    .filter((i) => i.iteration < before && i.build)
+    .slice(-MEMORY_ROUNDS)
+    .map((i) => ({ iteration: i.iteration, summary: describeRound(i) }));
+}
+
+/**
+ * The round each path was last written in, up to round n, from run.json (so a resumed run
+ * orders its prompt as the first leg did). Deleted paths are gone from the project anyway.
+ */
+export function changedIn(state: RunState, n: number): Record<string, number> {
+  const rounds: Record<string, number> = {};
+  for (const i of state.iterations) {
+    if (i.iteration > n || !i.changes) continue;
+    for (const path of i.changes.written) rounds[path] = i.iteration;
+    if (i.changes.dockerfileChanged) rounds[DOCKERFILE] = i.iteration;
+  }
+  return rounds;
+}
+
+function describeRound(i: IterationSummary): string {
+  const parts: string[] = [];
+  if (i.changes) {
+    const changed = [...(i.changes.dockerfileChanged ? ["Dockerfile"] : []), ...i.changes.written];
+    if (changed.length) parts.push(`wrote ${nameList(changed, MEMORY_NAMES)}`);
+    if (i.changes.deleted.length) parts.push(`deleted ${nameList(i.changes.deleted, MEMORY_NAMES)}`);
+  }
+  if (i.reusedFrom !== undefined) parts.push(`nothing changed, so round ${i.reusedFrom}'s result was reused`);
+  if (i.build && !i.build.ok) parts.push(i.build.timedOut ? "build timed out" : "build failed");
+  if (i.exec) {
+    if (i.exec.timedOut) parts.push("program timed out");
+    else if (i.exec.oomKilled) parts.push("program ran out of memory");
+    else parts.push(`program exited ${i.exec.exitCode}`);
+  }
+  if (i.checks) {
+    if (i.checks.serviceReady === false) parts.push("service never became ready");
+    else parts.push(`checks ${i.checks.passed}/${i.checks.total} passed`);
+  }
+  if (i.verdict) {
+    const reason = cutEcho(i.verdict.reason.replace(/\s+/g, " "), MEMORY_REASON_CHARS);
+    // A refused pass already has the refusal as its reason.
+    parts.push(i.verdict.passed && !i.verdict.accepted ? reason : `not passed: ${reason}`);
+  }
+  return parts.join("; ");
+}
+
+/** Why azlon refused a claimed pass, in one line for run.json and the summary. */
+export function refusalReason(rejections: VerdictRecord["rejections"], checks: ChecksReport | null): string {
+  const failed = failedChecks(checks);
+  if (failed.length) {
+    return `the judge claimed a pass while checks failed (${nameList(failed, 5)})`;
+  }
+  const missing = rejections.at(-1)?.missing ?? [];
+  return `the judge claimed a pass that the output does not show${
+    missing.length ? ` (not found: ${quoteList(missing)})` : ""
+  }`;
+}
