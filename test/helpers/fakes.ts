@@ -127,7 +127,10 @@ export class FakeSandbox implements Sandbox {
     this.lastNotReady = run.notReady;
     if (run.runError) throw run.runError;
     if (run.hang) {
-      await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+      // Like the real sandbox: a signal that fired before the run began ends it at once.
+      if (!signal.aborted) {
+        await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+      }
       throw new AbortedError(abortCause(signal));
     }
     const output = run.output ?? "";
