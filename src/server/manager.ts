@@ -2,11 +2,11 @@ import { EventEmitter } from "node:events";
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, join } from "node:path";
-import { limitsReached } from "../cli/continue.js";
 import type { Config } from "../config/schema.js";
 import { errorMessage } from "../core/errors.js";
 import type { RunState } from "../core/state.js";
 import type { Engine, RunHandle } from "../engine/engine.js";
+import { limitsReached } from "../engine/limits.js";
 import { runOptionsFrom } from "../engine/options.js";
 import { resultOf, runReport } from "../engine/result.js";
 import {
