@@ -3,10 +3,10 @@
  * prefix cache can serve. Five rounds of a 7-file project (over 30 KB) in which one small file
  * changes per round; the request is the JSON body the SDK sends (model, messages, response_format).
  */
-import { zodResponseFormat } from "openai/helpers/zod";
 import type { IterationSummary, RunState } from "../src/core/state.js";
 import { changedIn } from "../src/core/steps/memory.js";
 import type { BuildResult, ExecResult, FileEntry, JudgeRequest } from "../src/core/types.js";
+import { requestBody } from "../src/model/openai-model.js";
 import { VerdictSchema } from "../src/model/schemas.js";
 import { judgeMessages } from "../src/prompts/compose.js";
 import { loadTemplates } from "../src/prompts/templates.js";
@@ -137,11 +137,19 @@ export function prefixShares(changing: (round: number) => string): PrefixFigures
     if (last) last.verdict = { passed: false, accepted: false, reason: `check ${round - 1} failed` };
     const messages = judgeMessages(templates, ctx, request);
     bodies.push(
-      JSON.stringify({
-        model: "gpt-4o-mini",
-        messages,
-        response_format: zodResponseFormat(VerdictSchema, "verdict"),
-      }),
+      // The body exactly as azlon builds it for the SDK (which sends it in this order).
+      JSON.stringify(
+        requestBody(
+          {
+            model: "gpt-4o-mini",
+            temperature: null,
+            baseUrl: "https://api.openai.com/v1",
+            maxReplyTokens: 16384,
+          },
+          messages,
+          { schema: VerdictSchema, name: "verdict" },
+        ),
+      ),
     );
   }
   const shares = bodies.slice(1).map((body, i) => commonPrefix(bodies[i] as string, body) / body.length);

@@ -62,6 +62,25 @@ const REPAIR_ECHO_CHARS = 8000;
 const JOURNAL_REPLY_CHARS = 20000;
 
 /**
+ * A Chat Completions request body, from the most stable part to the least: the model, the
+ * response format and the caps (the same every call of a kind) before the messages, whose end
+ * changes every round. Endpoints cache a repeated prefix; the body keeps that order too.
+ */
+export function requestBody(
+  options: Pick<OpenAIModelOptions, "model" | "temperature" | "baseUrl" | "maxReplyTokens">,
+  messages: ChatMessage[],
+  format: { schema: z.ZodType; name: string } | null,
+): OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming {
+  return {
+    model: options.model,
+    ...(format ? { response_format: zodResponseFormat(format.schema, format.name) } : {}),
+    ...(options.temperature !== null ? { temperature: options.temperature } : {}),
+    ...replyCapFields(options.baseUrl, options.maxReplyTokens),
+    messages,
+  };
+}
+
+/**
  * The Model over any OpenAI-compatible Chat Completions endpoint, with structured outputs.
  * It uses create() rather than parse(): parse() throws away the completion (its text and its
  * token usage) when the reply is malformed, and we need both for the repair turn and the bill.
@@ -208,13 +227,7 @@ export class OpenAIModel implements Model {
       let completion: OpenAI.Chat.Completions.ChatCompletion;
       try {
         completion = await this.request(
-          {
-            model: this.options.model,
-            messages,
-            ...(mode === "json_schema" ? { response_format: zodResponseFormat(schema, schemaName) } : {}),
-            ...(this.options.temperature !== null ? { temperature: this.options.temperature } : {}),
-            ...replyCapFields(this.options.baseUrl, this.options.maxReplyTokens),
-          },
+          requestBody(this.options, messages, mode === "json_schema" ? { schema, name: schemaName } : null),
           ctx,
         );
       } catch (error) {
