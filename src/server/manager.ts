@@ -19,7 +19,7 @@ import {
 } from "../engine/runs.js";
 import { TEMPLATE_FILES, type TemplateName } from "../prompts/templates.js";
 import { processAlive } from "../sandbox/owner.js";
-import { RunFolder, writeFileAtomic } from "../workspace/run-folder.js";
+import { RunFolder, SERVE_FILE, writeFileAtomic } from "../workspace/run-folder.js";
 import { listRunFolders, runIsLive } from "../workspace/run-list.js";
 import type { PromptStore } from "./prompts.js";
 import type { ServedStatus } from "./views.js";
@@ -28,7 +28,7 @@ import type { ServedStatus } from "./views.js";
  * serve.json in a run folder: the mark of a run the server owns, and whether it waits in the
  * queue. With it on disk, a server started again on the same folder carries on by itself.
  */
-export const SERVE_FILE = "serve.json";
+export { SERVE_FILE };
 
 interface ServeMark {
   queued: boolean;

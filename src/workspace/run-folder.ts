@@ -25,6 +25,8 @@ import { CHANGES_FILE, changeRecord, readBefore } from "./changes.js";
 import { applyChanges, hashWorkspace, type Snapshot, snapshot } from "./workspace.js";
 
 export const RUN_FILE = "run.json";
+/** The mark of a run an `azlon serve` owns, and whether it waits in its queue. */
+export const SERVE_FILE = "serve.json";
 export const EVENTS_FILE = "events.jsonl";
 export const WORKSPACE_DIR = "workspace";
 export const ITERATIONS_DIR = "iterations";

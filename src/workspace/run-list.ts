@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { iterationsRun, type RunState } from "../core/state.js";
-import { RUN_FILE } from "./run-folder.js";
+import { RUN_FILE, SERVE_FILE } from "./run-folder.js";
 
 /** A run folder as `azlon runs` and `azlon clean` see it. */
 export interface RunEntry {
@@ -16,6 +16,8 @@ export interface RunEntry {
   updatedAt: string | null;
   /** The process of the last leg, to tell a live run from a killed one. */
   owner: { pid: number; host: string } | null;
+  /** Waiting in the queue of an `azlon serve` (its serve.json says so). */
+  queued: boolean;
 }
 
 /** The run folders (those holding run.json) right under `outDir`, by run id; none if it is missing. */
@@ -48,6 +50,7 @@ function readEntry(dir: string, name: string): RunEntry {
       createdAt: null,
       updatedAt: null,
       owner: null,
+      queued: false,
     };
   }
   const leg = Array.isArray(state.legs) ? state.legs.at(-1) : undefined;
@@ -61,7 +64,17 @@ function readEntry(dir: string, name: string): RunEntry {
     createdAt: state.createdAt ?? null,
     updatedAt: state.updatedAt ?? null,
     owner: leg?.pid && leg.host ? { pid: leg.pid, host: leg.host } : null,
+    queued: queuedByServe(dir),
   };
+}
+
+/** Whether an `azlon serve` holds the run in its queue (serve.json: {"queued": true}). */
+function queuedByServe(dir: string): boolean {
+  try {
+    return JSON.parse(readFileSync(join(dir, SERVE_FILE), "utf8"))?.queued === true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -73,7 +86,11 @@ export function runIsLive(entry: RunEntry, here: string, alive: (pid: number) =>
   return entry.owner.host !== here || alive(entry.owner.pid);
 }
 
-/** The status to show: "killed" for a run that says running but whose process is gone. */
-export function shownStatus(entry: Pick<RunEntry, "status">, live: boolean): string {
-  return entry.status === "running" && !live ? "killed" : entry.status;
+/**
+ * The status to show: "queued" for a run waiting in a server's queue, "killed" for a run that
+ * says running but whose process is gone.
+ */
+export function shownStatus(entry: Pick<RunEntry, "status"> & { queued?: boolean }, live: boolean): string {
+  if (entry.status === "running" && !live) return entry.queued ? "queued" : "killed";
+  return entry.status;
 }

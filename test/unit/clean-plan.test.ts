@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type CleanInput, planClean } from "../../src/cli/clean-plan.js";
 import type { LabelledContainer, LabelledImage } from "../../src/sandbox/orphans.js";
 import { formatAge, parseAge } from "../../src/util/age.js";
-import type { RunEntry } from "../../src/workspace/run-list.js";
+import { type RunEntry, shownStatus } from "../../src/workspace/run-list.js";
 
 const NOW = Date.parse("2026-11-25T12:00:00Z");
 const DAY = 86_400_000;
@@ -18,6 +18,7 @@ function folder(runId: string, fields: Partial<RunEntry> = {}): RunEntry {
     iterations: 1,
     costUsd: null,
     image: `azlon/${runId}`,
+    queued: false,
     createdAt: new Date(NOW - DAY).toISOString(),
     updatedAt: new Date(NOW - DAY).toISOString(),
     owner: { pid: DEAD_PID, host: HERE },
@@ -155,5 +156,14 @@ describe("ages", () => {
 
   it("shows roughly how long ago", () => {
     expect([5_000, 120_000, 5 * 3_600_000, 3 * DAY].map(formatAge)).toEqual(["5 s", "2 min", "5 h", "3 d"]);
+  });
+});
+
+describe("the status shown", () => {
+  it("a run that says running is killed when its process is gone, queued when a server holds it in its queue", () => {
+    expect(shownStatus({ status: "running" }, false)).toBe("killed");
+    expect(shownStatus({ status: "running", queued: true }, false)).toBe("queued");
+    expect(shownStatus({ status: "running", queued: true }, true)).toBe("running");
+    expect(shownStatus({ status: "passed", queued: false }, false)).toBe("passed");
   });
 });
