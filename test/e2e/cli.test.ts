@@ -183,6 +183,21 @@ describe("the CLI's surface", () => {
     expect(listed.code).toBe(3); // the engine is missing here
   });
 
+  it("`azlon doctor` does not hang on an endpoint that stalls mid-reply: no answer in time is a failed check", async () => {
+    const cwd = tempDir();
+    const env = { OPENAI_API_KEY: KEY, DOCKER_HOST: `unix://${join(cwd, "none.sock")}` };
+    server.modelsStallMs = 60_000;
+    try {
+      const started = Date.now();
+      const r = await runCli(["doctor", "--model", "gpt-test", "--base-url", server.url], { cwd, env });
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(r.code).toBe(3);
+      expect(r.stdout).toMatch(/✖ endpoint .*no answer/);
+    } finally {
+      server.modelsStallMs = null;
+    }
+  });
+
   it.each([["--version"], ["-V"], ["-v"]])("`%s` prints the package version", async (flag) => {
     const { code, stdout } = await runCli([flag], { cwd: tempDir() });
     expect(code).toBe(0);

@@ -58,6 +58,8 @@ export class FakeOpenAI {
   /** Used when the queue is empty; by default an error that names the problem. */
   fallback: Script | null = null;
   models = ["gpt-test", "gpt-4.1-mini"];
+  /** When set, GET /models sends its headers and half its body, then stalls this long. */
+  modelsStallMs: number | null = null;
   /** When set, requests without "Authorization: Bearer <key>" get a 401. */
   requiredKey: string | null = null;
   url = "";
@@ -119,10 +121,22 @@ export class FakeOpenAI {
       });
     }
     if (path.endsWith("/models") && req.method === "GET") {
-      return this.json(res, 200, {
+      const list = {
         object: "list",
         data: this.models.map((id) => ({ id, object: "model", created: 0, owned_by: "test" })),
-      });
+      };
+      if (this.modelsStallMs !== null) {
+        const text = Buffer.from(JSON.stringify(list));
+        res.writeHead(200, { "content-type": "application/json", "content-length": String(text.length) });
+        res.write(text.subarray(0, Math.floor(text.length / 2)));
+        const timer = setTimeout(
+          () => res.end(text.subarray(Math.floor(text.length / 2))),
+          this.modelsStallMs,
+        );
+        res.on("close", () => clearTimeout(timer));
+        return;
+      }
+      return this.json(res, 200, list);
     }
     if (!path.endsWith("/chat/completions")) {
       return this.json(res, 404, { error: { message: `no route ${path}` } });

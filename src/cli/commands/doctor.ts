@@ -26,8 +26,17 @@ export const DOCTOR_DEFAULT_IMAGE = "busybox:latest";
 async function checkEndpoint(config: Config, apiKey: string): Promise<Check> {
   const { default: OpenAI } = await import("openai");
   const { mapApiError } = await import("../../model/api-errors.js");
+  const { boundedFetch } = await import("../../model/transport.js");
   const baseUrl = config.baseUrl ?? DEFAULT_BASE_URL;
-  const client = new OpenAI({ apiKey, baseURL: baseUrl, maxRetries: 0, timeout: ENDPOINT_TIMEOUT_MS });
+  // The body is read under the same timeout as the headers: a server that stalls mid-reply
+  // is an answer in time or none, never a doctor that hangs.
+  const client = new OpenAI({
+    apiKey,
+    baseURL: baseUrl,
+    maxRetries: 0,
+    timeout: ENDPOINT_TIMEOUT_MS,
+    fetch: boundedFetch({ maxReplyBytes: () => config.maxReplyBytes, record: () => {} }),
+  });
   try {
     const ids: string[] = [];
     for await (const model of client.models.list()) ids.push(model.id);
