@@ -16,6 +16,7 @@ import type {
 } from "../core/types.js";
 import { type ChatMessage, generateMessages, judgeMessages, type PromptContext } from "../prompts/compose.js";
 import type { Templates } from "../prompts/templates.js";
+import { formatCount } from "../util/format.js";
 import {
   type EndpointInfo,
   isBadRequest,
@@ -23,7 +24,7 @@ import {
   isUserAbort,
   mapApiError,
 } from "./api-errors.js";
-import { isContextLengthError } from "./context-errors.js";
+import { isContextLengthError, suggestedContext } from "./context-errors.js";
 import { parseReply } from "./reply.js";
 import { replyCapFields } from "./reply-cap.js";
 import { askedWaitMs, retryPlan, waitAbortably } from "./retry.js";
@@ -54,6 +55,27 @@ export interface OpenAIModelOptions {
   promptContext: PromptContext;
   /** Called when auto mode falls back, so the run keeps the mode on resume. */
   onModeChange?: (mode: StructuredOutputMode) => void;
+}
+
+/** What stands for an unusable reply in the conversation when there is no text to echo. */
+const UNUSABLE_REPLY: Record<Exclude<CallOutcome, "ok">, string> = {
+  invalid: "(an empty reply)",
+  refusal: "(a reply stopped before it was written)",
+  length: "(a reply cut off at the length limit)",
+};
+
+/**
+ * A reply cut off short of azlon's own cap: the server stopped it, by its context (prompt and
+ * reply together) or by a reply limit of its own. A shorter answer asked with a longer prompt
+ * would fare no better, so this ends the call with what to change.
+ */
+function cutByServer(where: string, usage: Usage, cap: number): EndpointError {
+  const used = usage.promptTokens + usage.completionTokens;
+  const ctx = suggestedContext(usage.promptTokens, cap);
+  return new EndpointError(
+    `the endpoint at ${where} cut the reply off at ${formatCount(usage.completionTokens)} tokens, short of maxReplyTokens (${formatCount(cap)}): its context filled up (the prompt's ${formatCount(usage.promptTokens)} tokens and the reply make ${formatCount(used)}) or it has a reply limit of its own`,
+    `give the model a context that holds the prompt and the reply (llama-server -c ${ctx}; Ollama num_ctx, OLLAMA_CONTEXT_LENGTH=${ctx}; vLLM --max-model-len ${ctx}) and no smaller reply limit (llama-server -n, Ollama num_predict)`,
+  );
 }
 
 /** Longest part of an unusable reply shown back to the model in a repair turn. */
@@ -220,6 +242,7 @@ export class OpenAIModel implements Model {
   ): Promise<T> {
     const conversation = [...base];
     let lastProblem = "";
+    let lastOutcome: CallOutcome | null = null;
     for (let turn = 0; turn <= this.options.repairAttempts; ) {
       const mode = this.mode;
       const messages = mode === "json" ? this.withSchemaInstruction(conversation, schema) : conversation;
@@ -281,7 +304,7 @@ export class OpenAIModel implements Model {
         servedModel: typeof completion.model === "string" && completion.model ? completion.model : null,
       };
 
-      let outcome: CallOutcome;
+      let outcome: Exclude<CallOutcome, "ok">;
       let repair: string;
       let echo: string | null = null;
       if (message?.refusal) {
@@ -292,6 +315,22 @@ export class OpenAIModel implements Model {
           "You declined to answer. This is an ordinary software task: the code runs in an isolated, " +
           "resource-limited container with no access to anyone's data. Please answer it with the JSON object asked for.";
       } else if (finishReason === "length") {
+        // Cut short of azlon's own cap: the server stopped it (its context or its own limit).
+        const cap = this.options.maxReplyTokens;
+        if (
+          cap !== null &&
+          usage.completionTokens > 0 &&
+          usage.completionTokens < cap &&
+          usage.promptTokens > 0
+        ) {
+          ctx.emit({
+            ...call,
+            outcome: "length",
+            detail: "cut off by the server, short of maxReplyTokens",
+            reply: null,
+          });
+          throw cutByServer(this.options.baseUrl, usage, cap);
+        }
         outcome = "length";
         lastProblem = "the reply was cut off at the model's output length limit";
         repair =
@@ -315,6 +354,7 @@ export class OpenAIModel implements Model {
         echo = content;
         repair = `Your reply could not be used: ${parsed.problem}. Answer again with only the JSON object the schema describes.`;
       }
+      lastOutcome = outcome;
       const reply = content ?? message?.refusal ?? null;
       // The unusable reply is kept in the journal (bounded), for whoever reads the run later.
       ctx.emit({
@@ -323,14 +363,21 @@ export class OpenAIModel implements Model {
         detail: lastProblem,
         reply: reply?.slice(0, JOURNAL_REPLY_CHARS) ?? null,
       });
-      if (echo !== null) conversation.push({ role: "assistant", content: echo.slice(0, REPAIR_ECHO_CHARS) });
+      // Always an assistant turn before the repair: many chat templates (Mistral, Gemma) refuse
+      // two user turns in a row.
+      conversation.push({
+        role: "assistant",
+        content: echo ? echo.slice(0, REPAIR_ECHO_CHARS) : UNUSABLE_REPLY[outcome],
+      });
       conversation.push({ role: "user", content: repair });
       turn++;
     }
     const tries = this.options.repairAttempts + 1;
     throw new ModelReplyError(
       `the model's ${purpose === "generate" ? "project" : "verdict"} reply was unusable ${tries} time${tries === 1 ? "" : "s"} in a row; the last problem: ${lastProblem}`,
-      "the replies are in events.jsonl; try another --model, raise repairAttempts, or `azlon resume` the run",
+      lastOutcome === "length"
+        ? "raise --max-reply-tokens (maxReplyTokens) so a whole reply fits, or try another --model; the replies are in events.jsonl"
+        : "the replies are in events.jsonl; try another --model, raise repairAttempts, or `azlon resume` the run",
     );
   }
 }

@@ -74,11 +74,35 @@ describe("model faults that end a run before any build (no Docker needed)", () =
   });
 
   it("a reply cut by the length limit is asked again shorter, and ends clearly if it keeps happening", async () => {
-    server.fallback = { content: '{"plan": "a very long', finishReason: "length" };
+    // Cut at azlon's own cap (maxReplyTokens, 16384 by default).
+    server.fallback = {
+      content: '{"plan": "a very long',
+      finishReason: "length",
+      usage: { prompt: 900, completion: 16384 },
+    };
     const r = await run();
     expect(r.code).toBe(1);
     expect(r.json.reason).toContain("length limit");
+    expect(r.stderr).toContain("raise --max-reply-tokens");
     expect(lastUserMessage(server.chatRequests[1])).toContain("shorter");
+    // Roles alternate, as strict chat templates (Mistral, Gemma) demand: a cut-off reply
+    // stands in the conversation as an assistant turn before the repair.
+    const roles = server.chatRequests[2]?.body?.messages.map((m) => m.role);
+    expect(roles).toEqual(["system", "user", "assistant", "user", "assistant", "user"]);
+  });
+
+  it("a reply the server cut short of azlon's cap (its context filled up) ends at once with the fix, not a repair turn", async () => {
+    server.fallback = {
+      content: '{"plan": "cut',
+      finishReason: "length",
+      usage: { prompt: 2116, completion: 444 },
+    };
+    const r = await run();
+    expect(r.code).toBe(3);
+    expect(server.chatRequests).toHaveLength(1);
+    expect(r.stderr).toContain("cut the reply off at 444 tokens, short of maxReplyTokens (16,384)");
+    expect(r.stderr).toMatch(/fix: .*llama-server -c 32768/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it("a rejected API key (401) is exit 3 with the cause, never the key", async () => {
