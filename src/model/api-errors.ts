@@ -12,6 +12,7 @@ import {
 import { EndpointError, ModelReplyError } from "../core/errors.js";
 import { formatBytes } from "../util/format.js";
 import { contextError, isContextLengthError, type PromptSize } from "./context-errors.js";
+import { isUnparsedReply } from "./retry.js";
 import { describeNetworkError, ReplyBrokenError, ReplyTooLargeError } from "./transport.js";
 
 export interface EndpointInfo {
@@ -122,6 +123,12 @@ export function mapApiError(error: unknown, info: EndpointInfo): unknown {
     );
   }
   if (error instanceof APIConnectionError) return connectionError(error, info);
+  if (isUnparsedReply(error)) {
+    return new EndpointError(
+      `the endpoint at ${where} could not read the model's reply as the structured output it asked for (${(error as APIError).status}: ${apiMessage(error as APIError)})`,
+      "set structuredOutput: json in the config (or --structured-output json), so azlon checks the replies itself; or try another model or chat template",
+    );
+  }
   if (error instanceof APIError && typeof error.status === "number") {
     return new EndpointError(
       `the endpoint at ${where} kept failing (${error.status}: ${apiMessage(error)}) after ${retries(info.retries)}`,

@@ -33,6 +33,9 @@ export function backoffMs(retry: number, random = Math.random): number {
 export function isRetryable(error: unknown): boolean {
   if (error instanceof APIConnectionError) return !(error.cause instanceof ReplyTooLargeError);
   if (!(error instanceof APIError) || typeof error.status !== "number") return false;
+  // The server could not parse the model's own reply to the schema (llama.cpp's "does not match
+  // the expected ... format"): asked again, the same model fails the same way.
+  if (isUnparsedReply(error)) return false;
   const override = error.headers?.get("x-should-retry");
   if (override === "true") return true;
   if (override === "false") return false;
@@ -61,4 +64,13 @@ export async function waitAbortably(ms: number, signal: AbortSignal): Promise<vo
   } catch {
     throw new AbortedError(abortCause(signal));
   }
+}
+
+/** llama.cpp's 500 when the model's output does not fit the format the server built from the schema. */
+export function isUnparsedReply(error: unknown): boolean {
+  return (
+    error instanceof APIError &&
+    (error.status ?? 0) >= 500 &&
+    /does not match the expected [\w-]+ format/i.test(error.message)
+  );
 }

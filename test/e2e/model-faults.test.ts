@@ -91,6 +91,21 @@ describe("model faults that end a run before any build (no Docker needed)", () =
     expect(roles).toEqual(["system", "user", "assistant", "user", "assistant", "user"]);
   });
 
+  it("llama.cpp's 500 for a reply it could not parse to the schema is not retried, and points at json mode", async () => {
+    server.fallback = {
+      status: 500,
+      error: {
+        message: "The model produced output that does not match the expected peg-native format",
+        type: "server_error",
+      },
+    };
+    const r = await run();
+    expect(r.code).toBe(3);
+    expect(server.chatRequests).toHaveLength(1);
+    expect(r.stderr).toContain("could not read the model's reply as the structured output");
+    expect(r.stderr).toContain("fix: set structuredOutput: json");
+  });
+
   it("a reply the server cut short of azlon's cap (its context filled up) ends at once with the fix, not a repair turn", async () => {
     server.fallback = {
       content: '{"plan": "cut',
