@@ -49,8 +49,8 @@ function toCheck(command: string, exec: ExecResult, timeoutMs: number): CheckRes
 
 /**
  * Copies the user's checks folder to /azlon/checks in a container, through the engine's API
- * (the engine may be remote), over whatever the image has there: the model cannot plant its
- * own version of a check.
+ * (the engine may be remote), into the fresh volume mounted there: whatever the image holds at
+ * that path is hidden, so the model can neither replace a check nor add a file beside it.
  */
 async function copyChecks(container: Docker.Container, dir: string): Promise<void> {
   const tar = pack(dir, {
@@ -77,7 +77,12 @@ export async function runChecks(
     if (signal.aborted) throw new AbortedError(abortCause(signal));
     let container: Docker.Container;
     try {
-      container = await sandbox.createContainer({ entrypoint: ["sh", "-c"], cmd: [command] });
+      container = await sandbox.createContainer({
+        entrypoint: ["sh", "-c"],
+        cmd: [command],
+        timeoutMs: request.timeoutMs,
+        checksFolder: request.checksDir !== null,
+      });
     } catch (error) {
       throw connectionLost(error);
     }
@@ -178,7 +183,7 @@ export async function runService(
 ): Promise<{ exec: ExecResult; checks: ChecksReport }> {
   let container: Docker.Container;
   try {
-    container = await sandbox.createContainer();
+    container = await sandbox.createContainer({ checksFolder: request.checks.checksDir !== null });
     if (request.checks.checksDir) await copyChecks(container, request.checks.checksDir);
   } catch (error) {
     throw connectionLost(error);

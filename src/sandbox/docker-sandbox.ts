@@ -4,16 +4,17 @@ import { Readable } from "node:stream";
 import Docker from "dockerode";
 import { pack } from "tar-fs";
 import { AbortedError, abortCause, DockerUnavailableError } from "../core/errors.js";
-import type {
-  BuildResult,
-  CheckRequest,
-  CheckResult,
-  ChecksReport,
-  ExecResult,
-  Limits,
-  LogTarget,
-  Sandbox,
-  ServiceRequest,
+import {
+  type BuildResult,
+  CHECKS_MOUNT,
+  type CheckRequest,
+  type CheckResult,
+  type ChecksReport,
+  type ExecResult,
+  type Limits,
+  type LogTarget,
+  type Sandbox,
+  type ServiceRequest,
 } from "../core/types.js";
 import { formatDuration } from "../util/format.js";
 import type { Redactor } from "../util/secrets.js";
@@ -252,9 +253,14 @@ export class DockerSandbox implements Sandbox {
     };
   }
 
-  /** A container of the built image with the run's label and every limit; nothing from the host. */
+  /**
+   * A container of the built image with the run's label and every limit; nothing from the host.
+   * With `checksFolder`, /azlon/checks is a fresh, empty volume of the engine's (not a copy of
+   * what the image holds there), so the user's checks, copied in, are all that is in it: a file
+   * the model planted there (a conftest.py that skips every test) is not.
+   */
   async createContainer(
-    overrides: { entrypoint?: string[]; cmd?: string[]; timeoutMs?: number } = {},
+    overrides: { entrypoint?: string[]; cmd?: string[]; timeoutMs?: number; checksFolder?: boolean } = {},
   ): Promise<Docker.Container> {
     const { limits } = this.options;
     return this.docker.createContainer({
@@ -281,13 +287,25 @@ export class DockerSandbox implements Sandbox {
         // The output is read through attach; the engine keeps no copy of its own on disk
         // (a program that prints gigabytes would otherwise fill /var/lib/docker).
         LogConfig: { Type: "none", Config: {} },
+        ...(overrides.checksFolder ? { Mounts: [this.checksVolume()] } : {}),
       },
     });
   }
 
+  /** An anonymous volume at /azlon/checks: made empty for this container, removed with it. */
+  private checksVolume(): Docker.MountSettings {
+    // The type definitions ask for a source and a driver; the engine wants neither for this.
+    return {
+      Type: "volume",
+      Target: CHECKS_MOUNT,
+      VolumeOptions: { NoCopy: true, Labels: this.labels },
+    } as unknown as Docker.MountSettings;
+  }
+
   /** Removes a container azlon made; a failure is a warning, never an error. */
   async removeContainer(container: Docker.Container): Promise<void> {
-    await container.remove({ force: true }).catch((error: unknown) => {
+    // v: the container's anonymous volumes (a checks folder) go with it.
+    await container.remove({ force: true, v: true }).catch((error: unknown) => {
       if ((error as { statusCode?: number }).statusCode !== 404) {
         this.options.warn?.(
           `could not remove container ${container.id.slice(0, 12)}: ${describeDockerError(error)}`,
@@ -468,7 +486,7 @@ export class DockerSandbox implements Sandbox {
       for (const info of containers) {
         await this.docker
           .getContainer(info.Id)
-          .remove({ force: true })
+          .remove({ force: true, v: true })
           .catch((error: unknown) =>
             this.options.warn?.(`could not remove container: ${describeDockerError(error)}`),
           );

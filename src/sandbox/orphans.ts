@@ -55,7 +55,7 @@ export async function labelledImages(docker: Docker): Promise<LabelledImage[]> {
  */
 export async function removeContainer(docker: Docker, id: string): Promise<void> {
   try {
-    await docker.getContainer(id).remove({ force: true });
+    await docker.getContainer(id).remove({ force: true, v: true });
   } catch (error) {
     const status = (error as { statusCode?: number }).statusCode;
     if (status === 404) return;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { runCli, spawnCli } from "../helpers/cli.js";
-import { describeDocker, leftovers } from "../helpers/docker.js";
+import { describeDocker, docker, leftovers } from "../helpers/docker.js";
 import { loopbackModel, runArgs } from "../helpers/e2e.js";
 import { fail, generation, lastUserMessage, pass } from "../helpers/fake-openai.js";
 import { BUSYBOX } from "../helpers/images.js";
@@ -87,11 +87,11 @@ describeDocker("checks decide, the judge advises (real engine, loopback model)",
     expect((await leftovers(r.json.runId)).containers).toBe(0);
   });
 
-  it("a model-planted /azlon/checks file is overwritten by the user's folder", async () => {
+  it("a model-planted /azlon/checks file is overwritten by the user's folder, and a planted extra file is not there", async () => {
     server.enqueue(
       greeter(
         "hello, wrld",
-        "RUN mkdir -p /azlon/checks && printf 'echo planted; exit 0\\n' > /azlon/checks/test_greeting.sh\n",
+        "RUN mkdir -p /azlon/checks && printf 'echo planted; exit 0\\n' > /azlon/checks/test_greeting.sh && echo 'skip everything' > /azlon/checks/conftest.py\n",
       ),
       fail("the check fails", {}, []),
     );
@@ -99,6 +99,8 @@ describeDocker("checks decide, the judge advises (real engine, loopback model)",
       [
         "--check",
         "sh /azlon/checks/test_greeting.sh",
+        "--check",
+        "ls -A /azlon/checks",
         "--checks",
         "checks",
         "--verdict",
@@ -115,13 +117,21 @@ describeDocker("checks decide, the judge advises (real engine, loopback model)",
     expect(summary).toContain("azlon: failed after 1 iteration");
     expect(summary).toContain("❌ exit 1");
     expectValidResult(r.json);
-    expect(r.json).toMatchObject({ status: "failed", checks: { passed: 0, failed: 1 } });
+    expect(r.json).toMatchObject({ status: "failed", checks: { passed: 1, failed: 1 } });
     const log = readFileSync(join(r.dir as string, "iterations/01/check-1.log"), "utf8");
     expect(log).toContain("FAIL greeting: got hello, wrld");
     expect(log).not.toContain("planted");
+    // Nothing the image put there is beside the user's files: /azlon/checks is a fresh volume.
+    const listing = readFileSync(join(r.dir as string, "iterations/01/check-2.log"), "utf8");
+    expect(listing.trim().split("\n")).toEqual(["test_greeting.sh"]);
+    // The volumes go with their containers.
+    const volumes = await docker.listVolumes({
+      filters: JSON.stringify({ label: [`azlon.run=${r.json.runId}`] }),
+    });
+    expect(volumes.Volumes ?? []).toEqual([]);
     const junit = readFileSync(join(r.cwd, "junit.xml"), "utf8");
     expect(junit).toContain('<failure message="exit 1">FAIL greeting: got hello, wrld');
-    expect(junit).toContain('failures="2"'); // the check and the verdict
+    expect(junit).toContain('failures="2"'); // the failing check and the verdict
   });
 
   it("a busybox httpd service becomes ready and is checked over loopback with network none", async () => {
