@@ -1,10 +1,5 @@
 import { boundList, cutEcho } from "../util/echo.js";
-
-/** Removes ANSI colour and cursor codes, which a model does not reproduce when quoting. */
-export function stripAnsi(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching escape sequences is the point
-  return text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g, "");
-}
+import { stripEscapes } from "../util/terminal.js";
 
 /** The shortest part of a line that counts as a quote of it. */
 export const MIN_PARTIAL_QUOTE = 12;
@@ -22,12 +17,12 @@ export interface EvidenceCheck {
  * A quote of several lines is checked line by line.
  */
 export function checkEvidence(evidence: readonly string[], output: string): EvidenceCheck {
-  const lines = stripAnsi(output)
+  const lines = stripEscapes(output)
     .split(/\r?\n|\r/)
     .map((l) => l.trim())
     .filter((l) => l !== "");
   const quotes = evidence.flatMap((q) =>
-    stripAnsi(q)
+    stripEscapes(q)
       .split(/\r?\n|\r/)
       .map((l) => l.trim())
       .filter((l) => l !== ""),

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { ChecksReport } from "../core/types.js";
 import { formatBytes, formatCount, formatDuration } from "../util/format.js";
 import { diffRows, diffStats, lineDiff } from "../web/diff.js";
+import { phaseParts } from "../web/phases.js";
 import { writeFileAtomic } from "../workspace/run-folder.js";
 import { readWebAsset } from "./assets.js";
 import { el, esc, formatCost, kv } from "./html.js";
@@ -66,31 +67,7 @@ export function renderDiff(change: FileChange): string {
 }
 
 function phases(it: IterationView): string {
-  const s = it.summary;
-  const parts: string[] = [];
-  if (s.changes)
-    parts.push(
-      `files: ${s.changes.written.length} written, ${s.changes.deleted.length} deleted${s.changes.refused.length ? `, ${s.changes.refused.length} refused` : ""}`,
-    );
-  if (s.build)
-    parts.push(
-      `build: ${s.build.ok ? "ok" : s.build.timedOut ? "timed out" : "failed"} (${formatDuration(s.build.durationMs)})`,
-    );
-  if (s.exec) {
-    const how = s.exec.timedOut
-      ? "timed out"
-      : s.exec.oomKilled
-        ? "out of memory"
-        : s.exec.signal
-          ? `killed by ${s.exec.signal}`
-          : `exit ${s.exec.exitCode}`;
-    parts.push(`run: ${how} (${formatDuration(s.exec.durationMs)}, ${formatBytes(s.exec.outputBytes)})`);
-  }
-  if (s.checks) parts.push(`checks: ${s.checks.passed}/${s.checks.total} passed`);
-  if (s.usage)
-    parts.push(
-      `tokens: ${formatCount(s.usage.promptTokens)} in, ${formatCount(s.usage.completionTokens)} out`,
-    );
+  const parts = phaseParts(it.summary, { duration: formatDuration, bytes: formatBytes, count: formatCount });
   return `<div class="phases">${parts.map((p) => el("span", p)).join("")}</div>`;
 }
 

@@ -97,8 +97,6 @@ export async function runChecks(
       results.push(toCheck(command, exec, request.timeoutMs));
     } catch (error) {
       if (error instanceof AbortedError) throw error;
-      const status = (error as { statusCode?: number }).statusCode;
-      if (status === undefined) throw connectionLost(error);
       throw connectionLost(error);
     } finally {
       await sandbox.removeContainer(container);
@@ -291,8 +289,16 @@ async function waitReady(
   let last = "";
   for (;;) {
     if (signal.aborted) throw new AbortedError(abortCause(signal));
-    // Give the service a moment to start (or to fail) before the first poll.
-    await Promise.race([sleep(READY_POLL_MS).promise, onAbort(signal).promise]);
+    // Give the service a moment to start (or to fail) before the first poll. The abort
+    // listener goes each turn: a minute of polls must not pile up listeners on the signal.
+    const pause = sleep(READY_POLL_MS);
+    const aborted = onAbort(signal);
+    try {
+      await Promise.race([pause.promise, aborted.promise]);
+    } finally {
+      pause.cancel();
+      aborted.dispose();
+    }
     if (exited()) {
       const info = await container.inspect().catch(() => null);
       const code = info?.State?.ExitCode;

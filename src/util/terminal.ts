@@ -25,7 +25,12 @@ const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
  * control characters removed; newlines and tabs kept, carriage returns dropped.
  */
 export function forTerminal(text: string): string {
-  return text.replace(STRING_SEQUENCE, "").replace(SHORT_SEQUENCE, "").replace(CONTROL, "");
+  return stripEscapes(text).replace(CONTROL, "");
+}
+
+/** Escape sequences (colours, cursor moves, OSC/DCS strings) removed; every other character kept. */
+export function stripEscapes(text: string): string {
+  return text.replace(STRING_SEQUENCE, "").replace(SHORT_SEQUENCE, "");
 }
 
 /** forTerminal over every string in a JSON-like value (an event, before a reporter shows it). */

@@ -1,6 +1,7 @@
 // How a run's parts look on the page: rounds, verdicts, checks, diffs and journal events, from the API's JSON.
 import { diffRows, diffStats, lineDiff } from "./diff.js";
 import { count, h, ms } from "./dom.js";
+import { phaseParts } from "./phases.js";
 
 /** The line diff of one file's change, drawn as the report draws it. */
 export function diffView(change) {
@@ -36,24 +37,7 @@ export function diffView(change) {
 }
 
 export function phaseLine(s) {
-  const parts = [];
-  if (s.changes)
-    parts.push(`files: ${s.changes.written.length} written, ${s.changes.deleted.length} deleted`);
-  if (s.build)
-    parts.push(
-      `build: ${s.build.ok ? "ok" : s.build.timedOut ? "timed out" : "failed"} (${ms(s.build.durationMs)})`,
-    );
-  if (s.exec) {
-    const how = s.exec.timedOut
-      ? "timed out"
-      : s.exec.oomKilled
-        ? "out of memory"
-        : s.exec.signal
-          ? `killed by ${s.exec.signal}`
-          : `exit ${s.exec.exitCode}`;
-    parts.push(`run: ${how} (${ms(s.exec.durationMs)})`);
-  }
-  if (s.checks) parts.push(`checks: ${s.checks.passed}/${s.checks.total} passed`);
+  const parts = phaseParts(s, { duration: ms, bytes: (n) => `${count(n)} B`, count });
   return h(
     "div",
     { class: "phases" },

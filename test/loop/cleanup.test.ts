@@ -20,13 +20,10 @@ import {
   notPassed,
   ScriptedModel,
 } from "../helpers/fakes.js";
+import { judge } from "../helpers/loop-harness.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const generate: ModelStep = { kind: "generate", answer: gen({ a: "1" }) };
-const judge = (answer: Extract<ModelStep, { kind: "judge" }>["answer"]): ModelStep => ({
-  kind: "judge",
-  answer,
-});
 const engineGone = () => new DockerUnavailableError("the Docker engine failed: socket hang up");
 
 interface Path {

@@ -1,34 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runLoop } from "../../src/core/loop.js";
-import type { RunState } from "../../src/core/state.js";
 import type { FileEdit, Verdict } from "../../src/core/types.js";
-import {
-  type FakeRun,
-  FakeSandbox,
-  freshState,
-  gen,
-  type ModelStep,
-  newFolder,
-  notPassed,
-  passed,
-  ScriptedModel,
-} from "../helpers/fakes.js";
+import { freshState, gen, notPassed, passed } from "../helpers/fakes.js";
+import { harness } from "../helpers/loop-harness.js";
 import { tempDir } from "../helpers/tmp.js";
-
-function harness(steps: ModelStep[], runs: FakeRun[], dir = tempDir()) {
-  const model = new ScriptedModel(steps);
-  const sandbox = new FakeSandbox(runs);
-  const folder = newFolder(dir);
-  const run = (state: RunState = freshState()) =>
-    runLoop(
-      state,
-      { model, sandbox, store: folder, report: () => {}, now: () => performance.now() },
-      new AbortController().signal,
-    );
-  return { dir, model, sandbox, run };
-}
 
 const withEdits = (reason: string, edits: FileEdit[]): Verdict => ({ ...notPassed(reason), edits });
 const BIG = `${"# padding\n".repeat(4000)}print("total=" + str(2 - 3))\n`;
@@ -96,12 +72,18 @@ describe("edits through the loop", () => {
         },
       ],
       [{ output: "total=-1\n" }],
+      {},
       dir,
     );
     const { state } = await first.run(freshState({ maxIterations: 1 }));
     expect(state.progress).toEqual({ iteration: 2, step: "apply" });
 
-    const second = harness([{ kind: "judge", answer: passed(["total=5"]) }], [{ output: "total=5\n" }], dir);
+    const second = harness(
+      [{ kind: "judge", answer: passed(["total=5"]) }],
+      [{ output: "total=5\n" }],
+      {},
+      dir,
+    );
     state.options.maxIterations = 2;
     const resumed = await second.run(state);
     expect(resumed.state.status).toBe("passed");

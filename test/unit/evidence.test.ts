@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkEvidence, stripAnsi } from "../../src/core/evidence.js";
+import { checkEvidence } from "../../src/core/evidence.js";
+import { stripEscapes } from "../../src/util/terminal.js";
 
 const output = [
   "Running checks",
@@ -86,9 +87,9 @@ describe("checkEvidence", () => {
   });
 });
 
-describe("stripAnsi", () => {
+describe("stripEscapes", () => {
   it("removes colour, cursor and title sequences and keeps the text", () => {
-    expect(stripAnsi("\u001b[1;31mred\u001b[0m \u001b[2K\u001b[1Gline \u001b]0;title\u0007done")).toBe(
+    expect(stripEscapes("\u001b[1;31mred\u001b[0m \u001b[2K\u001b[1Gline \u001b]0;title\u0007done")).toBe(
       "red line done",
     );
   });

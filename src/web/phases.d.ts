@@ -1,0 +1,5 @@
+export function phaseParts(
+  // biome-ignore lint/suspicious/noExplicitAny: a round's summary as run.json holds it
+  summary: any,
+  format: { duration: (ms: number) => string; bytes: (n: number) => string; count: (n: number) => string },
+): string[];
