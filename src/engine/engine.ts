@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import type Docker from "dockerode";
 import { DEFAULTS } from "../config/defaults.js";
-import { type AbortCause, AbortedError, errorMessage } from "../core/errors.js";
+import { type AbortCause, AbortedError } from "../core/errors.js";
 import type { LoopEvent } from "../core/events.js";
 import type { RunState } from "../core/state.js";
 import { loadTemplates } from "../prompts/templates.js";
@@ -56,20 +56,12 @@ export class Engine {
     return this.options.redactor;
   }
 
-  get docker(): Docker {
-    return this.options.docker;
-  }
-
   /** Connects to the Docker engine the environment names (failing in seconds when it is down). */
   static async connect(env: Record<string, string | undefined>, apiKey: string, redactor: Redactor) {
     const { connectDocker } = await import("../sandbox/docker-sandbox.js");
     const target = resolveDockerTarget({ env, home: env.HOME ?? "/" });
     const { docker } = await connectDocker(target);
     return new Engine({ docker, apiKey, redactor });
-  }
-
-  static withDocker(options: EngineOptions): Engine {
-    return new Engine(options);
   }
 
   /** Starts (or resumes) a prepared run; the handle reports its events and its end. */
@@ -183,10 +175,6 @@ export class Engine {
         },
         signal,
       );
-    } catch (error) {
-      // The loop records its own failures; reaching here is a bug, said plainly.
-      warnings.push(`the run could not finish: ${errorMessage(error)}`);
-      throw error;
     } finally {
       folder.close();
     }
