@@ -2,10 +2,13 @@
  * How much of each judge request repeats the previous one byte for byte: the part an endpoint's
  * prefix cache can serve. Five rounds of a 7-file project (over 30 KB) in which one small file
  * changes per round; the request is the JSON body the SDK sends (model, messages, response_format).
+ * The project's layout is carried from round to round as the loop carries it, so the figures
+ * include the stale copies it keeps (the request sizes show what they add).
  */
 import type { IterationSummary, RunState } from "../src/core/state.js";
 import { changedIn } from "../src/core/steps/memory.js";
-import type { BuildResult, ExecResult, FileEntry, JudgeRequest } from "../src/core/types.js";
+import { nextLayout } from "../src/core/steps/prompt-layout.js";
+import type { BuildResult, ExecResult, FileEntry, JudgeRequest, PromptLayout } from "../src/core/types.js";
 import { requestBody } from "../src/model/openai-model.js";
 import { VerdictSchema } from "../src/model/schemas.js";
 import { judgeMessages } from "../src/prompts/compose.js";
@@ -72,6 +75,8 @@ export interface PrefixFigures {
   projectBytes: number;
   /** Per consecutive pair (round 2 against 1, ...): the shared prefix / the later request. */
   shares: number[];
+  /** Each round's request, in bytes. */
+  requestBytes: number[];
 }
 
 /** The requests of five rounds; `changing(round)` names the file the answer of that round rewrote. */
@@ -98,6 +103,8 @@ export function prefixShares(changing: (round: number) => string): PrefixFigures
   ];
   const state = { iterations } as RunState;
   const bodies: string[] = [];
+  // Kept from round to round, as the loop keeps it.
+  let layout: PromptLayout | undefined;
   for (let round = 1; round <= ROUNDS; round++) {
     if (round > 1) {
       const path = changing(round);
@@ -132,6 +139,8 @@ export function prefixShares(changing: (round: number) => string): PrefixFigures
         })),
       changedIn: changedIn(state, round),
     };
+    layout = nextLayout(layout, request);
+    request.layout = layout;
     // The previous round's verdict is known once this round starts.
     const last = iterations.find((i) => i.iteration === round - 1);
     if (last) last.verdict = { passed: false, accepted: false, reason: `check ${round - 1} failed` };
@@ -153,7 +162,11 @@ export function prefixShares(changing: (round: number) => string): PrefixFigures
     );
   }
   const shares = bodies.slice(1).map((body, i) => commonPrefix(bodies[i] as string, body) / body.length);
-  return { projectBytes: files.reduce((n, f) => n + Buffer.byteLength(f.content), 0), shares };
+  return {
+    projectBytes: files.reduce((n, f) => n + Buffer.byteLength(f.content), 0),
+    shares,
+    requestBytes: bodies.map((b) => Buffer.byteLength(b)),
+  };
 }
 
 /** The same small file fixed every round, and a different small file each round. */

@@ -12,7 +12,8 @@
  *    goal: ratio <= 1.3. And its size.
  * 5. Prefix share: how much of each judge request repeats the previous one byte for byte (what
  *    an endpoint's prefix cache can serve), for a 7-file project of over 30 KB in which one
- *    small file changes per round, 5 rounds (bench/prefix.ts); goal: >= 0.85 for every round.
+ *    small file changes per round (the same one, or a different one each round), 5 rounds
+ *    (bench/prefix.ts); goal: >= 0.85 for every round. Beside it each request's size.
  *
  * Needs a Docker engine and the busybox base image (bash .ci/setup-docker.sh). Run: npm run bench
  * BENCH_ITERATIONS, BENCH_BLOCKS and BENCH_STARTS change the counts; BENCH_PHASES=1 prints the
@@ -249,7 +250,8 @@ const prefix = prefixScenarios();
 console.log("prefix share of consecutive judge requests (JSON body), rounds 2..5 against the one before:");
 for (const { name, figures } of prefix) {
   console.log(
-    `  ${name} (${figures.projectBytes} bytes in 7 files): [${figures.shares.map((s) => s.toFixed(3)).join(", ")}]`,
+    `  ${name} (${figures.projectBytes} bytes in 7 files): [${figures.shares.map((s) => s.toFixed(3)).join(", ")}]; ` +
+      `requests ${figures.requestBytes.map((b) => `${(b / 1024).toFixed(1)}`).join(", ")} KiB`,
   );
 }
 console.log("");

@@ -13,6 +13,7 @@ import type { EventSink, LoopEvent, RunStatus, StopReason } from "./events.js";
 import { checksOf, iterationsRun, type RunState, summaryFor, verdictOf } from "./state.js";
 import { roundSteps } from "./steps/execute.js";
 import { boundQuotes, changedIn, refusalReason, roundMemory } from "./steps/memory.js";
+import { nextLayout } from "./steps/prompt-layout.js";
 import {
   CHECKS_FILE,
   RESULT_FILE,
@@ -29,6 +30,7 @@ import {
   type Generation,
   type Model,
   type ModelContext,
+  type PromptLayout,
   type Sandbox,
   zeroUsage,
 } from "./types.js";
@@ -129,6 +131,9 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
   const verdictMode = verdictOf(options);
   const checkView = deps.checks ?? null;
   const rounds = roundSteps({ state, store, sandbox, emit, save });
+  // How the judge's requests show the project, kept so that each repeats the one before.
+  // Not kept across a resume: the first request after one lays the project out afresh.
+  let layout: PromptLayout | undefined;
 
   const budgetReached = (): { stop: StopReason; reason: string } | null => {
     const { maxTokens, maxCostUsd } = options.budgets;
@@ -266,6 +271,8 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
             ? store.readIterationJson<ChecksReport>(n, CHECKS_FILE)
             : null;
           const project = await store.snapshot();
+          const written = changedIn(state, n);
+          layout = nextLayout(layout, { ...project, iteration: n, changedIn: written });
           const decision = await decide({
             model,
             request: {
@@ -281,7 +288,8 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
               checkResults,
               refused: summaryFor(state, n).changes?.refused ?? [],
               history: roundMemory(state, n),
-              changedIn: changedIn(state, n),
+              changedIn: written,
+              layout,
             },
             result,
             checks: checkResults,

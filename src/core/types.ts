@@ -219,6 +219,21 @@ export interface JudgeRequest {
    * Absent: every file is shown as unchanged.
    */
   changedIn?: Record<string, number>;
+  /**
+   * How the project is laid out in the request, kept from round to round so that each request
+   * repeats the one before (src/core/steps/prompt-layout.ts). Absent: shown once, fresh.
+   */
+  layout?: PromptLayout;
+}
+
+/** The project as the judge's requests show it: a base round's files, then later rounds' changes. */
+export interface PromptLayout {
+  /** The round whose project `base` shows. */
+  baseRound: number;
+  /** Every file of that round (the Dockerfile as "Dockerfile"), in the order shown. */
+  base: FileEntry[];
+  /** What each round after it wrote (whole) and deleted, in round order. */
+  later: Array<{ round: number; written: FileEntry[]; deleted: string[] }>;
 }
 
 /** A follow-up turn after a verdict azlon did not accept. */

@@ -1,3 +1,4 @@
+import { freshLayout, MAX_PROMPT_FILE_BYTES } from "../core/steps/prompt-layout.js";
 import type {
   BuildResult,
   ExecResult,
@@ -5,6 +6,7 @@ import type {
   GenerateRequest,
   JudgeRequest,
   Limits,
+  PromptLayout,
 } from "../core/types.js";
 import { nameList } from "../util/echo.js";
 import { formatBytes, formatDuration } from "../util/format.js";
@@ -43,8 +45,7 @@ function describeBaseImage(baseImage: string | null): string {
     : "choose a small official image that fits the language (for example python:3.12-slim)";
 }
 
-/** The most of the project's files one prompt carries; the rest are named, not shown. */
-export const MAX_PROMPT_FILE_BYTES = 256 * 1024;
+export { MAX_PROMPT_FILE_BYTES };
 
 /** Files left out of a prompt that are named; a project the model grew to thousands is counted. */
 const LEFT_OUT_NAMES = 50;
@@ -53,26 +54,34 @@ export function formatFiles(files: readonly FileEntry[], budget = MAX_PROMPT_FIL
   return formatFilesWithin(files, budget, budget).text;
 }
 
-/** Files as blocks within `budget` bytes; `limit` is the prompt's whole budget, as the note names it. */
+function fileBlock(f: FileEntry): string {
+  return `<file path="${f.path}">\n${f.content}${f.content.endsWith("\n") ? "" : "\n"}</file>`;
+}
+
+/**
+ * Files as blocks, in their order, within `budget` bytes; `limit` is the prompt's whole budget,
+ * as the note names it. When they don't all fit, the ones `first` picks get the budget first.
+ */
 function formatFilesWithin(
   files: readonly FileEntry[],
   budget: number,
   limit: number,
+  first: (f: FileEntry) => boolean = () => false,
 ): { text: string; used: number } {
   if (!files.length) return { text: "(none)", used: 0 };
-  const shown: string[] = [];
-  const left: string[] = [];
+  const blocks = new Map(files.map((f) => [f, fileBlock(f)]));
+  const kept = new Set<FileEntry>();
   let used = 0;
-  for (const f of files) {
-    const block = `<file path="${f.path}">\n${f.content}${f.content.endsWith("\n") ? "" : "\n"}</file>`;
-    const size = Buffer.byteLength(block);
-    if (used + size > budget) {
-      left.push(`${f.path} (${Buffer.byteLength(f.content)} bytes)`);
-      continue;
-    }
+  for (const f of [...files.filter(first), ...files.filter((f) => !first(f))]) {
+    const size = Buffer.byteLength(blocks.get(f) as string);
+    if (used + size > budget) continue;
     used += size;
-    shown.push(block);
+    kept.add(f);
   }
+  const shown = files.filter((f) => kept.has(f)).map((f) => blocks.get(f) as string);
+  const left = files
+    .filter((f) => !kept.has(f))
+    .map((f) => `${f.path} (${Buffer.byteLength(f.content)} bytes)`);
   if (left.length) {
     shown.push(
       `(Left out to keep this prompt within ${Math.round(limit / 1024)} KiB; they are in the project unchanged: ${nameList(left, LEFT_OUT_NAMES)}. Replace one only by sending it whole.)`,
@@ -82,35 +91,56 @@ function formatFilesWithin(
 }
 
 /**
- * The project split for the endpoint's prefix cache: the files the last answer did not touch
- * come first, in an order that stays the same from round to round (oldest change first, then
- * largest first, then by path), and the ones it changed come after. Largest first because a
- * change cuts the cached prefix at that file: the bytes before it are the ones kept.
- * The Dockerfile is a file here, in the group it belongs to. Changed files are shown first
- * when the budget is short: they are what this round is about.
+ * The project as a layout shows it: the base round's files, then each later round's written
+ * files and deleted paths. Text already shown is never changed, so the next round's request
+ * repeats this one up to its new round. A base too large for the prompt (a layout starts
+ * afresh then, with no later rounds) shows `changedNow` first.
+ */
+export function formatLayout(
+  layout: PromptLayout,
+  changedNow: ReadonlySet<string> = new Set(),
+  budget = MAX_PROMPT_FILE_BYTES,
+): string {
+  const noDockerfile = layout.base.some((f) => f.path === DOCKERFILE) ? "" : "(no Dockerfile)\n";
+  const parts = [
+    noDockerfile + formatFilesWithin(layout.base, budget, budget, (f) => changedNow.has(f.path)).text,
+  ];
+  if (layout.later.length) {
+    parts.push(
+      `\nWritten or deleted after round ${layout.baseRound}, round by round. The last copy of a file is the file as it is now; a copy above it no longer holds.`,
+    );
+  }
+  for (const r of layout.later) {
+    parts.push(`\n## Round ${r.round}`);
+    if (r.written.length) parts.push(r.written.map(fileBlock).join("\n"));
+    if (r.deleted.length) parts.push(`Deleted: ${nameList(r.deleted, LEFT_OUT_NAMES)}`);
+  }
+  return parts.join("\n");
+}
+
+/** The paths the last answer wrote (the Dockerfile as "Dockerfile", first), in a stable order. */
+export function changedNow(req: Pick<JudgeRequest, "iteration" | "changedIn">): string[] {
+  if (req.iteration <= 1) return [];
+  return Object.entries(req.changedIn ?? {})
+    .filter(([, round]) => round >= req.iteration)
+    .map(([path]) => path)
+    .sort((a, b) => (a === DOCKERFILE ? -1 : b === DOCKERFILE ? 1 : byPath(a, b)));
+}
+
+/**
+ * The project in two groups, each file once, for templates that use `{{unchangedFiles}}` and
+ * `{{changedFiles}}`: the files the last answer did not touch, in the order a fresh layout
+ * gives them (oldest change first, then largest first), and the ones it changed. Changed
+ * files are shown first when the budget is short: they are what this round is about.
  */
 export function splitFiles(
   req: Pick<JudgeRequest, "dockerfile" | "files" | "iteration" | "changedIn">,
   budget = MAX_PROMPT_FILE_BYTES,
 ): { unchanged: string; changed: string } {
-  const changedIn = req.changedIn ?? {};
-  const all: FileEntry[] = [
-    ...(req.dockerfile.trim() === "" ? [] : [{ path: DOCKERFILE, content: req.dockerfile }]),
-    ...req.files,
-  ];
-  // Round 1 has no earlier round: everything is "unchanged", so round 2 can reuse it.
-  const round = (path: string) => changedIn[path] ?? 0;
-  const isChanged = (f: FileEntry) => req.iteration > 1 && round(f.path) >= req.iteration;
-  const changed = all.filter(isChanged).sort((a, b) => byPath(a.path, b.path));
-  const unchanged = all
-    .filter((f) => !isChanged(f))
-    .sort(
-      (a, b) =>
-        round(a.path) - round(b.path) ||
-        (a.path === DOCKERFILE ? -1 : 0) - (b.path === DOCKERFILE ? -1 : 0) ||
-        Buffer.byteLength(b.content) - Buffer.byteLength(a.content) ||
-        byPath(a.path, b.path),
-    );
+  const now = new Set(changedNow(req));
+  const { base } = freshLayout(req);
+  const changed = base.filter((f) => now.has(f.path)).sort((a, b) => byPath(a.path, b.path));
+  const unchanged = base.filter((f) => !now.has(f.path));
   const shownChanged = formatFilesWithin(changed, budget, budget);
   const shownUnchanged = formatFilesWithin(unchanged, budget - shownChanged.used, budget);
   const noDockerfile = req.dockerfile.trim() === "" ? "(no Dockerfile)\n" : "";
@@ -186,6 +216,8 @@ export function judgeMessages(t: Templates, ctx: PromptContext, req: JudgeReques
     ? req.refused.map((r) => `- ${r.path}: ${r.reason}`).join("\n")
     : "(none)";
   const project = splitFiles(req);
+  const layout = req.layout ?? freshLayout(req);
+  const changed = changedNow(req);
   const values = {
     prompt: req.prompt,
     tests: req.tests,
@@ -197,6 +229,13 @@ export function judgeMessages(t: Templates, ctx: PromptContext, req: JudgeReques
     files: formatFiles(req.files),
     unchangedFiles: project.unchanged,
     changedFiles: project.changed,
+    projectFiles: formatLayout(layout, new Set(changed)),
+    changedNames:
+      req.iteration <= 1
+        ? "(none: this is the first round)"
+        : changed.length
+          ? nameList(changed, LEFT_OUT_NAMES)
+          : "(none)",
     result: describeResult(req.build, req.exec),
     output: output.note + output.text,
     checks: describeChecks(req.checks),

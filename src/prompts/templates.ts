@@ -32,6 +32,8 @@ export const TEMPLATE_VARS: Record<TemplateName, readonly string[]> = {
     "files",
     "unchangedFiles",
     "changedFiles",
+    "projectFiles",
+    "changedNames",
     "result",
     "output",
     "checks",

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { PREFIX_GOAL, prefixScenarios } from "../../bench/prefix.js";
-import type { BuildResult, ExecResult, JudgeRequest, Limits } from "../../src/core/types.js";
+import { nextLayout } from "../../src/core/steps/prompt-layout.js";
+import type {
+  BuildResult,
+  ExecResult,
+  FileEntry,
+  JudgeRequest,
+  Limits,
+  PromptLayout,
+} from "../../src/core/types.js";
 import {
   formatFiles,
   generateMessages,
@@ -210,7 +218,7 @@ describe("the judge prompt, ordered for the endpoint's prefix cache", () => {
   const small = { path: "main.py", content: "print('hi')\n" };
   const readme = { path: "README.md", content: "# readme\n" };
 
-  it("shows the files the last answer did not change first, the changed ones after the round number", () => {
+  it("shows the project once, oldest change first, the files the last answer changed last", () => {
     const user =
       judgeMessages(
         templates,
@@ -225,27 +233,89 @@ describe("the judge prompt, ordered for the endpoint's prefix cache", () => {
     // Oldest change first (the Dockerfile first of its round, then the largest), then newer ones.
     expect(at('<file path="Dockerfile">')).toBeLessThan(at('<file path="lib.py">'));
     expect(at('<file path="lib.py">')).toBeLessThan(at('<file path="README.md">'));
-    expect(at('<file path="README.md">')).toBeLessThan(at("# Round 3 of 20"));
-    expect(at("# Round 3 of 20")).toBeLessThan(at('<file path="main.py">'));
-    expect(at('<file path="main.py">')).toBeLessThan(at("# Output"));
-    expect(user.split('<file path="main.py">').length).toBe(2);
+    expect(at('<file path="README.md">')).toBeLessThan(at('<file path="main.py">'));
+    expect(at('<file path="main.py">')).toBeLessThan(at("# Round 3 of 20"));
+    expect(user).toContain("Files the last answer changed: main.py\n");
+    for (const path of ["Dockerfile", "lib.py", "README.md", "main.py"]) {
+      expect(user.split(`<file path="${path}">`).length).toBe(2);
+    }
   });
 
-  it("keeps the same bytes up to the changed file from one round to the next", () => {
-    const round = (iteration: number, changedIn: Record<string, number>) =>
-      JSON.stringify(
-        judgeMessages(templates, ctx, judgeRequest({ iteration, files: [readme, big, small], changedIn })),
-      );
-    const second = round(2, { Dockerfile: 1, "lib.py": 1, "README.md": 1, "main.py": 2 });
-    const third = round(3, { Dockerfile: 1, "lib.py": 1, "README.md": 1, "main.py": 3 });
-    const cut = third.indexOf("# Round 3");
-    expect(cut).toBeGreaterThan(0);
-    expect(second.slice(0, cut - 10)).toBe(third.slice(0, cut - 10));
+  /** The judge's requests of rounds 1..n, the layout carried from one to the next as the loop does. */
+  function rounds(projects: Array<{ files: FileEntry[]; changedIn: Record<string, number> }>): string[] {
+    let layout: PromptLayout | undefined;
+    return projects.map(({ files: roundFiles, changedIn }, i) => {
+      const request = judgeRequest({ iteration: i + 1, files: roundFiles, changedIn });
+      layout = nextLayout(layout, request);
+      return judgeMessages(templates, ctx, { ...request, layout })[1]?.content ?? "";
+    });
+  }
+
+  it("repeats the whole of the last request's project, and appends what the last answer wrote", () => {
+    const fixed = { path: "main.py", content: "print('fixed')\n" };
+    const [first, second, third] = rounds([
+      {
+        files: [readme, big, small],
+        changedIn: { Dockerfile: 1, "lib.py": 1, "README.md": 1, "main.py": 1 },
+      },
+      {
+        files: [readme, big, fixed],
+        changedIn: { Dockerfile: 1, "lib.py": 1, "README.md": 1, "main.py": 2 },
+      },
+      {
+        files: [{ ...readme, content: "# readme, round 3\n" }, big, fixed],
+        changedIn: { Dockerfile: 1, "lib.py": 1, "README.md": 3, "main.py": 2 },
+      },
+    ]) as [string, string, string];
+    // Byte for byte up to the round's own part: nothing shown before is moved or rewritten.
+    const upTo = (text: string, round: number) => text.slice(0, text.indexOf(`# Round ${round} of 20`));
+    expect(second.startsWith(upTo(first, 1).trimEnd())).toBe(true);
+    expect(third.startsWith(upTo(second, 2).trimEnd())).toBe(true);
+    // main.py is shown as round 1 left it, then again as round 2 wrote it; the prompt says which holds.
+    expect(upTo(third, 3).split('<file path="main.py">')).toHaveLength(3);
+    expect(third).toContain("The last copy of a file is the file as it is now");
+    expect(third.indexOf("## Round 2")).toBeLessThan(third.indexOf("print('fixed')"));
+    expect(third.indexOf("## Round 3")).toBeLessThan(third.indexOf("# readme, round 3"));
+    expect(third).toContain("Files the last answer changed: README.md\n");
+  });
+
+  it("a template written for the two groups of earlier versions still gets them, each file once", () => {
+    const legacy = {
+      ...templates,
+      validateUser: {
+        text: "{{tests}}\n\nSTAYED\n{{unchangedFiles}}\n\nWROTE\n{{changedFiles}}\n\n{{output}}\n",
+        source: "legacy.md",
+      },
+    };
+    const user =
+      judgeMessages(
+        legacy,
+        ctx,
+        judgeRequest({ iteration: 2, files: [readme, big, small], changedIn: { "main.py": 2 } }),
+      )[1]?.content ?? "";
+    const unchanged = user.slice(user.indexOf("STAYED"), user.indexOf("WROTE"));
+    const changed = user.slice(user.indexOf("WROTE"));
+    expect(unchanged).toContain('<file path="lib.py">');
+    expect(unchanged).not.toContain('<file path="main.py">');
+    expect(changed).toContain('<file path="main.py">');
+    expect(user.split('<file path="main.py">')).toHaveLength(2);
+  });
+
+  it("shows a deleted file as deleted, in the round that deleted it", () => {
+    const [, second] = rounds([
+      { files: [readme, big, small], changedIn: {} },
+      { files: [big, small], changedIn: {} },
+    ]) as [string, string];
+    expect(second).toMatch(/## Round 2\nDeleted: README\.md\n/);
   });
 
   it("a 7-file project of over 30 KB: each request repeats at least 85% of the one before", () => {
-    const [same] = prefixScenarios();
-    expect(same?.figures.projectBytes).toBeGreaterThan(30_000);
-    for (const share of same?.figures.shares ?? []) expect(share).toBeGreaterThanOrEqual(PREFIX_GOAL);
+    const scenarios = prefixScenarios();
+    expect(scenarios).toHaveLength(2);
+    for (const { figures } of scenarios) {
+      expect(figures.projectBytes).toBeGreaterThan(30_000);
+      expect(figures.shares).toHaveLength(4);
+      for (const share of figures.shares) expect(share).toBeGreaterThanOrEqual(PREFIX_GOAL);
+    }
   });
 });

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { freshLayout, nextLayout, STALE_SHARE, shownBytes } from "../../src/core/steps/prompt-layout.js";
+import type { FileEntry } from "../../src/core/types.js";
+
+const dockerfile = "FROM python:3.12-slim\nCOPY . .\n";
+const lib = { path: "lib.py", content: "x = 1\n".repeat(500) }; // 3,000 bytes
+const main = { path: "main.py", content: "print('round 1')\n" };
+const project = (iteration: number, files: FileEntry[], changedIn: Record<string, number> = {}) => ({
+  dockerfile,
+  files,
+  iteration,
+  changedIn,
+});
+
+describe("the judge's project layout, kept from round to round", () => {
+  it("starts with every file once, oldest change first and the Dockerfile first of its round", () => {
+    const layout = nextLayout(
+      undefined,
+      project(3, [main, lib], { "main.py": 2, Dockerfile: 1, "lib.py": 1 }),
+    );
+    expect(layout.baseRound).toBe(3);
+    expect(layout.base.map((f) => f.path)).toEqual(["Dockerfile", "lib.py", "main.py"]);
+    expect(layout.later).toEqual([]);
+  });
+
+  it("appends the files a round wrote, whole, and the paths it deleted, leaving what was shown as it was", () => {
+    const first = nextLayout(undefined, project(1, [main, lib]));
+    const fixed = { path: "main.py", content: "print('round 2')\n" };
+    const added = { path: "util.py", content: "def f(): pass\n" };
+    const second = nextLayout(first, project(2, [fixed, lib, added]));
+    expect(second.base).toEqual(first.base);
+    expect(second.later).toEqual([{ round: 2, written: [fixed, added], deleted: [] }]);
+    const third = nextLayout(second, project(3, [fixed, lib]));
+    expect(third.later.slice(0, 1)).toEqual(second.later);
+    expect(third.later[1]).toEqual({ round: 3, written: [], deleted: ["util.py"] });
+  });
+
+  it("adds nothing for a round that changed nothing", () => {
+    const first = nextLayout(undefined, project(1, [main, lib]));
+    expect(nextLayout(first, project(2, [main, lib]))).toBe(first);
+  });
+
+  it("starts afresh once stale copies pass a quarter of the project", () => {
+    let layout = nextLayout(undefined, project(1, [main, lib]));
+    const projectBytes = dockerfile.length + main.content.length + lib.content.length;
+    // Each round rewrites a 200-byte file; its earlier copies go stale.
+    let round = 1;
+    const stale = () => shownBytes(layout) - projectBytes - 200;
+    for (; layout.baseRound === 1; ) {
+      round++;
+      const churn = { path: "churn.py", content: `# round ${round}\n`.padEnd(200, "#") };
+      layout = nextLayout(layout, project(round, [main, lib, churn]));
+      if (layout.baseRound === 1) expect(stale()).toBeLessThanOrEqual(STALE_SHARE * (projectBytes + 200));
+    }
+    // It grew to several rounds before starting afresh, and afresh shows every file once.
+    expect(round).toBeGreaterThan(4);
+    expect(layout.baseRound).toBe(round);
+    expect(layout.later).toEqual([]);
+    expect(layout.base.map((f) => f.path).sort()).toEqual(["Dockerfile", "churn.py", "lib.py", "main.py"]);
+  });
+
+  it("starts afresh for a round that is not after the last one (the same round validated again)", () => {
+    const first = nextLayout(undefined, project(1, [main, lib]));
+    const second = nextLayout(first, project(2, [{ ...main, content: "print(2)\n" }, lib]));
+    const again = nextLayout(second, project(2, [{ ...main, content: "print(2)\n" }, lib]));
+    expect(again.later).toEqual([]);
+    expect(again.baseRound).toBe(2);
+  });
+
+  it("starts afresh when the copies would not fit the prompt's budget", () => {
+    const data = { path: "data.py", content: "y".repeat(940) };
+    const first = nextLayout(undefined, project(1, [main, lib, data]), 4_000);
+    // The project fits in 4,000 bytes, but not with main.py's first copy beside its second.
+    const fixed = { ...main, content: "print('round 2')\n" };
+    const second = nextLayout(first, project(2, [fixed, lib, data]), 4_000);
+    expect(second.later).toEqual([]);
+    expect(second).toEqual(freshLayout(project(2, [fixed, lib, data])));
+    // With room for both, the copy is appended.
+    expect(nextLayout(first, project(2, [fixed, lib, data]), 5_000).later).toHaveLength(1);
+  });
+});
