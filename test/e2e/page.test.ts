@@ -95,8 +95,11 @@ describeDocker("the web page end to end (azlon serve, real engine, loopback mode
             expect(text).toContain("run: exit 0");
             expect(text).toContain("hello, world");
             expect(text).toContain("greet.sh");
-            const events = await page.$eval("#run-events", (el) => el.textContent ?? "");
-            expect(events).toContain("verdict: pass accepted");
+            // The events stream polls the journal, so its last lines may come just after the status.
+            await page.waitForFunction(
+              'document.querySelector("#run-events")?.textContent?.includes("verdict: pass accepted")',
+              { timeout: 10_000 },
+            );
             // The diff of round 1: the created files, all added lines.
             expect(await page.$$eval(".diff-row.add", (rows) => rows.map((r) => r.textContent))).toContain(
               '+ echo "hello, world"',
