@@ -42,15 +42,15 @@ describe("the judge's project layout, kept from round to round", () => {
 
   it("starts afresh once stale copies pass a quarter of the project", () => {
     let layout = nextLayout(undefined, project(1, [main, lib]));
-    const projectBytes = dockerfile.length + main.content.length + lib.content.length;
     // Each round rewrites a 200-byte file; its earlier copies go stale.
+    const churnAt = (round: number) => ({ path: "churn.py", content: `# round ${round}\n`.padEnd(200, "#") });
+    const projectBytes = shownBytes(freshLayout(project(1, [main, lib, churnAt(1)])));
     let round = 1;
-    const stale = () => shownBytes(layout) - projectBytes - 200;
+    const stale = () => shownBytes(layout) - projectBytes;
     for (; layout.baseRound === 1; ) {
       round++;
-      const churn = { path: "churn.py", content: `# round ${round}\n`.padEnd(200, "#") };
-      layout = nextLayout(layout, project(round, [main, lib, churn]));
-      if (layout.baseRound === 1) expect(stale()).toBeLessThanOrEqual(STALE_SHARE * (projectBytes + 200));
+      layout = nextLayout(layout, project(round, [main, lib, churnAt(round)]));
+      if (layout.baseRound === 1) expect(stale()).toBeLessThanOrEqual(STALE_SHARE * projectBytes);
     }
     // It grew to several rounds before starting afresh, and afresh shows every file once.
     expect(round).toBeGreaterThan(4);
@@ -69,13 +69,14 @@ describe("the judge's project layout, kept from round to round", () => {
 
   it("starts afresh when the copies would not fit the prompt's budget", () => {
     const data = { path: "data.py", content: "y".repeat(940) };
-    const first = nextLayout(undefined, project(1, [main, lib, data]), 4_000);
-    // The project fits in 4,000 bytes, but not with main.py's first copy beside its second.
     const fixed = { ...main, content: "print('round 2')\n" };
-    const second = nextLayout(first, project(2, [fixed, lib, data]), 4_000);
+    // The project fits, but not with main.py's first copy beside its second.
+    const budget = shownBytes(freshLayout(project(2, [fixed, lib, data]))) + 10;
+    const first = nextLayout(undefined, project(1, [main, lib, data]), budget);
+    const second = nextLayout(first, project(2, [fixed, lib, data]), budget);
     expect(second.later).toEqual([]);
     expect(second).toEqual(freshLayout(project(2, [fixed, lib, data])));
     // With room for both, the copy is appended.
-    expect(nextLayout(first, project(2, [fixed, lib, data]), 5_000).later).toHaveLength(1);
+    expect(nextLayout(first, project(2, [fixed, lib, data]), budget + 100).later).toHaveLength(1);
   });
 });

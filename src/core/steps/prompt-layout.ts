@@ -37,8 +37,16 @@ export function projectEntries(project: Pick<ProjectNow, "dockerfile" | "files">
   ];
 }
 
+/** What a file takes in the prompt: its content, its path and the tags around it. */
+function shownSize(f: FileEntry): number {
+  return Buffer.byteLength(f.content) + Buffer.byteLength(f.path) + FILE_TAG_BYTES;
+}
+
+/** `<file path="">`, a newline after it and before `</file>`, and the newline between files. */
+const FILE_TAG_BYTES = 24;
+
 function bytesOf(files: readonly FileEntry[]): number {
-  return files.reduce((n, f) => n + Buffer.byteLength(f.content), 0);
+  return files.reduce((n, f) => n + shownSize(f), 0);
 }
 
 function byPath(a: string, b: string): number {
@@ -77,7 +85,7 @@ function shownProject(layout: PromptLayout): Map<string, string> {
   return view;
 }
 
-/** Every byte of file content the layout shows, stale copies included. */
+/** Every byte of the files the layout shows, stale copies included. */
 export function shownBytes(layout: PromptLayout): number {
   return bytesOf(layout.base) + layout.later.reduce((n, r) => n + bytesOf(r.written), 0);
 }
