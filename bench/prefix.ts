@@ -110,7 +110,10 @@ export function prefixShares(changing: (round: number) => string): PrefixFigures
       const path = changing(round);
       const file = files.find((f) => f.path === path);
       if (!file) throw new Error(`no file ${path}`);
-      file.content = file.content.replace(/line 3( \(fixed in round \d+\))?:/, `line 3 (fixed in round ${round}):`);
+      file.content = file.content.replace(
+        /line 3( \(fixed in round \d+\))?:/,
+        `line 3 (fixed in round ${round}):`,
+      );
       iterations.push({
         iteration: round,
         changes: { written: [path], deleted: [], refused: [], dockerfileChanged: false },

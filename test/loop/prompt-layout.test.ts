@@ -9,7 +9,7 @@ describe("the judge's requests keep one layout of the project from round to roun
       [
         generate({ "main.sh": "echo one", "lib.sh": lib, "old.sh": "echo old" }),
         judge(notPassed("fix main", { "main.sh": "echo two" })),
-        judge(notPassed("and again", { "main.sh": "echo three" }, ["old.sh"])),
+        judge(notPassed("and a helper", { "util.sh": "echo three" }, ["old.sh"])),
         judge(passed(["three"])),
       ],
       [{ output: "one\n" }, { output: "two\n" }, { output: "three\n" }],
@@ -25,9 +25,10 @@ describe("the judge's requests keep one layout of the project from round to roun
       { round: 2, written: [{ path: "main.sh", content: "echo two" }], deleted: [] },
     ]);
     expect(third?.base).toEqual(first?.base);
+    expect(third?.later[0]).toEqual(second?.later[0]);
     expect(third?.later[1]).toEqual({
       round: 3,
-      written: [{ path: "main.sh", content: "echo three" }],
+      written: [{ path: "util.sh", content: "echo three" }],
       deleted: ["old.sh"],
     });
   });

@@ -41,22 +41,51 @@ describe("the judge's project layout, kept from round to round", () => {
   });
 
   it("starts afresh once stale copies pass a quarter of the project", () => {
-    let layout = nextLayout(undefined, project(1, [main, lib]));
-    // Each round rewrites a 200-byte file; its earlier copies go stale.
-    const churnAt = (round: number) => ({ path: "churn.py", content: `# round ${round}\n`.padEnd(200, "#") });
-    const projectBytes = shownBytes(freshLayout(project(1, [main, lib, churnAt(1)])));
+    // Two 200-byte files take turns: each round rewrites one, so earlier copies go stale.
+    const churn = (round: number) => ({
+      path: round % 2 ? "odd.py" : "even.py",
+      content: `# round ${round}\n`.padEnd(200, "#"),
+    });
+    let layout = nextLayout(undefined, project(1, [main, lib, churn(0), churn(1)]));
+    const projectBytes = shownBytes(layout);
     let round = 1;
     const stale = () => shownBytes(layout) - projectBytes;
-    for (; layout.baseRound === 1; ) {
+    while (layout.baseRound === 1 && round < 50) {
       round++;
-      layout = nextLayout(layout, project(round, [main, lib, churnAt(round)]));
-      if (layout.baseRound === 1) expect(stale()).toBeLessThanOrEqual(STALE_SHARE * projectBytes);
+      const files = [main, lib, churn(round), churn(round - 1)];
+      layout = nextLayout(layout, project(round, files));
+      if (layout.baseRound === 1) {
+        expect(layout.later.at(-1)?.written.map((f) => f.content)).toEqual([churn(round).content]);
+        expect(stale()).toBeLessThanOrEqual(STALE_SHARE * projectBytes);
+      }
     }
     // It grew to several rounds before starting afresh, and afresh shows every file once.
     expect(round).toBeGreaterThan(4);
     expect(layout.baseRound).toBe(round);
     expect(layout.later).toEqual([]);
-    expect(layout.base.map((f) => f.path).sort()).toEqual(["Dockerfile", "churn.py", "lib.py", "main.py"]);
+    expect(layout.base.map((f) => f.path).sort()).toEqual([
+      "Dockerfile",
+      "even.py",
+      "lib.py",
+      "main.py",
+      "odd.py",
+    ]);
+  });
+
+  it("shows a file fixed round after round twice at most: the last round goes when all it wrote is written again", () => {
+    let layout = nextLayout(undefined, project(1, [main, lib]));
+    for (let round = 2; round <= 6; round++) {
+      layout = nextLayout(layout, project(round, [{ ...main, content: `print(${round})\n` }, lib]));
+      expect(layout.baseRound).toBe(1);
+      expect(layout.later).toEqual([
+        { round, written: [{ path: "main.py", content: `print(${round})\n` }], deleted: [] },
+      ]);
+    }
+    // A round that also wrote another file, still current, stays; the new round follows it.
+    const util = { path: "util.py", content: "def f(): pass\n" };
+    layout = nextLayout(layout, project(7, [{ ...main, content: "print(7)\n" }, lib, util]));
+    layout = nextLayout(layout, project(8, [{ ...main, content: "print(8)\n" }, lib, util]));
+    expect(layout.later.map((r) => r.round)).toEqual([7, 8]);
   });
 
   it("starts afresh for a round that is not after the last one (the same round validated again)", () => {

@@ -7,9 +7,10 @@ import type { FileEntry, PromptLayout } from "../types.js";
  * serves that part cheaper and faster).
  *
  * The project is shown as it was in a base round, then, appended round by round, every file
- * written since (whole, as it is now) and every path deleted. Nothing shown is ever moved or
+ * written since (whole, as it is now) and every path deleted. Nothing shown is moved or
  * rewritten, so only the new round's files and the round's own text are new bytes. A file
  * written again is shown again; its earlier copies no longer hold, and the prompt says so.
+ * (The one exception: a last round all of whose files were written again is dropped.)
  * Those stale copies cost tokens (cached ones), so once they pass a quarter of the project,
  * or the whole would not fit the prompt, the layout starts afresh: one request that shares
  * less, as every request did when each file was shown once.
@@ -105,16 +106,24 @@ export function nextLayout(
   if (!previous || project.iteration <= lastRound(previous) || bytes > budget) {
     return freshLayout(project);
   }
-  const view = shownProject(previous);
+  const now = new Map(current.map((f) => [f.path, f.content]));
+  // A last round whose every file was written again (or deleted) since goes: its copies no
+  // longer hold, and the new round's copies would cut the cached prefix about where it begins.
+  // So a file fixed round after round is shown twice at most, not once a round.
+  let kept = previous;
+  for (let last = kept.later.at(-1); last; last = kept.later.at(-1)) {
+    if (!last.written.every((f) => now.get(f.path) !== f.content)) break;
+    kept = { ...kept, later: kept.later.slice(0, -1) };
+  }
+  const view = shownProject(kept);
   const written = current
     .filter((f) => view.get(f.path) !== f.content)
     .sort((a, b) => byPath(a.path, b.path));
-  const present = new Set(current.map((f) => f.path));
-  const deleted = [...view.keys()].filter((path) => !present.has(path)).sort(byPath);
+  const deleted = [...view.keys()].filter((path) => !now.has(path)).sort(byPath);
   const layout: PromptLayout =
     written.length || deleted.length
-      ? { ...previous, later: [...previous.later, { round: project.iteration, written, deleted }] }
-      : previous;
+      ? { ...kept, later: [...kept.later, { round: project.iteration, written, deleted }] }
+      : kept;
   const shown = shownBytes(layout);
   if (shown - bytes > STALE_SHARE * bytes || shown > budget) return freshLayout(project);
   return layout;
