@@ -81,6 +81,16 @@ export interface PrefixFigures {
 
 /** The requests of five rounds; `changing(round)` names the file the answer of that round rewrote. */
 export function prefixShares(changing: (round: number) => string): PrefixFigures {
+  const { bodies, projectBytes } = prefixRequests(changing);
+  const shares = bodies.slice(1).map((body, i) => commonPrefix(bodies[i] as string, body) / body.length);
+  return { projectBytes, shares, requestBytes: bodies.map((b) => Buffer.byteLength(b)) };
+}
+
+/** The five rounds' judge requests as JSON bodies, as azlon sends them. */
+export function prefixRequests(changing: (round: number) => string): {
+  bodies: string[];
+  projectBytes: number;
+} {
   const templates = loadTemplates();
   const ctx = {
     limits: {
@@ -164,17 +174,15 @@ export function prefixShares(changing: (round: number) => string): PrefixFigures
       ),
     );
   }
-  const shares = bodies.slice(1).map((body, i) => commonPrefix(bodies[i] as string, body) / body.length);
-  return {
-    projectBytes: files.reduce((n, f) => n + Buffer.byteLength(f.content), 0),
-    shares,
-    requestBytes: bodies.map((b) => Buffer.byteLength(b)),
-  };
+  return { bodies, projectBytes: files.reduce((n, f) => n + Buffer.byteLength(f.content), 0) };
 }
+
+/** The file each scenario changes in a round. */
+export const SMALL_FILES = ["main.py", "tests/test_api.py", "README.md"];
 
 /** The same small file fixed every round, and a different small file each round. */
 export function prefixScenarios(): Array<{ name: string; figures: PrefixFigures }> {
-  const small = ["main.py", "tests/test_api.py", "README.md"];
+  const small = SMALL_FILES;
   return [
     { name: "same file each round", figures: prefixShares(() => "main.py") },
     {
