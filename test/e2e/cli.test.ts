@@ -183,6 +183,34 @@ describe("the CLI's surface", () => {
     expect(listed.code).toBe(3); // the engine is missing here
   });
 
+  it("`azlon doctor` reads llama-server's context size and says when a reply of maxReplyTokens cannot fit", async () => {
+    const cwd = tempDir();
+    const env = { OPENAI_API_KEY: KEY, DOCKER_HOST: `unix://${join(cwd, "none.sock")}` };
+    const doctor = () => runCli(["doctor", "--model", "gpt-test", "--base-url", server.url], { cwd, env });
+    try {
+      // No /props (OpenAI, Ollama, vLLM): no context line.
+      expect((await doctor()).stdout).not.toContain("context");
+      // llama-server -c 16384 -np 4: 4,096 tokens a request, less than the 16,384-token reply cap.
+      server.props = { default_generation_settings: { n_ctx: 4096 }, total_slots: 4 };
+      const small = await doctor();
+      expect(small.stdout).toMatch(/✖ context +llama-server holds 4,096 tokens a request: less than/);
+      expect(small.stdout).toContain("a reply of up to 16,384 (maxReplyTokens)");
+      expect(small.stdout).toMatch(/fix: start llama-server with -c 65536 -np 1 .* to 1024\n/);
+      expect(small.code).toBe(3);
+      // With the cap lowered as the fix says, it fits, and the room left is named.
+      writeFileSync(join(cwd, ".azlonrc.json"), JSON.stringify({ maxReplyTokens: 1024 }));
+      const fits = await doctor();
+      expect(fits.stdout).toMatch(
+        /✔ context +llama-server holds 4,096 tokens a request: .* leave about [\d,]+ for the project/,
+      );
+      // The check asked with the key, as llama-server --api-key wants.
+      const asked = server.requests.filter((r) => r.path === "/props");
+      expect(asked.at(-1)?.headers.authorization).toBe(`Bearer ${KEY}`);
+    } finally {
+      server.props = null;
+    }
+  });
+
   it("`azlon doctor` does not hang on an endpoint that stalls mid-reply: no answer in time is a failed check", async () => {
     const cwd = tempDir();
     const env = { OPENAI_API_KEY: KEY, DOCKER_HOST: `unix://${join(cwd, "none.sock")}` };

@@ -60,6 +60,8 @@ export class FakeOpenAI {
   models = ["gpt-test", "gpt-4.1-mini"];
   /** When set, GET /models sends its headers and half its body, then stalls this long. */
   modelsStallMs: number | null = null;
+  /** When set, GET /props (at the server's root, as llama-server has it) answers this. */
+  props: unknown = null;
   /** When set, requests without "Authorization: Bearer <key>" get a 401. */
   requiredKey: string | null = null;
   url = "";
@@ -119,6 +121,9 @@ export class FakeOpenAI {
           code: "invalid_api_key",
         },
       });
+    }
+    if (path === "/props" && req.method === "GET" && this.props !== null) {
+      return this.json(res, 200, this.props);
     }
     if (path.endsWith("/models") && req.method === "GET") {
       const list = {

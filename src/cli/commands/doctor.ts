@@ -5,9 +5,10 @@ import { flagSource, resolveConfig, validateLayer } from "../../config/load.js";
 import type { Config } from "../../config/schema.js";
 import { ExitCode, errorMessage, FatalError } from "../../core/errors.js";
 import { DEFAULT_BASE_URL, redactorFor } from "../../engine/options.js";
-import { loadTemplates } from "../../prompts/templates.js";
+import { loadTemplates, type Templates } from "../../prompts/templates.js";
 import { resolveDockerTarget } from "../../sandbox/connection.js";
 import { nameList } from "../../util/echo.js";
+import { formatBytes, formatCount } from "../../util/format.js";
 import type { Redactor } from "../../util/secrets.js";
 import { forTerminal } from "../../util/terminal.js";
 import { type CliContext, colorEnabled } from "../io.js";
@@ -155,6 +156,69 @@ function writeTrialContext(dir: string, image: string): void {
 }
 
 /** `azlon doctor`: one line per check, with the fix for each failure; exit 0 when all hold. */
+/** The most of a /props reply read (llama-server's holds the chat template). */
+const PROPS_MAX_BYTES = 4 * 1024 * 1024;
+
+/** Tokens, roughly, in English text or code: bytes / 4. */
+const estimateTokens = (bytes: number) => Math.ceil(bytes / 4);
+
+/**
+ * llama.cpp's llama-server says at /props how many tokens one request may hold (its `-c`,
+ * shared among its `-np` slots). The judge's instructions and a reply of up to maxReplyTokens
+ * must fit there, with the project on top. Other servers have no /props: no check then.
+ */
+async function checkContext(config: Config, apiKey: string, templates: Templates): Promise<Check | null> {
+  const baseUrl = config.baseUrl ?? DEFAULT_BASE_URL;
+  const root = baseUrl.replace(/\/+$/, "").replace(/\/v1$/, "");
+  let nCtx: unknown;
+  try {
+    const response = await fetch(`${root}/props`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+      signal: AbortSignal.timeout(ENDPOINT_TIMEOUT_MS),
+    });
+    const length = Number(response.headers.get("content-length") ?? 0);
+    if (!response.ok || length > PROPS_MAX_BYTES) {
+      await response.body?.cancel();
+      return null;
+    }
+    const text = await response.text();
+    if (text.length > PROPS_MAX_BYTES) return null;
+    nCtx = (JSON.parse(text) as { default_generation_settings?: { n_ctx?: unknown } })
+      .default_generation_settings?.n_ctx;
+  } catch {
+    return null;
+  }
+  if (typeof nCtx !== "number" || !Number.isInteger(nCtx) || nCtx <= 0) return null;
+  const instructions = estimateTokens(
+    Buffer.byteLength(templates.validateSystem.text) + Buffer.byteLength(templates.validateUser.text),
+  );
+  const reply = config.maxReplyTokens;
+  const room = nCtx - instructions - (reply ?? 0);
+  const holds = `llama-server holds ${formatCount(nCtx)} tokens a request`;
+  if (reply === null) {
+    return {
+      name: "context",
+      ok: room > 0,
+      detail: `${holds}; the judge's instructions take about ${formatCount(instructions)}, and replies have no cap (maxReplyTokens: null)`,
+      fix: "start llama-server with a larger -c",
+    };
+  }
+  if (room <= 0) {
+    const wanted = 2 ** Math.ceil(Math.log2(instructions + reply + 16_384));
+    return {
+      name: "context",
+      ok: false,
+      detail: `${holds}: less than the judge's instructions (about ${formatCount(instructions)}) and a reply of up to ${formatCount(reply)} (maxReplyTokens), before any project file`,
+      fix: `start llama-server with -c ${wanted} -np 1 (its -c is split among its -np slots), or lower the reply cap (maxReplyTokens in the config, or run --max-reply-tokens) to ${Math.max(256, 2 ** Math.floor(Math.log2(Math.max(1, nCtx - instructions) / 2)))}`,
+    };
+  }
+  return {
+    name: "context",
+    ok: true,
+    detail: `${holds}: the judge's instructions (about ${formatCount(instructions)}) and a reply of up to ${formatCount(reply)} leave about ${formatCount(room)} for the project (about ${formatBytes(room * 4)})`,
+  };
+}
+
 export async function doctorCommand(
   flags: { config?: string; model?: string; baseUrl?: string },
   ctx: CliContext,
@@ -167,6 +231,8 @@ export async function doctorCommand(
   );
   const checks: Check[] = [];
   let config: Config | null = null;
+  // The defaults until the config's own templates load.
+  let templates: Templates | null = null;
   try {
     const resolved = await resolveConfig({
       cwd: ctx.cwd,
@@ -176,7 +242,7 @@ export async function doctorCommand(
       source: flagSource("doctor"),
     });
     config = resolved.config;
-    loadTemplates(config.prompts, ctx.cwd);
+    templates = loadTemplates(config.prompts, ctx.cwd);
     checks.push({
       name: "config",
       ok: true,
@@ -208,16 +274,20 @@ export async function doctorCommand(
           fix: "export OPENAI_API_KEY=... (any value for a local server that needs none)",
         },
   );
-  const effective = config ?? (await import("../../config/schema.js")).DEFAULTS;
-  if (apiKey) checks.push(await checkEndpoint(effective as Config, apiKey));
-  else
+  const effective = (config ?? (await import("../../config/schema.js")).DEFAULTS) as Config;
+  if (apiKey) {
+    const endpoint = await checkEndpoint(effective, apiKey);
+    checks.push(endpoint);
+    const context = endpoint.ok ? await checkContext(effective, apiKey, templates ?? loadTemplates()) : null;
+    if (context) checks.push(context);
+  } else
     checks.push({
       name: "endpoint",
       ok: false,
       detail: "not checked: no API key",
       fix: "set OPENAI_API_KEY first",
     });
-  checks.push(...(await checkDocker(ctx, effective as Config, redactor)));
+  checks.push(...(await checkDocker(ctx, effective, redactor)));
 
   const color = colorEnabled(ctx);
   const green = (s: string) => (color ? `\u001b[32m${s}\u001b[39m` : s);
