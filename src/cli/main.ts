@@ -231,7 +231,9 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
 
   program
     .command("doctor")
-    .description("check the Docker engine, API key, endpoint, model (and a llama-server's context size) and config, and say what to fix")
+    .description(
+      "check the Docker engine, API key, endpoint, model (and a llama-server's context size) and config, and say what to fix",
+    )
     .option("-m, --model <id>", "check this model (env AZLON_MODEL)")
     .option("--base-url <url>", "check this endpoint (env OPENAI_BASE_URL)")
     .option("-c, --config <path>", "use this config file")
