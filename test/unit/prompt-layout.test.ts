@@ -88,6 +88,39 @@ describe("the judge's project layout, kept from round to round", () => {
     expect(layout.later.map((r) => r.round)).toEqual([7, 8]);
   });
 
+  it("keeps a round that deleted files, so each deletion stays in the round that made it", () => {
+    const old = { path: "old.py", content: "print('old')\n" };
+    const old2 = { path: "old2.py", content: "print('old2')\n" };
+    const first = nextLayout(undefined, project(1, [main, lib, old, old2]));
+    // Round 2 only deletes; round 3 writes another file.
+    const second = nextLayout(first, project(2, [main, lib, old2]));
+    const util = { path: "util.py", content: "def f(): pass\n" };
+    const third = nextLayout(second, project(3, [main, lib, old2, util]));
+    expect(third.later).toEqual([
+      { round: 2, written: [], deleted: ["old.py"] },
+      { round: 3, written: [util], deleted: [] },
+    ]);
+    // A round that rewrote main.py and deleted old2.py stays when main.py is rewritten again.
+    const fourth = nextLayout(third, project(4, [{ ...main, content: "print(4)\n" }, lib, util]));
+    const fifth = nextLayout(fourth, project(5, [{ ...main, content: "print(5)\n" }, lib, util]));
+    expect(fifth.later.map((r) => [r.round, r.deleted])).toEqual([
+      [2, ["old.py"]],
+      [3, []],
+      [4, ["old2.py"]],
+      [5, []],
+    ]);
+    // Deleting a file a kept round wrote is a deletion of its own round.
+    const sixth = nextLayout(fifth, project(6, [{ ...main, content: "print(5)\n" }, lib]));
+    expect(sixth.later.at(-1)).toEqual({ round: 6, written: [], deleted: ["util.py"] });
+  });
+
+  it("starts afresh when a Dockerfile appears where the layout began without one", () => {
+    const first = nextLayout(undefined, { dockerfile: "", files: [main, lib], iteration: 1 });
+    const second = nextLayout(first, project(2, [main, lib]));
+    expect(second.later).toEqual([]);
+    expect(second.base.map((f) => f.path)).toContain("Dockerfile");
+  });
+
   it("starts afresh for a round that is not after the last one (the same round validated again)", () => {
     const first = nextLayout(undefined, project(1, [main, lib]));
     const second = nextLayout(first, project(2, [{ ...main, content: "print(2)\n" }, lib]));

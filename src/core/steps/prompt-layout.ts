@@ -10,7 +10,7 @@ import type { FileEntry, PromptLayout } from "../types.js";
  * written since (whole, as it is now) and every path deleted. Nothing shown is moved or
  * rewritten, so only the new round's files and the round's own text are new bytes. A file
  * written again is shown again; its earlier copies no longer hold, and the prompt says so.
- * (The one exception: a last round all of whose files were written again is dropped.)
+ * (The one exception: a last round that only wrote files, all written again since, is dropped.)
  * Those stale copies cost tokens (cached ones), so once they pass a quarter of the project,
  * or the whole would not fit the prompt, the layout starts afresh: one request that shares
  * less, as every request did when each file was shown once.
@@ -103,16 +103,25 @@ export function nextLayout(
 ): PromptLayout {
   const current = projectEntries(project);
   const bytes = bytesOf(current);
-  if (!previous || project.iteration <= lastRound(previous) || bytes > budget) {
+  // A Dockerfile where the base had none starts afresh, so the project never opens by saying
+  // there is no Dockerfile when there is one.
+  const dockerfileAdded =
+    previous !== undefined &&
+    !previous.base.some((f) => f.path === DOCKERFILE) &&
+    current.some((f) => f.path === DOCKERFILE);
+  if (!previous || project.iteration <= lastRound(previous) || bytes > budget || dockerfileAdded) {
     return freshLayout(project);
   }
   const now = new Map(current.map((f) => [f.path, f.content]));
-  // A last round whose every file was written again (or deleted) since goes: its copies no
-  // longer hold, and the new round's copies would cut the cached prefix about where it begins.
-  // So a file fixed round after round is shown twice at most, not once a round.
+  // A last round that only wrote files, every one written again (or deleted) since, goes: its
+  // copies no longer hold, and the new round's copies would cut the cached prefix about where
+  // it begins. So a file fixed round after round, alone, is shown twice at most, not once a
+  // round. A round that deleted something stays, so each deletion is told in its own round.
   let kept = previous;
   for (let last = kept.later.at(-1); last; last = kept.later.at(-1)) {
-    if (!last.written.every((f) => now.get(f.path) !== f.content)) break;
+    // (A round is here only when it wrote or deleted something.)
+    const superseded = last.deleted.length === 0 && last.written.every((f) => now.get(f.path) !== f.content);
+    if (!superseded) break;
     kept = { ...kept, later: kept.later.slice(0, -1) };
   }
   const view = shownProject(kept);
