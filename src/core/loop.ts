@@ -289,6 +289,7 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
               refused: summaryFor(state, n).changes?.refused ?? [],
               history: roundMemory(state, n),
               changedIn: written,
+              deleted: summaryFor(state, n).changes?.deleted ?? [],
               layout,
             },
             result,

@@ -219,6 +219,8 @@ export interface JudgeRequest {
    * Absent: every file is shown as unchanged.
    */
   changedIn?: Record<string, number>;
+  /** The paths the last answer deleted. */
+  deleted?: string[];
   /**
    * How the project is laid out in the request, kept from round to round so that each request
    * repeats the one before (src/core/steps/prompt-layout.ts). Absent: shown once, fresh.

@@ -118,6 +118,24 @@ export function formatLayout(
   return parts.join("\n");
 }
 
+/**
+ * What the last answer changed, for the round's own part of the request: the paths it wrote,
+ * where their current copies are when the layout shows them in a round of their own, and the
+ * paths it deleted.
+ */
+function describeChanged(req: JudgeRequest, layout: PromptLayout, written: readonly string[]): string {
+  if (req.iteration <= 1) return "(none: this is the first round)";
+  const parts: string[] = [];
+  if (written.length) {
+    const where =
+      layout.later.at(-1)?.round === req.iteration ? ` (shown under "## Round ${req.iteration}" above)` : "";
+    parts.push(nameList(written, LEFT_OUT_NAMES) + where);
+  }
+  const deleted = req.deleted ?? [];
+  if (deleted.length) parts.push(`deleted ${nameList(deleted, LEFT_OUT_NAMES)}`);
+  return parts.length ? parts.join("; ") : "(none)";
+}
+
 /** The paths the last answer wrote (the Dockerfile as "Dockerfile", first), in a stable order. */
 export function changedNow(req: Pick<JudgeRequest, "iteration" | "changedIn">): string[] {
   if (req.iteration <= 1) return [];
@@ -230,12 +248,7 @@ export function judgeMessages(t: Templates, ctx: PromptContext, req: JudgeReques
     unchangedFiles: project.unchanged,
     changedFiles: project.changed,
     projectFiles: formatLayout(layout, new Set(changed)),
-    changedNames:
-      req.iteration <= 1
-        ? "(none: this is the first round)"
-        : changed.length
-          ? nameList(changed, LEFT_OUT_NAMES)
-          : "(none)",
+    changedNames: describeChanged(req, layout, changed),
     result: describeResult(req.build, req.exec),
     output: output.note + output.text,
     checks: describeChecks(req.checks),

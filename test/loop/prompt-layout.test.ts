@@ -15,6 +15,7 @@ describe("the judge's requests keep one layout of the project from round to roun
       [{ output: "one\n" }, { output: "two\n" }, { output: "three\n" }],
     );
     expect((await h.run()).state.status).toBe("passed");
+    expect(h.model.judged.map((j) => j.request.deleted)).toEqual([[], [], ["old.sh"]]);
     const layouts = h.model.judged.map((j) => j.request.layout);
     expect(layouts).toHaveLength(3);
     const [first, second, third] = layouts;

@@ -242,10 +242,12 @@ describe("the judge prompt, ordered for the endpoint's prefix cache", () => {
   });
 
   /** The judge's requests of rounds 1..n, the layout carried from one to the next as the loop does. */
-  function rounds(projects: Array<{ files: FileEntry[]; changedIn: Record<string, number> }>): string[] {
+  function rounds(
+    projects: Array<{ files: FileEntry[]; changedIn: Record<string, number>; deleted?: string[] }>,
+  ): string[] {
     let layout: PromptLayout | undefined;
-    return projects.map(({ files: roundFiles, changedIn }, i) => {
-      const request = judgeRequest({ iteration: i + 1, files: roundFiles, changedIn });
+    return projects.map(({ files: roundFiles, changedIn, deleted }, i) => {
+      const request = judgeRequest({ iteration: i + 1, files: roundFiles, changedIn, deleted });
       layout = nextLayout(layout, request);
       return judgeMessages(templates, ctx, { ...request, layout })[1]?.content ?? "";
     });
@@ -276,7 +278,7 @@ describe("the judge prompt, ordered for the endpoint's prefix cache", () => {
     expect(third).toContain("The last copy of a file is the file as it is now");
     expect(third.indexOf("## Round 2")).toBeLessThan(third.indexOf("print('fixed')"));
     expect(third.indexOf("## Round 3")).toBeLessThan(third.indexOf("# readme, round 3"));
-    expect(third).toContain("Files the last answer changed: README.md\n");
+    expect(third).toContain('Files the last answer changed: README.md (shown under "## Round 3" above)\n');
   });
 
   it("a template written for the two groups of earlier versions still gets them, each file once", () => {
@@ -304,9 +306,10 @@ describe("the judge prompt, ordered for the endpoint's prefix cache", () => {
   it("shows a deleted file as deleted, in the round that deleted it", () => {
     const [, second] = rounds([
       { files: [readme, big, small], changedIn: {} },
-      { files: [big, small], changedIn: {} },
+      { files: [big, small], changedIn: {}, deleted: ["README.md"] },
     ]) as [string, string];
     expect(second).toMatch(/## Round 2\nDeleted: README\.md\n/);
+    expect(second).toContain("Files the last answer changed: deleted README.md\n");
   });
 
   it("a 7-file project of over 30 KB: each request repeats at least 85% of the one before", () => {
