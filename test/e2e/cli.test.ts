@@ -183,26 +183,45 @@ describe("the CLI's surface", () => {
     expect(listed.code).toBe(3); // the engine is missing here
   });
 
-  it("`azlon doctor` reads llama-server's context size and says when a reply of maxReplyTokens cannot fit", async () => {
+  it("`azlon doctor` reads llama-server's context size: too small fails, too small for the caps warns", async () => {
     const cwd = tempDir();
     const env = { OPENAI_API_KEY: KEY, DOCKER_HOST: `unix://${join(cwd, "none.sock")}` };
     const doctor = () => runCli(["doctor", "--model", "gpt-test", "--base-url", server.url], { cwd, env });
+    const failedCount = (out: string) => /(\d+) checks? failed/.exec(out)?.[1];
     try {
       // No /props (OpenAI, Ollama, vLLM): no context line.
       expect((await doctor()).stdout).not.toContain("context");
-      // llama-server -c 16384 -np 4: 4,096 tokens a request, less than the 16,384-token reply cap.
+      // Large: the room left for the project is named.
+      server.props = { default_generation_settings: { n_ctx: 131072 } };
+      const roomy = await doctor();
+      expect(roomy.stdout).toMatch(
+        /✔ context +llama-server holds 131,072 tokens a request: .* about [\d,]+ are left for the project \(about [\d.]+ KiB\)/,
+      );
+      // Too small for anything: a failed check.
+      server.props = { default_generation_settings: { n_ctx: 1024 } };
+      const tiny = await doctor();
+      expect(tiny.stdout).toMatch(/✖ context +llama-server holds 1,024 tokens a request: too few/);
+      expect(tiny.stdout).toMatch(/fix: start llama-server with -c 65536 and one slot/);
+      expect(Number(failedCount(tiny.stdout))).toBe(Number(failedCount(roomy.stdout)) + 1);
+      // llama-server -c 16384 -np 4: 4,096 tokens a request, less than the 16,384-token reply cap:
+      // a warning (a reply the server cuts ends the run), not a failure.
       server.props = { default_generation_settings: { n_ctx: 4096 }, total_slots: 4 };
       const small = await doctor();
-      expect(small.stdout).toMatch(/✖ context +llama-server holds 4,096 tokens a request: less than/);
-      expect(small.stdout).toContain("a reply of up to 16,384 (maxReplyTokens)");
-      expect(small.stdout).toMatch(/fix: start llama-server with -c 65536 -np 1 .* to 1024\n/);
-      expect(small.code).toBe(3);
-      // With the cap lowered as the fix says, it fits, and the room left is named.
-      writeFileSync(join(cwd, ".azlonrc.json"), JSON.stringify({ maxReplyTokens: 1024 }));
-      const fits = await doctor();
-      expect(fits.stdout).toMatch(
-        /✔ context +llama-server holds 4,096 tokens a request: .* leave about [\d,]+ for the project/,
+      expect(small.stdout).toMatch(
+        /! context +llama-server holds 4,096 tokens a request: .* less than azlon's cap of 16,384/,
       );
+      expect(small.stdout).toMatch(
+        /fix: start llama-server with -c 65536 and one slot .* set the reply cap to 1024 /,
+      );
+      expect(failedCount(small.stdout)).toBe(failedCount(roomy.stdout));
+      // With the cap set as the fix says, the reply fits, but a program's output of up to
+      // maxOutputBytes (64 KiB) would leave no room for the project: warned too.
+      writeFileSync(join(cwd, ".azlonrc.json"), JSON.stringify({ maxReplyTokens: 1024 }));
+      const tight = await doctor();
+      expect(tight.stdout).toMatch(
+        /! context +llama-server holds 4,096 tokens a request: .* leave [\d,]+ for the project and the program's output/,
+      );
+      expect(tight.stdout).toMatch(/fix: .* or lower maxOutputBytes or maxReplyTokens/);
       // The check asked with the key, as llama-server --api-key wants.
       const asked = server.requests.filter((r) => r.path === "/props");
       expect(asked.at(-1)?.headers.authorization).toBe(`Bearer ${KEY}`);

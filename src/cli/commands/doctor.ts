@@ -16,6 +16,8 @@ import { type CliContext, colorEnabled } from "../io.js";
 interface Check {
   name: string;
   ok: boolean;
+  /** Holds, but may not for every run: shown with its fix, not counted as a failure. */
+  warn?: boolean;
   detail: string;
   fix?: string;
 }
@@ -155,7 +157,6 @@ function writeTrialContext(dir: string, image: string): void {
   writeFileSync(join(context, "Dockerfile"), `FROM ${image}\nCMD ["echo", "azlon-doctor-ok"]\n`);
 }
 
-/** `azlon doctor`: one line per check, with the fix for each failure; exit 0 when all hold. */
 /** The most of a /props reply read (llama-server's holds the chat template). */
 const PROPS_MAX_BYTES = 4 * 1024 * 1024;
 
@@ -189,36 +190,69 @@ async function checkContext(config: Config, apiKey: string, templates: Templates
     return null;
   }
   if (typeof nCtx !== "number" || !Number.isInteger(nCtx) || nCtx <= 0) return null;
+  return contextCheck(nCtx, config, templates);
+}
+
+/** The power of two at or above `n`. */
+const powerAbove = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+
+/** The shortest useful judge reply, in tokens: a verdict with a small fix. */
+const SHORT_REPLY_TOKENS = 1024;
+
+/**
+ * What a context of `nCtx` tokens a request leaves. A request holds the judge's instructions,
+ * the program's output (up to maxOutputBytes), the project and the reply (up to maxReplyTokens).
+ * Failed: not even the instructions and a short reply fit. Warned: a reply up to the cap, or
+ * the largest output shown, would leave no room (a reply the server cuts ends the run, where
+ * one cut at azlon's cap is asked for again).
+ */
+function contextCheck(nCtx: number, config: Config, templates: Templates): Check {
   const instructions = estimateTokens(
     Buffer.byteLength(templates.validateSystem.text) + Buffer.byteLength(templates.validateUser.text),
   );
-  const reply = config.maxReplyTokens;
-  const room = nCtx - instructions - (reply ?? 0);
+  const capped = config.maxReplyTokens !== null;
+  const reply = config.maxReplyTokens ?? 0;
+  const output = estimateTokens(config.maxOutputBytes);
   const holds = `llama-server holds ${formatCount(nCtx)} tokens a request`;
-  if (reply === null) {
-    return {
-      name: "context",
-      ok: room > 0,
-      detail: `${holds}; the judge's instructions take about ${formatCount(instructions)}, and replies have no cap (maxReplyTokens: null)`,
-      fix: "start llama-server with a larger -c",
-    };
-  }
-  if (room <= 0) {
-    const wanted = 2 ** Math.ceil(Math.log2(instructions + reply + 16_384));
+  const about = (n: number) => `about ${formatCount(n)}`;
+  const larger = `start llama-server with -c ${powerAbove(instructions + reply + output + 16_384)} and one slot (-np 1; its -c is shared by its slots)`;
+  if (nCtx < instructions + SHORT_REPLY_TOKENS) {
     return {
       name: "context",
       ok: false,
-      detail: `${holds}: less than the judge's instructions (about ${formatCount(instructions)}) and a reply of up to ${formatCount(reply)} (maxReplyTokens), before any project file`,
-      fix: `start llama-server with -c ${wanted} -np 1 (its -c is split among its -np slots), or lower the reply cap (maxReplyTokens in the config, or run --max-reply-tokens) to ${Math.max(256, 2 ** Math.floor(Math.log2(Math.max(1, nCtx - instructions) / 2)))}`,
+      detail: `${holds}: too few for the judge's instructions (${about(instructions)}) and a short reply`,
+      fix: larger,
+    };
+  }
+  if (!capped || nCtx <= instructions + reply) {
+    // A cap that leaves half of what remains after the instructions.
+    const cap = 2 ** Math.floor(Math.log2((nCtx - instructions) / 2));
+    return {
+      name: "context",
+      ok: true,
+      warn: true,
+      detail: `${holds}: after the judge's instructions (${about(instructions)}) a reply has at most ${about(nCtx - instructions)}, ${capped ? `less than azlon's cap of ${formatCount(reply)} (maxReplyTokens)` : "and replies have no cap (maxReplyTokens: null)"}; a longer reply is cut by the server and ends the run, where one cut at azlon's cap is asked for again`,
+      fix: `${larger}, or set the reply cap to ${cap} (maxReplyTokens in the config, or run --max-reply-tokens ${cap})`,
+    };
+  }
+  const room = nCtx - instructions - reply - output;
+  if (room <= 0) {
+    return {
+      name: "context",
+      ok: true,
+      warn: true,
+      detail: `${holds}: the judge's instructions (${about(instructions)}) and a reply of up to ${formatCount(reply)} (maxReplyTokens) leave ${formatCount(nCtx - instructions - reply)} for the project and the program's output, which the judge is shown up to maxOutputBytes (${about(output)})`,
+      fix: `${larger}, or lower maxOutputBytes or maxReplyTokens in the config`,
     };
   }
   return {
     name: "context",
     ok: true,
-    detail: `${holds}: the judge's instructions (about ${formatCount(instructions)}) and a reply of up to ${formatCount(reply)} leave about ${formatCount(room)} for the project (about ${formatBytes(room * 4)})`,
+    detail: `${holds}: after the judge's instructions (${about(instructions)}), the program's output (up to ${about(output)}) and a reply of up to ${formatCount(reply)}, ${about(room)} are left for the project (about ${formatBytes(room * 4)})`,
   };
 }
 
+/** `azlon doctor`: one line per check, with the fix for each failure; exit 0 when all hold. */
 export async function doctorCommand(
   flags: { config?: string; model?: string; baseUrl?: string },
   ctx: CliContext,
@@ -292,12 +326,15 @@ export async function doctorCommand(
   const color = colorEnabled(ctx);
   const green = (s: string) => (color ? `\u001b[32m${s}\u001b[39m` : s);
   const red = (s: string) => (color ? `\u001b[31m${s}\u001b[39m` : s);
+  const yellow = (s: string) => (color ? `\u001b[33m${s}\u001b[39m` : s);
   // Details quote the endpoint (its errors, its model names) and the engine: shown, not obeyed.
   const shown = (text: string) => forTerminal(redactor.redactMessage(text));
   for (const check of checks) {
-    const mark = check.ok ? green("✔") : red("✖");
+    const mark = !check.ok ? red("✖") : check.warn ? yellow("!") : green("✔");
     ctx.stdout.write(`${mark} ${check.name.padEnd(9)} ${shown(check.detail)}\n`);
-    if (!check.ok && check.fix) ctx.stdout.write(`  ${"".padEnd(9)} fix: ${shown(check.fix)}\n`);
+    if ((!check.ok || check.warn) && check.fix) {
+      ctx.stdout.write(`  ${"".padEnd(9)} fix: ${shown(check.fix)}\n`);
+    }
   }
   const failed = checks.filter((c) => !c.ok).length;
   ctx.stdout.write(failed ? `\n${failed} check${failed === 1 ? "" : "s"} failed\n` : "\nall checks passed\n");
