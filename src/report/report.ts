@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { ChecksReport } from "../core/types.js";
 import { formatBytes, formatCount, formatDuration } from "../util/format.js";
-import { diffRows, diffStats, lineDiff } from "../web/diff.js";
+import { fileDiff } from "../web/diff.js";
 import { phaseParts } from "../web/phases.js";
 import { writeFileAtomic } from "../workspace/run-folder.js";
 import { readWebAsset } from "./assets.js";
@@ -43,27 +43,15 @@ function checksTable(report: ChecksReport): string {
 
 /** One file's change as a line diff (unchanged stretches folded). */
 export function renderDiff(change: FileChange): string {
-  const what =
-    change.before === null && change.after !== null
-      ? "created"
-      : change.after === null && change.before !== null
-        ? "deleted"
-        : "changed";
-  const head = `<div class="diff-file">${esc(change.path)} <span class="muted">${esc(what)}</span>`;
-  if (change.truncated)
-    return `<div class="diff">${head}</div><div class="diff-row skip">too large to show</div></div>`;
-  const { ops, tooLarge } = lineDiff(change.before, change.after);
-  if (tooLarge)
-    return `<div class="diff">${head}</div><div class="diff-row skip">too many changed lines to compare</div></div>`;
-  const { added, removed } = diffStats(ops);
-  const rows = diffRows(ops)
-    .map((row) =>
-      row.op === "skip"
-        ? `<div class="diff-row skip">… ${row.count} unchanged line${row.count === 1 ? "" : "s"}</div>`
-        : `<div class="diff-row ${row.op === "+" ? "add" : row.op === "-" ? "del" : "same"}">${esc(row.op)} ${esc(row.text)}</div>`,
-    )
-    .join("");
-  return `<div class="diff">${head} <span class="ok">+${added}</span> <span class="bad">−${removed}</span></div>${rows}</div>`;
+  const d = fileDiff(change);
+  const counts =
+    d.note === null ? ` <span class="ok">+${d.added}</span> <span class="bad">−${d.removed}</span>` : "";
+  const head = `<div class="diff-file">${esc(change.path)} <span class="muted">${esc(d.what)}</span>${counts}</div>`;
+  const rows =
+    d.note === null
+      ? d.rows.map((row) => `<div class="diff-row ${row.cls}">${esc(row.text)}</div>`).join("")
+      : `<div class="diff-row skip">${esc(d.note)}</div>`;
+  return `<div class="diff">${head}${rows}</div>`;
 }
 
 function phases(it: IterationView): string {

@@ -15,3 +15,17 @@ export function lineDiff(
 ): { ops: DiffOp[]; tooLarge: boolean };
 export function diffRows(ops: DiffOp[], context?: number, maxRows?: number): DiffRow[];
 export function diffStats(ops: DiffOp[]): { added: number; removed: number };
+/** One file's change, ready to draw. */
+export interface FileDiff {
+  what: "created" | "deleted" | "changed";
+  /** Shown in place of the rows when there is no diff to show. */
+  note: string | null;
+  added: number;
+  removed: number;
+  rows: Array<{ cls: "add" | "del" | "same" | "skip"; text: string }>;
+}
+export function fileDiff(change: {
+  before: string | null;
+  after: string | null;
+  truncated?: boolean;
+}): FileDiff;

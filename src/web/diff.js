@@ -114,3 +114,28 @@ export function diffStats(ops) {
   }
   return { added, removed };
 }
+
+/**
+ * One file's change as the page and the report draw it: what happened to the file, a note in
+ * place of the rows when there is no diff to show, how many lines it adds and removes, and the
+ * rows with the class each is drawn with.
+ */
+export function fileDiff(change) {
+  const what =
+    change.before === null && change.after !== null
+      ? "created"
+      : change.after === null && change.before !== null
+        ? "deleted"
+        : "changed";
+  const none = (note) => ({ what, note, added: 0, removed: 0, rows: [] });
+  if (change.truncated) return none("too large to show");
+  const { ops, tooLarge } = lineDiff(change.before, change.after);
+  if (tooLarge) return none("too many changed lines to compare");
+  const { added, removed } = diffStats(ops);
+  const rows = diffRows(ops).map((row) =>
+    row.op === "skip"
+      ? { cls: "skip", text: `… ${row.count} unchanged line${row.count === 1 ? "" : "s"}` }
+      : { cls: row.op === "+" ? "add" : row.op === "-" ? "del" : "same", text: `${row.op} ${row.text}` },
+  );
+  return { what, note: null, added, removed, rows };
+}

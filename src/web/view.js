@@ -1,39 +1,25 @@
 // How a run's parts look on the page: rounds, verdicts, checks, diffs and journal events, from the API's JSON.
-import { diffRows, diffStats, lineDiff } from "./diff.js";
+import { fileDiff } from "./diff.js";
 import { count, h, ms } from "./dom.js";
 import { phaseParts } from "./phases.js";
 
 /** The line diff of one file's change, drawn as the report draws it. */
 export function diffView(change) {
-  const what =
-    change.before === null && change.after !== null
-      ? "created"
-      : change.after === null && change.before !== null
-        ? "deleted"
-        : "changed";
-  const head = h("div", { class: "diff-file" }, `${change.path} `, h("span", { class: "muted" }, what));
-  if (change.truncated)
-    return h("div", { class: "diff" }, head, h("div", { class: "diff-row skip" }, "too large to show"));
-  const { ops, tooLarge } = lineDiff(change.before, change.after);
-  if (tooLarge)
-    return h(
-      "div",
-      { class: "diff" },
-      head,
-      h("div", { class: "diff-row skip" }, "too many changed lines to compare"),
-    );
-  const { added, removed } = diffStats(ops);
-  head.append(" ", h("span", { class: "ok" }, `+${added}`), " ", h("span", { class: "bad" }, `−${removed}`));
-  const rows = diffRows(ops).map((row) =>
-    row.op === "skip"
-      ? h("div", { class: "diff-row skip" }, `… ${row.count} unchanged line${row.count === 1 ? "" : "s"}`)
-      : h(
-          "div",
-          { class: `diff-row ${row.op === "+" ? "add" : row.op === "-" ? "del" : "same"}` },
-          `${row.op} ${row.text}`,
-        ),
+  const d = fileDiff(change);
+  const head = h("div", { class: "diff-file" }, `${change.path} `, h("span", { class: "muted" }, d.what));
+  if (d.note !== null) return h("div", { class: "diff" }, head, h("div", { class: "diff-row skip" }, d.note));
+  head.append(
+    " ",
+    h("span", { class: "ok" }, `+${d.added}`),
+    " ",
+    h("span", { class: "bad" }, `−${d.removed}`),
   );
-  return h("div", { class: "diff" }, head, rows);
+  return h(
+    "div",
+    { class: "diff" },
+    head,
+    d.rows.map((row) => h("div", { class: `diff-row ${row.cls}` }, row.text)),
+  );
 }
 
 export function phaseLine(s) {

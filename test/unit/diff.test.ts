@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { diffRows, diffStats, lineDiff, splitLines } from "../../src/web/diff.js";
+import { renderDiff } from "../../src/report/report.js";
+import { diffRows, diffStats, fileDiff, lineDiff, splitLines } from "../../src/web/diff.js";
 
 const show = (before: string | null, after: string | null) =>
   lineDiff(before, after).ops.map((o) => `${o.op}${o.text}`);
@@ -48,5 +49,39 @@ describe("the line diff shared by the page and the report", () => {
     const rows = diffRows(lineDiff(null, after).ops, 3, 100);
     expect(rows).toHaveLength(101);
     expect(rows.at(-1)).toEqual({ op: "skip", count: 4900 });
+  });
+});
+
+describe("one file's change as the page and the report draw it", () => {
+  it("says what happened to the file and counts the lines, with a class per row", () => {
+    expect(fileDiff({ before: null, after: "a\n" })).toMatchObject({ what: "created", added: 1, removed: 0 });
+    expect(fileDiff({ before: "a\n", after: null })).toMatchObject({ what: "deleted", added: 0, removed: 1 });
+    const lines = Array.from({ length: 20 }, (_, i) => `line ${i}`);
+    const changed = fileDiff({ before: lines.join("\n"), after: [...lines.slice(0, 19), "LAST"].join("\n") });
+    expect(changed).toMatchObject({ what: "changed", note: null, added: 1, removed: 1 });
+    expect(changed.rows[0]).toEqual({ cls: "skip", text: "… 16 unchanged lines" });
+    expect(changed.rows.slice(-2)).toEqual([
+      { cls: "del", text: "- line 19" },
+      { cls: "add", text: "+ LAST" },
+    ]);
+  });
+
+  it("shows a note instead of rows for a file too large to keep, or too changed to compare", () => {
+    expect(fileDiff({ before: "a", after: "b", truncated: true })).toMatchObject({
+      note: "too large to show",
+      rows: [],
+    });
+    const many = (tag: string) => Array.from({ length: 2001 }, (_, i) => `${tag}${i}`).join("\n");
+    expect(fileDiff({ before: many("x"), after: many("y") }).note).toBe("too many changed lines to compare");
+  });
+
+  it("the report draws it as escaped HTML: the counts, the rows, or the note", () => {
+    const html = renderDiff({ path: "<a>.sh", before: "echo 1\n", after: "echo <b>\n", truncated: false });
+    expect(html).toContain('&lt;a&gt;.sh <span class="muted">changed</span> <span class="ok">+1</span>');
+    expect(html).toContain('<div class="diff-row add">+ echo &lt;b&gt;</div>');
+    const cut = renderDiff({ path: "big.bin", before: null, after: null, truncated: true });
+    expect(cut).toBe(
+      '<div class="diff"><div class="diff-file">big.bin <span class="muted">changed</span></div><div class="diff-row skip">too large to show</div></div>',
+    );
   });
 });
