@@ -1,11 +1,12 @@
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, spawnCli } from "../helpers/cli.js";
 import { loopbackModel, runArgs } from "../helpers/e2e.js";
 import { FakeDocker } from "../helpers/fake-docker.js";
 import { lastUserMessage } from "../helpers/fake-openai.js";
+import { closeServer, listenLoopback } from "../helpers/http-server.js";
 import { expectNoSecret, onlyRunDir, readJournal, readRun } from "../helpers/run-folder.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -430,8 +431,7 @@ describe("the cost is priced by the model that served the reply", () => {
 /** A loopback port where nothing listens. */
 async function closedPort(): Promise<number> {
   const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const port = await listenLoopback(probe);
+  await closeServer(probe);
   return port;
 }

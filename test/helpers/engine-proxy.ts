@@ -1,6 +1,7 @@
 import { createServer, request, type Server } from "node:http";
 import { join } from "node:path";
 import { engineTarget } from "./engine.js";
+import { closeServer } from "./http-server.js";
 import { tempDir } from "./tmp.js";
 
 /** A request to the engine, as the proxy sees it. */
@@ -57,10 +58,7 @@ export class FaultyEngine {
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(this.server);
     this.server = null;
   }
 }

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { closeServer, listenLoopback } from "./http-server.js";
 
 /**
  * A loopback stand-in for the Docker engine that answers only what `azlon run` asks before
@@ -36,17 +36,13 @@ export class FakeDocker {
         json(500, { message: `fake engine: ${req.method} ${path} is not supported` });
       }
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
-    const { port } = this.server.address() as AddressInfo;
+    const port = await listenLoopback(this.server);
     this.host = `tcp://127.0.0.1:${port}`;
     return this.host;
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(this.server);
     this.server = null;
   }
 }

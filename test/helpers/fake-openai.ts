@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { Socket } from "node:net";
+import { closeServer, listenLoopback } from "./http-server.js";
 
 /** One request the server received, parsed. */
 export interface RecordedRequest {
@@ -86,17 +87,13 @@ export class FakeOpenAI {
         res.end(JSON.stringify({ error: { message: String(error) } }));
       });
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
-    const { port } = this.server.address() as AddressInfo;
+    const port = await listenLoopback(this.server);
     this.url = `http://127.0.0.1:${port}/v1`;
     return this.url;
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(this.server);
     this.server = null;
   }
 

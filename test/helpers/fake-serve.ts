@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ROOT } from "./cli.js";
+import { closeServer, listenLoopback } from "./http-server.js";
 
 /** One request the scripted API received. */
 export interface ApiRequest {
@@ -33,16 +33,13 @@ export class FakeServe {
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `http://127.0.0.1:${await listenLoopback(this.server)}`;
     return this.url;
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(this.server);
+    this.server = null;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -76,7 +76,7 @@ describe("one file's change as the page and the report draw it", () => {
   });
 
   it("the report draws it as escaped HTML: the counts, the rows, or the note", () => {
-    const html = renderDiff({ path: "<a>.sh", before: "echo 1\n", after: "echo <b>\n", truncated: false });
+    const html = renderDiff({ path: "<a>.sh", before: "echo 1\n", after: "echo <b>\n" });
     expect(html).toContain('&lt;a&gt;.sh <span class="muted">changed</span> <span class="ok">+1</span>');
     expect(html).toContain('<div class="diff-row add">+ echo &lt;b&gt;</div>');
     const cut = renderDiff({ path: "big.bin", before: null, after: null, truncated: true });
