@@ -6,10 +6,12 @@ const MAX_TEXT = 100_000;
 const text = (what: string) =>
   z.string().trim().min(1, `${what} cannot be empty`).max(MAX_TEXT, `at most ${MAX_TEXT} characters`);
 
-/** The run options a request may set; the rest are the server's (its config and flags). */
+/**
+ * The run options a request may set; the rest are the server's (its config and flags). Not the
+ * endpoint: a request that could set baseUrl could send the server's API key to any host.
+ */
 export const RunOptionsSchema = ConfigSchema.pick({
   model: true,
-  baseUrl: true,
   maxIterations: true,
   maxTokens: true,
   maxCost: true,

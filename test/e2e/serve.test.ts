@@ -366,6 +366,13 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
       s.api("/api/runs", { method: "POST", json: { ...TASK, options: { maxIterations: 0 } } }),
     );
     expect(badOption.error).toMatchObject({ field: "options.maxIterations" });
+    // The endpoint is the server's: a request cannot send the server's API key elsewhere.
+    const elsewhere = await s.api("/api/runs", {
+      method: "POST",
+      json: { ...TASK, options: { baseUrl: "http://127.0.0.1:9/v1" } },
+    });
+    expect(elsewhere.status).toBe(400);
+    expect(JSON.stringify(await elsewhere.json())).toContain("baseUrl");
     expect(await statusOfOversized(s.url, token)).toBe(413);
     expect((await s.api("/api/runs/nope")).status).toBe(404);
     for (const path of [
