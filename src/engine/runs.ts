@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { URL_CREDENTIALS_HINT } from "../config/load.js";
-import type { ConfigInput } from "../config/schema.js";
+import type { ConfigInput, ConfigKey } from "../config/schema.js";
 import { RunStateError, UsageError } from "../core/errors.js";
 import { newRunState, type RunOptions, type RunState } from "../core/state.js";
 import { processAlive } from "../sandbox/owner.js";
@@ -78,19 +78,20 @@ export function readRun(dir: string, redactor: Redactor): PreparedRun {
 }
 
 /** The options a resumed run may change; the rest are the run's own. */
-export type ResumeOverrides = Pick<
-  ConfigInput,
-  | "maxIterations"
-  | "maxTokens"
-  | "maxCost"
-  | "maxTime"
-  | "runTimeout"
-  | "buildTimeout"
-  | "modelRetries"
-  | "modelTimeout"
-  | "maxReplyTokens"
-  | "baseUrl"
->;
+export const RESUME_KEYS = [
+  "maxIterations",
+  "maxTokens",
+  "maxCost",
+  "maxTime",
+  "runTimeout",
+  "buildTimeout",
+  "modelRetries",
+  "modelTimeout",
+  "maxReplyTokens",
+  "baseUrl",
+] as const satisfies readonly ConfigKey[];
+
+export type ResumeOverrides = Pick<ConfigInput, (typeof RESUME_KEYS)[number]>;
 
 function applyOverrides(o: RunOptions, given: ResumeOverrides): void {
   if (given.maxIterations !== undefined) o.maxIterations = given.maxIterations;

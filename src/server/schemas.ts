@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConfigSchema } from "../config/schema.js";
+import { RESUME_KEYS } from "../engine/runs.js";
 import { TEMPLATE_NAMES } from "../prompts/templates.js";
 
 const MAX_TEXT = 100_000;
@@ -39,19 +40,14 @@ export const CreateRunSchema = z
   })
   .strict();
 
+/** What a request may raise on resume: what `azlon resume` may, but the endpoint (see above). */
+type ServedResumeKey = Exclude<(typeof RESUME_KEYS)[number], "baseUrl">;
+const SERVED_RESUME_KEYS = Object.fromEntries(
+  RESUME_KEYS.filter((key) => key !== "baseUrl").map((key) => [key, true]),
+) as Record<ServedResumeKey, true>;
+
 export const ResumeSchema = z
-  .object({
-    options: ConfigSchema.pick({
-      maxIterations: true,
-      maxTokens: true,
-      maxCost: true,
-      maxTime: true,
-      runTimeout: true,
-      buildTimeout: true,
-    })
-      .strict()
-      .optional(),
-  })
+  .object({ options: ConfigSchema.pick(SERVED_RESUME_KEYS).strict().optional() })
   .strict();
 
 export const PutPromptsSchema = z

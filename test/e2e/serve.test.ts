@@ -220,10 +220,17 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
     const same = await s.api(`/api/runs/${id}/resume`, { method: "POST" });
     expect(same.status).toBe(409);
     expect((await json(same)).error.message).toContain("raise options.maxIterations");
+    // Nor may a resume move the server's API key to another endpoint.
+    const elsewhere = await s.api(`/api/runs/${id}/resume`, {
+      method: "POST",
+      json: { options: { maxIterations: 2, baseUrl: "http://127.0.0.1:9/v1" } },
+    });
+    expect(elsewhere.status).toBe(400);
     server.enqueue(pass(["hello, world"]));
+    // What `azlon resume` may raise, a request may too.
     const resumed = await s.api(`/api/runs/${id}/resume`, {
       method: "POST",
-      json: { options: { maxIterations: 2 } },
+      json: { options: { maxIterations: 2, maxReplyTokens: 4096, modelTimeout: 120 } },
     });
     expect(resumed.status).toBe(202);
     const passed = await waitFor(s, id, (r) => r.status === "passed");

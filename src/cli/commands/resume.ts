@@ -1,29 +1,14 @@
 import { resolve } from "node:path";
 import { coerceFlag, flagSource, validateLayer } from "../../config/load.js";
-import type { ConfigKey } from "../../config/schema.js";
 import { RunStateError } from "../../core/errors.js";
 import type { RunState } from "../../core/state.js";
 import { Engine } from "../../engine/engine.js";
 import { apiKeyFrom, redactorFor } from "../../engine/options.js";
-import { openRun } from "../../engine/runs.js";
+import { openRun, RESUME_KEYS } from "../../engine/runs.js";
 import { loadTemplates } from "../../prompts/templates.js";
 import { continueCommand, limitsReached } from "../continue.js";
 import type { CliContext } from "../io.js";
 import { executeRun } from "../session.js";
-
-/** Options a resumed run may change; the rest are the run's own. */
-export const RESUME_CONFIG_FLAGS: readonly ConfigKey[] = [
-  "maxIterations",
-  "maxTokens",
-  "maxCost",
-  "maxTime",
-  "runTimeout",
-  "buildTimeout",
-  "modelRetries",
-  "modelTimeout",
-  "maxReplyTokens",
-  "baseUrl",
-];
 
 export interface ResumeFlags {
   json?: boolean;
@@ -55,8 +40,7 @@ export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliCon
   // Only the raised limits come from the command line, validated like any config; the
   // config files around are not read (the run has its own options).
   const overrides: Record<string, unknown> = {};
-  for (const key of RESUME_CONFIG_FLAGS)
-    if (flags[key] !== undefined) overrides[key] = coerceFlag(key, flags[key]);
+  for (const key of RESUME_KEYS) if (flags[key] !== undefined) overrides[key] = coerceFlag(key, flags[key]);
   const given = validateLayer(overrides, flagSource("resume"));
   const prepared = openRun(runDir, redactor, given, { force: !!flags.force });
   refuseReachedLimits(prepared.state, runDir);
