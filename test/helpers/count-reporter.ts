@@ -5,7 +5,7 @@ import type { Reporter, TestModule } from "vitest/node";
  * the test runner (vitest's own summary is for people).
  */
 export default class CountReporter implements Reporter {
-  onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown> = []): void {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
@@ -16,9 +16,13 @@ export default class CountReporter implements Reporter {
         else if (state === "failed") failed++;
         else skipped++;
       }
-      // A file that failed to load has no tests to count: it is a failure all the same.
-      if (module.state() === "failed" && [...module.children.allTests()].length === 0) failed++;
+      // A file that failed with no failed test (it failed to load, or a hook such as afterAll
+      // threw) is a failure all the same.
+      const testFailed = [...module.children.allTests()].some((t) => t.result().state === "failed");
+      if (module.state() === "failed" && !testFailed) failed++;
     }
+    // Errors thrown outside any test (a timer, a stray promise) fail the run too.
+    failed += unhandledErrors.length;
     process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
 }
