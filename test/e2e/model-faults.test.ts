@@ -70,6 +70,7 @@ describe("model faults that end a run before any build (no Docker needed)", () =
     expect(r.stderr).not.toMatch(STACK);
     expect(server.chatRequests).toHaveLength(3); // the first try and two repair turns
     const calls = readJournal(r.dir as string).filter((e) => e.type === "model.call");
+    expect(calls).toHaveLength(3);
     expect(calls.every((c) => c.outcome === "refusal" && c.reply === "I can't help with that.")).toBe(true);
     expect(readRun(r.dir as string).status).toBe("error");
   });

@@ -183,12 +183,16 @@ describe("applyChanges with edits", () => {
     expect(report.refused).toEqual([]);
   });
 
-  it("edits apply before deletions", async () => {
+  it("edits apply before deletions: a file edited and deleted is gone, the edit not refused", async () => {
     const root = tempDir({ "a.py": "a\n", "b.py": "b\n" });
-    const report = await applyChanges(root, changes({ edits: [edit("a.py", "a", "A")], delete: ["b.py"] }));
+    const report = await applyChanges(
+      root,
+      changes({ edits: [edit("a.py", "a", "A"), edit("b.py", "b", "B")], delete: ["b.py"] }),
+    );
     expect(readFileSync(join(root, "a.py"), "utf8")).toBe("A\n");
     expect(existsSync(join(root, "b.py"))).toBe(false);
     expect(report.deleted).toEqual(["b.py"]);
+    expect(report.refused).toEqual([]);
   });
 
   it("an edit to the Dockerfile changes it and says so", async () => {
