@@ -290,6 +290,7 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
               history: roundMemory(state, n),
               changedIn: written,
               deleted: summaryFor(state, n).changes?.deleted ?? [],
+              reusedFrom: summaryFor(state, n).reusedFrom,
               layout,
             },
             result,

@@ -221,6 +221,8 @@ export interface JudgeRequest {
   changedIn?: Record<string, number>;
   /** The paths the last answer deleted. */
   deleted?: string[];
+  /** Set when nothing changed since that round: its result is shown again, not rebuilt or rerun. */
+  reusedFrom?: number;
   /**
    * How the project is laid out in the request, kept from round to round so that each request
    * repeats the one before (src/core/steps/prompt-layout.ts). Absent: shown once, fresh.

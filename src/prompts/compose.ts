@@ -249,7 +249,11 @@ export function judgeMessages(t: Templates, ctx: PromptContext, req: JudgeReques
     changedFiles: project.changed,
     projectFiles: formatLayout(layout, new Set(changed)),
     changedNames: describeChanged(req, layout, changed),
-    result: describeResult(req.build, req.exec),
+    result:
+      (req.reusedFrom === undefined
+        ? ""
+        : `Nothing changed since round ${req.reusedFrom}, so its result is shown again: it was not built or run again.\n`) +
+      describeResult(req.build, req.exec),
     output: output.note + output.text,
     checks: describeChecks(req.checks),
     checkResults: describeCheckResults(req.checks, req.checkResults),

@@ -91,6 +91,19 @@ describe("checks decide, the judge advises (scripted model, fake sandbox)", () =
     expect(state.iterations[1]?.verdict).toMatchObject({ passed: true, accepted: true });
   });
 
+  it("judge: the judge's proven pass decides even while a check fails; the checks are shown to it", async () => {
+    const h = harness(
+      [generate({ "app.sh": "echo hello" }), judge(passed(["hello"]))],
+      [{ output: "hello\n", checks: [{ exitCode: 1, output: "FAILED test_greeting\n" }] }],
+      { checks: view(["pytest -q"], "judge") },
+    );
+    const { state } = await h.run(withChecks(["pytest -q"], { verdict: "judge" }));
+    expect(state.status).toBe("passed");
+    expect(h.model.judged).toHaveLength(1);
+    expect(h.model.judged[0]?.request.checkResults?.results[0]).toMatchObject({ passed: false, exitCode: 1 });
+    expect(h.readJson<{ decidedBy: string }>(1, "verdict.json").decidedBy).toBe("judge");
+  });
+
   it("both: the judge may quote a check's output as evidence", async () => {
     const h = harness(
       [generate({ a: "1" }), judge(passed(["2 passed in 0.01s"]))],

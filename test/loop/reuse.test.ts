@@ -18,13 +18,29 @@ describe("an iteration that changes nothing is not built or run again", () => {
     expect(state.status).toBe("passed");
     expect(h.sandbox.built).toHaveLength(1);
     expect(h.model.judged[1]?.request.exec?.output.text).toBe("hi\n");
-    expect(h.model.judged[1]?.request.history[0]?.summary).toBeDefined();
+    expect(h.model.judged[1]?.request.reusedFrom).toBe(1);
     const reused = h.journal().filter((e) => e.type === "execute.reused");
     expect(reused).toMatchObject([{ iteration: 2, from: 1 }]);
     // The round's folder is complete, as if it had run.
     expect(round(h.dir, 2, "result.json")).toBe(round(h.dir, 1, "result.json"));
     expect(round(h.dir, 2, "output.log")).toBe("hi\n");
     expect(state.iterations[1]).toMatchObject({ reusedFrom: 1, exec: { exitCode: 0 } });
+  });
+
+  it("the next round's memory of the reused round says nothing changed", async () => {
+    const h = harness(
+      [
+        generate({ "a.sh": "echo hi" }),
+        judge(notPassed("look again")),
+        judge(notPassed("fix it", { "a.sh": "echo ho" })),
+        judge(passed(["ho"])),
+      ],
+      [{ output: "hi\n" }, { output: "ho\n" }],
+    );
+    expect((await h.run()).state.status).toBe("passed");
+    expect(h.model.judged[2]?.request.history[1]?.summary).toContain(
+      "nothing changed, so round 1's result was reused",
+    );
   });
 
   it("a file rewritten with the same content is no change", async () => {

@@ -281,6 +281,14 @@ describe("the judge prompt, ordered for the endpoint's prefix cache", () => {
     expect(third).toContain('Files the last answer changed: README.md (shown under "## Round 3" above)\n');
   });
 
+  it("a round whose result was reused says so before the result", () => {
+    const user =
+      judgeMessages(templates, ctx, judgeRequest({ iteration: 2, reusedFrom: 1 }))[1]?.content ?? "";
+    expect(user).toContain(
+      "# Result\n\nNothing changed since round 1, so its result is shown again: it was not built or run again.\nThe image was built",
+    );
+  });
+
   it("a template written for the two groups of earlier versions still gets them, each file once", () => {
     const legacy = {
       ...templates,
