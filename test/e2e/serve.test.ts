@@ -304,19 +304,30 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
     images.push(run.image);
   });
 
-  it("a server killed with kill -9 mid-run: a new one on the same --out finishes the run by itself", async () => {
+  it("a server killed with kill -9 mid-run: a new one on the same --out finishes the run and its queue by itself", async () => {
     const out = join(tempDir(), "runs");
-    const first = await serve(out);
-    server.enqueue({ ...GREET, delayMs: 20_000 }, GREET, pass(["hello, world"]));
+    const first = await serve(out, ["--concurrency", "1"]);
+    server.enqueue(
+      { ...GREET, delayMs: 20_000 },
+      GREET,
+      pass(["hello, world"]),
+      GREET,
+      pass(["hello, world"]),
+    );
     const { id } = await json(first.api("/api/runs", { method: "POST", json: TASK }));
     await waitFor(first, id, () => server.chatRequests.length > 0);
+    // A second run waits in the queue behind the first.
+    const { id: waiting, status } = await json(first.api("/api/runs", { method: "POST", json: TASK }));
+    expect(status).toBe("queued");
     first.child.kill("SIGKILL");
     await first.done;
-    const second = await serve(out);
+    const second = await serve(out, ["--concurrency", "1"]);
     const passed = await waitFor(second, id, (r) => r.status === "passed");
     images.push(passed.image);
     const state = JSON.parse(readFileSync(join(out, id, "run.json"), "utf8"));
     expect(state.legs.map((l: { status: string }) => l.status)).toEqual(["interrupted", "passed"]);
+    const queued = await waitFor(second, waiting, (r) => r.status === "passed");
+    images.push(queued.image);
   });
 
   it("Ctrl-C stops the server and interrupts its run; the next server carries it on", async () => {
