@@ -205,6 +205,37 @@ describeDocker("checks decide, the judge advises (real engine, loopback model)",
     expect((await leftovers(r.json.runId)).containers).toBe(0);
   });
 
+  it("a service that exits before it is ready ends the round at once, with its exit code and output", async () => {
+    server.enqueue(
+      generation(`FROM ${BUSYBOX}\nENTRYPOINT ["sh", "-c", "echo no config file; exit 3"]\n`, {}),
+      fail("write the config file", {}),
+    );
+    const started = Date.now();
+    const r = await run(
+      [
+        "--service",
+        "--ready",
+        "wget -q -O /dev/null http://127.0.0.1:8080/",
+        "--ready-timeout",
+        "60",
+        "--check",
+        "true",
+        "--max-iterations",
+        "1",
+      ],
+      {},
+      {},
+    );
+    expect(r.code, r.stderr).toBe(1);
+    // Not the 60 s readiness wait: the exit ends it.
+    expect(Date.now() - started).toBeLessThan(40_000);
+    expect(r.json.checks.serviceReady).toBe(false);
+    const judged = lastUserMessage(server.chatRequests[1]);
+    expect(judged).toContain("the service exited with 3 before it was ready");
+    expect(judged).toContain("no config file");
+    expect((await leftovers(r.json.runId)).containers).toBe(0);
+  });
+
   it("a check that is not found or times out is a failed check with a clear reason, not an azlon error", async () => {
     server.enqueue(greeter("hello, world"), fail("fix the checks' needs", {}));
     const r = await run([
