@@ -99,6 +99,12 @@ export function checkOptionsFrom(
       'e.g. --ready "wget -q -O /dev/null http://127.0.0.1:8080/"',
     );
   }
+  if (config.service && commands.length === 0) {
+    throw new UsageError(
+      "--service needs at least one --check command: the checks are what run against the service",
+      'add e.g. --check "wget -q -O - http://127.0.0.1:8080/health"',
+    );
+  }
   if (!config.service && config.ready !== null) {
     throw new UsageError("--ready is for a service: add --service", "or leave --ready out");
   }

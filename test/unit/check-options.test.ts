@@ -30,6 +30,7 @@ describe("checks, service and verdict options (usage errors before any token)", 
     [{ checksDir: "x" }, "no --check command runs them"],
     [{ verdict: "checks" as const }, "needs at least one --check"],
     [{ service: true }, "--service needs --ready"],
+    [{ service: true, ready: "true" }, "--service needs at least one --check"],
     [{ ready: "true" }, "--ready is for a service"],
     [{ checks: ["true"], checksDir: "missing" }, "does not exist"],
   ])("%o is refused: %s", (over, message) => {
