@@ -189,12 +189,16 @@ export class HumanReporter {
         break;
       }
       case "evidence.rejected":
-        this.warn("the judge claimed a pass its quotes do not prove; asking again");
+        this.warn(
+          event.by === "checks"
+            ? "the judge claimed a pass while a check fails; asking again"
+            : "the judge claimed a pass its quotes do not prove; asking again",
+        );
         break;
       case "verdict": {
         const reason = cutEcho(event.reason.replace(/\s+/g, " "));
         if (event.accepted) this.done(true, `passed: ${reason}`);
-        else if (event.passed) this.done(false, `pass not proven by the output: ${reason}`);
+        else if (event.passed) this.done(false, `pass not accepted: ${reason}`);
         else this.done(false, `not passed: ${reason}`);
         break;
       }

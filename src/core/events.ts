@@ -99,7 +99,15 @@ export type LoopEvent =
       /** Who decided: the checks alone, the judge alone, or both. */
       decidedBy: "checks" | "judge" | "both";
     }
-  | { type: "evidence.rejected"; iteration: number; attempt: number; missing: string[]; problem: string }
+  | {
+      type: "evidence.rejected";
+      iteration: number;
+      attempt: number;
+      /** A failing check vetoed the pass, or its quotes were not in the output. */
+      by: "checks" | "evidence";
+      missing: string[];
+      problem: string;
+    }
   | { type: "warning"; message: string }
   | {
       type: "run.finished";

@@ -299,11 +299,12 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
             repairAttempts: options.repairAttempts,
             ctx: ctx(n),
             budgetReached: () => budgetReached() !== null,
-            onRejected: (attempt, missing, problem) =>
+            onRejected: (attempt, { by, missing, problem }) =>
               emit({
                 type: "evidence.rejected",
                 iteration: n,
                 attempt,
+                by,
                 missing: boundQuotes(missing),
                 problem,
               }),
@@ -320,7 +321,7 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
             passed: verdict.passed,
             accepted,
             // The reason of a pass azlon refused is the refusal, not the judge's claim.
-            reason: unproven ? refusalReason(decision.rejections, checkResults) : reason,
+            reason: unproven ? refusalReason(decision.rejections.at(-1), checkResults) : reason,
           };
           emit({
             type: "verdict",

@@ -52,7 +52,7 @@ describe("checks decide, the judge advises (scripted model, fake sandbox)", () =
     const checks = h.readJson<ChecksReport>(1, "checks.json");
     expect(checks.results[0]?.output.text).toBe("FAILED test_greeting\n");
     expect(state.iterations[0]?.checks).toEqual({ passed: 0, total: 1, serviceReady: null });
-    expect(h.journal().filter((e) => e.type === "evidence.rejected")).toHaveLength(1);
+    expect(h.journal().filter((e) => e.type === "evidence.rejected")).toMatchObject([{ by: "checks" }]);
   });
 
   it("checks: passing checks pass the run with no judge call at all", async () => {
@@ -102,6 +102,23 @@ describe("checks decide, the judge advises (scripted model, fake sandbox)", () =
     expect(h.model.judged).toHaveLength(1);
     expect(h.model.judged[0]?.request.checkResults?.results[0]).toMatchObject({ passed: false, exitCode: 1 });
     expect(h.readJson<{ decidedBy: string }>(1, "verdict.json").decidedBy).toBe("judge");
+  });
+
+  it("judge: a refused pass is refused for its quotes, not blamed on the checks that do not decide", async () => {
+    const h = harness(
+      [generate({ "app.sh": "echo hello" }), judge(passed(["goodbye"])), judge(passed(["goodbye"]))],
+      [{ output: "hello\n", checks: [{ exitCode: 1 }] }],
+      { checks: view(["pytest -q"], "judge") },
+    );
+    const { state } = await h.run(
+      withChecks(["pytest -q"], { verdict: "judge", maxIterations: 1, repairAttempts: 1 }),
+    );
+    expect(state.status).toBe("failed");
+    expect(state.iterations[0]?.verdict?.reason).toContain("the output does not show (not found:");
+    expect(h.journal().filter((e) => e.type === "evidence.rejected")).toMatchObject([
+      { by: "evidence" },
+      { by: "evidence" },
+    ]);
   });
 
   it("both: the judge may quote a check's output as evidence", async () => {

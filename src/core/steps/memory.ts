@@ -2,7 +2,7 @@ import { boundList, cutEcho, nameList } from "../../util/echo.js";
 import { DOCKERFILE } from "../../workspace/paths.js";
 import type { IterationSummary, RunState } from "../state.js";
 import type { ChecksReport, RoundMemory } from "../types.js";
-import type { VerdictRecord } from "./records.js";
+import type { Rejection } from "./records.js";
 import { failedChecks } from "./validate.js";
 
 const MEMORY_ROUNDS = 6;
@@ -75,12 +75,12 @@ function describeRound(i: IterationSummary): string {
 }
 
 /** Why azlon refused a claimed pass, in one line for run.json and the summary. */
-export function refusalReason(rejections: VerdictRecord["rejections"], checks: ChecksReport | null): string {
-  const failed = failedChecks(checks);
-  if (failed.length) {
-    return `the judge claimed a pass while checks failed (${nameList(failed, 5)})`;
+export function refusalReason(last: Rejection | undefined, checks: ChecksReport | null): string {
+  if (last?.by === "checks") {
+    const failed = failedChecks(checks);
+    return `the judge claimed a pass while checks failed${failed.length ? ` (${nameList(failed, 5)})` : ""}`;
   }
-  const missing = rejections.at(-1)?.missing ?? [];
+  const missing = last?.missing ?? [];
   return `the judge claimed a pass that the output does not show${
     missing.length ? ` (not found: ${quoteList(missing)})` : ""
   }`;

@@ -9,14 +9,14 @@ import type {
   Verdict,
   VerdictMode,
 } from "../types.js";
-import type { RoundResult } from "./records.js";
+import type { Rejection, RoundResult } from "./records.js";
 
 /** What the validate step decided, and how. */
 export interface Decision {
   verdict: Verdict;
   /** Whether azlon accepts the verdict: a pass proven by the output and not vetoed by a check. */
   accepted: boolean;
-  rejections: Array<{ missing: string[]; problem: string }>;
+  rejections: Rejection[];
   /** Whether the model was asked at all (with `checks`, passing checks need no judge). */
   asked: boolean;
 }
@@ -33,7 +33,7 @@ export interface ValidateInput {
   /** Whether a budget ran out (no more repair turns then). */
   budgetReached: () => boolean;
   /** Told about each refused pass, for the journal. */
-  onRejected: (attempt: number, missing: string[], problem: string) => void;
+  onRejected: (attempt: number, rejection: Rejection) => void;
 }
 
 /** The checks that did not pass, with why; a service that never became ready counts as one. */
@@ -89,11 +89,13 @@ export async function decide(input: ValidateInput): Promise<Decision> {
   for (let attempt = 0; ; attempt++) {
     verdict = await input.model.judge(request, feedback, input.ctx);
     if (!verdict.passed) break;
-    const problem = gated && !checksOk ? vetoed(mode, result, checks) : provePass(verdict, result, checks);
+    const by = gated && !checksOk ? "checks" : "evidence";
+    const problem = by === "checks" ? vetoed(mode, result, checks) : provePass(verdict, result, checks);
     if (problem === null) return { verdict, accepted: true, rejections, asked: true };
-    input.onRejected(attempt, problem.missing, problem.text);
+    const rejection: Rejection = { by, missing: problem.missing, problem: problem.text };
+    input.onRejected(attempt, rejection);
     feedback.push({ previous: verdict, problem: problem.text });
-    rejections.push({ missing: problem.missing, problem: problem.text });
+    rejections.push(rejection);
     if (attempt >= input.repairAttempts || input.budgetReached()) break;
   }
   return { verdict, accepted: false, rejections, asked: true };
