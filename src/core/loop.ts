@@ -141,6 +141,14 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
     if (maxTokens !== null && used >= maxTokens) {
       return { stop: "max-tokens", reason: `token budget reached: ${used} tokens used of ${maxTokens}` };
     }
+    // A call served by a model without a price made the cost unknown: a cost budget cannot be
+    // kept (the leg that made the call stopped there; a resumed one stops before any call).
+    if (maxCostUsd !== null && state.costUsd === null) {
+      return {
+        stop: "max-cost",
+        reason: `cost budget cannot be kept: the run's cost is unknown (a call was served by a model azlon has no price for)`,
+      };
+    }
     if (maxCostUsd !== null && state.costUsd !== null && state.costUsd >= maxCostUsd) {
       return {
         stop: "max-cost",

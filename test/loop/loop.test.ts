@@ -216,6 +216,16 @@ describe("the loop with a scripted model and a fake sandbox", () => {
     expect(state.costUsd).toBeCloseTo(0.3, 5);
   });
 
+  it("a run whose cost became unknown stops before any call when resumed with a cost budget", async () => {
+    const h = harness([generate({ a: "1" })], [{ output: "x" }]);
+    const state = withOptions({ budgets: { maxTokens: null, maxCostUsd: 1, maxTimeMs: null } });
+    state.costUsd = null; // an earlier leg's call was served by a model without a price
+    const { state: after } = await h.run(state);
+    expect(after).toMatchObject({ stopReason: "max-cost" });
+    expect(after.reason).toContain("cost is unknown");
+    expect(h.model.generated + h.model.judged.length).toBe(0);
+  });
+
   it("stops at the time budget while a program hangs", async () => {
     const h = harness([generate({ a: "1" })], [{ hang: true }]);
     const { state } = await h.run(
