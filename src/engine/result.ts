@@ -7,7 +7,7 @@ import {
   RunStateError,
   UsageError,
 } from "../core/errors.js";
-import { iterationsRun, type RunState } from "../core/state.js";
+import { checksOf, iterationsRun, type RunState, verdictOf } from "../core/state.js";
 import { CHECKS_FILE, VERDICT_FILE, type VerdictRecord } from "../core/steps/records.js";
 import type { ChecksReport } from "../core/types.js";
 import type { RunFolder } from "../workspace/run-folder.js";
@@ -95,7 +95,7 @@ export function errorCategory(error: unknown): Result["errorCategory"] {
 }
 
 function checksResult(report: RunReport): Result["checks"] {
-  const total = report.state.options.checks?.commands.length ?? 0;
+  const total = checksOf(report.state.options).commands.length;
   if (total === 0) return null;
   const results = (report.checks?.results ?? []).map((r) => ({
     command: r.command,
@@ -130,7 +130,7 @@ export function resultOf(report: RunReport): Result {
     image: state.image,
     reason: state.reason,
     evidence: report.verdict?.evidence ?? [],
-    verdict: state.options.verdict ?? (state.options.checks?.commands.length ? "both" : "judge"),
+    verdict: verdictOf(state.options),
     checks: checksResult(report),
     usage: { ...state.usage },
     costUsd: state.costUsd,

@@ -1,5 +1,6 @@
 import { CHECKS_MOUNT, type ChecksReport, type CheckView } from "../core/types.js";
 import { formatBytes, formatDuration } from "../util/format.js";
+import { blocksWithin } from "./file-blocks.js";
 
 /** The most of the checks' files one prompt carries; the rest are named. */
 export const MAX_PROMPT_CHECK_BYTES = 64 * 1024;
@@ -43,19 +44,11 @@ export function describeChecks(view: CheckView | null): string {
         `${view.names.join(", ")} (their contents are held out: write the project from the task and the test conditions, not from the checks)`,
       );
     } else {
-      let used = 0;
-      const left: string[] = [];
-      for (const f of view.files) {
-        const block = `<file path="${f.path}">\n${f.content}${f.content.endsWith("\n") ? "" : "\n"}</file>`;
-        const size = Buffer.byteLength(block);
-        if (used + size > MAX_PROMPT_CHECK_BYTES) {
-          left.push(f.path);
-          continue;
-        }
-        used += size;
-        lines.push(block);
+      const { shown, left } = blocksWithin(view.files, MAX_PROMPT_CHECK_BYTES);
+      lines.push(...shown);
+      if (left.length) {
+        lines.push(`(Not shown, to keep this prompt short: ${left.map((f) => f.path).join(", ")}.)`);
       }
-      if (left.length) lines.push(`(Not shown, to keep this prompt short: ${left.join(", ")}.)`);
     }
   }
   return lines.join("\n");

@@ -12,6 +12,7 @@ import { nameList } from "../util/echo.js";
 import { formatBytes, formatDuration } from "../util/format.js";
 import { DOCKERFILE } from "../workspace/paths.js";
 import { describeCheckResults, describeChecks } from "./checks.js";
+import { blocksWithin, fileBlock } from "./file-blocks.js";
 import { dropEmptyBlocks, render } from "./render.js";
 import type { Templates } from "./templates.js";
 
@@ -54,10 +55,6 @@ export function formatFiles(files: readonly FileEntry[], budget = MAX_PROMPT_FIL
   return formatFilesWithin(files, budget, budget).text;
 }
 
-function fileBlock(f: FileEntry): string {
-  return `<file path="${f.path}">\n${f.content}${f.content.endsWith("\n") ? "" : "\n"}</file>`;
-}
-
 /**
  * Files as blocks, in their order, within `budget` bytes; `limit` is the prompt's whole budget,
  * as the note names it. When they don't all fit, the ones `first` picks get the budget first.
@@ -69,25 +66,15 @@ function formatFilesWithin(
   first: (f: FileEntry) => boolean = () => false,
 ): { text: string; used: number } {
   if (!files.length) return { text: "(none)", used: 0 };
-  const blocks = new Map(files.map((f) => [f, fileBlock(f)]));
-  const kept = new Set<FileEntry>();
-  let used = 0;
-  for (const f of [...files.filter(first), ...files.filter((f) => !first(f))]) {
-    const size = Buffer.byteLength(blocks.get(f) as string);
-    if (used + size > budget) continue;
-    used += size;
-    kept.add(f);
-  }
-  const shown = files.filter((f) => kept.has(f)).map((f) => blocks.get(f) as string);
-  const left = files
-    .filter((f) => !kept.has(f))
-    .map((f) => `${f.path} (${Buffer.byteLength(f.content)} bytes)`);
+  const picked = blocksWithin(files, budget, first);
+  const shown = picked.shown;
+  const left = picked.left.map((f) => `${f.path} (${Buffer.byteLength(f.content)} bytes)`);
   if (left.length) {
     shown.push(
       `(Left out to keep this prompt within ${Math.round(limit / 1024)} KiB; they are in the project unchanged: ${nameList(left, LEFT_OUT_NAMES)}. Replace one only by sending it whole.)`,
     );
   }
-  return { text: shown.join("\n"), used };
+  return { text: shown.join("\n"), used: picked.used };
 }
 
 /**

@@ -9,6 +9,7 @@ import type {
   Limits,
   PromptLayout,
 } from "../../src/core/types.js";
+import { describeChecks, MAX_PROMPT_CHECK_BYTES } from "../../src/prompts/checks.js";
 import {
   formatFiles,
   generateMessages,
@@ -328,5 +329,26 @@ describe("the judge prompt, ordered for the endpoint's prefix cache", () => {
       expect(figures.shares).toHaveLength(4);
       for (const share of figures.shares) expect(share).toBeGreaterThanOrEqual(PREFIX_GOAL);
     }
+  });
+});
+
+describe("the checks as the model is shown them", () => {
+  it("shows the check files within their budget and names the ones left out", () => {
+    const files = [
+      { path: "test_small.py", content: "def test_a(): pass\n" },
+      { path: "test_big.py", content: "x".repeat(MAX_PROMPT_CHECK_BYTES) },
+      { path: "conftest.py", content: "import pytest\n" },
+    ];
+    const text = describeChecks({
+      commands: ["pytest -q /azlon/checks"],
+      files,
+      names: files.map((f) => f.path),
+      ready: null,
+      verdict: "both",
+    });
+    expect(text).toContain('<file path="test_small.py">\ndef test_a(): pass\n</file>');
+    expect(text).toContain('<file path="conftest.py">');
+    expect(text).not.toContain('<file path="test_big.py">');
+    expect(text).toContain("(Not shown, to keep this prompt short: test_big.py.)");
   });
 });
