@@ -13,7 +13,7 @@ import { formatBytes, formatDuration } from "../util/format.js";
 import { DOCKERFILE } from "../workspace/paths.js";
 import { describeCheckResults, describeChecks } from "./checks.js";
 import { blocksWithin, fileBlock } from "./file-blocks.js";
-import { dropEmptyBlocks, render } from "./render.js";
+import { dropEmptyBlocks, placeholders, render } from "./render.js";
 import type { Templates } from "./templates.js";
 
 /** Facts about the runtime that every prompt states, so the model doesn't need what it won't get. */
@@ -220,7 +220,10 @@ export function judgeMessages(t: Templates, ctx: PromptContext, req: JudgeReques
   const refused = req.refused.length
     ? req.refused.map((r) => `- ${r.path}: ${r.reason}`).join("\n")
     : "(none)";
-  const project = splitFiles(req);
+  // The project is shown in up to three ways; only those the template uses are made.
+  const used = new Set(placeholders(t.validateUser.text));
+  const uses = (name: string) => used.has(name);
+  const project = uses("unchangedFiles") || uses("changedFiles") ? splitFiles(req) : null;
   const layout = req.layout ?? freshLayout(req);
   const changed = changedNow(req);
   const values = {
@@ -231,10 +234,10 @@ export function judgeMessages(t: Templates, ctx: PromptContext, req: JudgeReques
     history,
     refused,
     dockerfile: req.dockerfile.trim() === "" ? "(no Dockerfile)" : req.dockerfile,
-    files: formatFiles(req.files),
-    unchangedFiles: project.unchanged,
-    changedFiles: project.changed,
-    projectFiles: formatLayout(layout, new Set(changed)),
+    files: uses("files") ? formatFiles(req.files) : "",
+    unchangedFiles: project?.unchanged ?? "",
+    changedFiles: project?.changed ?? "",
+    projectFiles: uses("projectFiles") ? formatLayout(layout, new Set(changed)) : "",
     changedNames: describeChanged(req, layout, changed),
     result:
       (req.reusedFrom === undefined

@@ -294,7 +294,7 @@ describe("the judge prompt, ordered for the endpoint's prefix cache", () => {
     const legacy = {
       ...templates,
       validateUser: {
-        text: "{{tests}}\n\nSTAYED\n{{unchangedFiles}}\n\nWROTE\n{{changedFiles}}\n\n{{output}}\n",
+        text: "{{tests}}\n\nSTAYED\n{{ unchangedFiles }}\n\nWROTE\n{{changedFiles}}\n\n{{output}}\n",
         source: "legacy.md",
       },
     };
