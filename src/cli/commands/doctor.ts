@@ -173,18 +173,15 @@ async function checkContext(config: Config, apiKey: string, templates: Templates
   const root = baseUrl.replace(/\/+$/, "").replace(/\/v1$/, "");
   let nCtx: unknown;
   try {
-    const response = await fetch(`${root}/props`, {
+    // Read whole under the timeout and the size bound, as the endpoint check reads its reply.
+    const { boundedFetch } = await import("../../model/transport.js");
+    const read = boundedFetch({ maxReplyBytes: () => PROPS_MAX_BYTES, record: () => {} });
+    const response = await read(`${root}/props`, {
       headers: { authorization: `Bearer ${apiKey}` },
       signal: AbortSignal.timeout(ENDPOINT_TIMEOUT_MS),
     });
-    const length = Number(response.headers.get("content-length") ?? 0);
-    if (!response.ok || length > PROPS_MAX_BYTES) {
-      await response.body?.cancel();
-      return null;
-    }
-    const text = await response.text();
-    if (text.length > PROPS_MAX_BYTES) return null;
-    nCtx = (JSON.parse(text) as { default_generation_settings?: { n_ctx?: unknown } })
+    if (!response.ok) return null;
+    nCtx = ((await response.json()) as { default_generation_settings?: { n_ctx?: unknown } })
       .default_generation_settings?.n_ctx;
   } catch {
     return null;
