@@ -13,7 +13,8 @@ export interface CheckOptions {
   dir: string | null;
   /** Show the model the checks' names, exit codes and output only, not their files. */
   hide: boolean;
-  timeoutMs: number;
+  /** Each check's time limit; null: the run's runTimeout, as it is when the check runs. */
+  timeoutMs: number | null;
 }
 
 /** When the program is a service: the command that tells it is ready, and how long to wait. */
@@ -65,8 +66,9 @@ export interface RunOptions {
 }
 
 /** The checks of a run, none for runs recorded before checks existed. */
-export function checksOf(options: RunOptions): CheckOptions {
-  return options.checks ?? { commands: [], dir: null, hide: false, timeoutMs: options.limits.runTimeoutMs };
+export function checksOf(options: RunOptions): CheckOptions & { timeoutMs: number } {
+  const checks = options.checks ?? { commands: [], dir: null, hide: false, timeoutMs: null };
+  return { ...checks, timeoutMs: checks.timeoutMs ?? options.limits.runTimeoutMs };
 }
 
 /** Who decides a pass: given, else both when there are checks, else the judge. */

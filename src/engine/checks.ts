@@ -78,7 +78,6 @@ function checksFolder(dir: string): string {
 export function checkOptionsFrom(
   config: Config,
   cwd: string,
-  runTimeoutMs: number,
 ): { checks: CheckOptions; service: ServiceOptions | null; verdict: VerdictMode } {
   const commands = config.checks.map((c) => c.trim());
   if (config.checksDir !== null && commands.length === 0) {
@@ -118,7 +117,7 @@ export function checkOptionsFrom(
       commands,
       dir,
       hide: config.hideChecks,
-      timeoutMs: Math.round((config.checkTimeout ?? runTimeoutMs / 1000) * 1000),
+      timeoutMs: config.checkTimeout === null ? null : Math.round(config.checkTimeout * 1000),
     },
     service:
       config.service && config.ready !== null

@@ -82,7 +82,7 @@ export function toRunOptions(config: Config, outDir: string): RunOptions {
  */
 export function runOptionsFrom(config: Config, cwd: string, outDir: string): RunOptions {
   const options = toRunOptions(config, outDir);
-  Object.assign(options, checkOptionsFrom(config, cwd, options.limits.runTimeoutMs));
+  Object.assign(options, checkOptionsFrom(config, cwd));
   checkCostBudget(options);
   return options;
 }
