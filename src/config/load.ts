@@ -1,6 +1,7 @@
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { z } from "zod";
 import { ConfigError } from "../core/errors.js";
+import { TEMPLATE_NAMES } from "../prompts/templates.js";
 import { hasUrlCredentials } from "../util/secrets.js";
 import {
   type Config,
@@ -46,12 +47,14 @@ function fileSource(path: string): LayerSource {
   return { where: ` in ${path}`, name: (k) => `"${k}"`, fix: () => `fix it in ${path}` };
 }
 
-const TEMPLATE_NAMES = ["generateSystem", "generateUser", "validateSystem", "validateUser"];
-
 function describeIssue(issue: z.core.$ZodIssue, data: unknown, source: LayerSource): string {
   if (issue.code === "unrecognized_keys") {
     const known =
-      issue.path.length === 0 ? Object.keys(DEFAULTS) : issue.path[0] === "prompts" ? TEMPLATE_NAMES : [];
+      issue.path.length === 0
+        ? Object.keys(DEFAULTS)
+        : issue.path[0] === "prompts"
+          ? [...TEMPLATE_NAMES]
+          : [];
     const keys = issue.keys.map((k) => {
       const guess = closestKey(k, known);
       return `${source.name([...issue.path, k].join("."))}${guess ? ` (did you mean "${guess}"?)` : ""}`;
