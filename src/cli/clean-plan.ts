@@ -95,6 +95,7 @@ export function planClean(input: CleanInput): CleanPlan {
         ? `still running (process ${entry.owner?.pid}${entry.owner?.host === input.here ? "" : ` on ${entry.owner?.host}`})`
         : null) ??
       own.containers.map((c) => containerInUse(c, entry, input)).find((w) => w !== null) ??
+      // Images built before images stopped naming their process (it broke the build cache on resume).
       own.images
         .filter((i) => ownerState(i.labels, input.here, input.alive) === "alive")
         .map((i) => `being built by process ${i.labels[OWNER_PID_LABEL]}`)[0] ??

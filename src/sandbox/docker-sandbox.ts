@@ -113,7 +113,14 @@ export function sleep(ms: number): { promise: Promise<"timeout">; cancel: () => 
 /** The Sandbox over a real Docker engine: labelled, limited, bounded, and cleaned up. */
 export class DockerSandbox implements Sandbox {
   readonly imageTag: string;
+  /** On containers and volumes: the run, and the process that owns them. */
   private readonly labels: Record<string, string>;
+  /**
+   * On images: the run only. They go into the build's Dockerfile after FROM, where the builder
+   * caches them, and a label that named the process would make a resumed run (a new process)
+   * build every step again.
+   */
+  private readonly imageLabels: Record<string, string>;
   /** The image this sandbox last built (the tag's), so the next build need not ask. */
   private lastImageId: string | null = null;
   /** The removal of the image before the last one, under way (it never rejects). */
@@ -125,7 +132,8 @@ export class DockerSandbox implements Sandbox {
   ) {
     this.imageTag = options.imageTag;
     // The owner too, so that a later azlon can tell things of a live run from those of a dead one.
-    this.labels = { [RUN_LABEL]: options.runId, ...ownerLabels(options.owner ?? currentOwner()) };
+    this.imageLabels = { [RUN_LABEL]: options.runId };
+    this.labels = { ...this.imageLabels, ...ownerLabels(options.owner ?? currentOwner()) };
   }
 
   capture(path: string | null): OutputCapture {
@@ -151,7 +159,7 @@ export class DockerSandbox implements Sandbox {
     // The last round's removal of its predecessor finishes before this build tags anew.
     await this.removing;
     const previous = this.lastImageId ?? (await this.imageIdOf(this.imageTag));
-    const labelled = labelDockerfile(await readDockerfile(contextDir), this.labels);
+    const labelled = labelDockerfile(await readDockerfile(contextDir), this.imageLabels);
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), this.options.limits.buildTimeoutMs);
     const requestSignal = AbortSignal.any([signal, timeout.signal]);
@@ -167,7 +175,7 @@ export class DockerSandbox implements Sandbox {
         {
           t: this.imageTag,
           // In the Dockerfile when it could be edited safely (cached there), else as the option.
-          ...(labelled === null ? { labels: this.labels } : {}),
+          ...(labelled === null ? { labels: this.imageLabels } : {}),
           rm: true,
           forcerm: true,
           // RUN steps execute model-written code too: they get the same memory and CPU limits.

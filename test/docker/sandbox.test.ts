@@ -5,6 +5,7 @@ import { afterAll, expect, it } from "vitest";
 import { AbortedError } from "../../src/core/errors.js";
 import type { Limits } from "../../src/core/types.js";
 import { DockerSandbox } from "../../src/sandbox/docker-sandbox.js";
+import type { Owner } from "../../src/sandbox/owner.js";
 import { Redactor } from "../../src/util/secrets.js";
 import { describeDocker, docker, leftovers, removeImage } from "../helpers/docker.js";
 import { BUSYBOX, PYTHON } from "../helpers/images.js";
@@ -25,8 +26,11 @@ const LIMITS: Limits = {
 };
 
 let counter = 0;
-function sandbox(limits: Partial<Limits> = {}, extra: { secrets?: string[]; maxLogBytes?: number } = {}) {
-  const runId = `test-${process.pid}-${Date.now().toString(36)}-${counter++}`;
+function sandbox(
+  limits: Partial<Limits> = {},
+  extra: { secrets?: string[]; maxLogBytes?: number; runId?: string; owner?: Owner } = {},
+) {
+  const runId = extra.runId ?? `test-${process.pid}-${Date.now().toString(36)}-${counter++}`;
   const imageTag = `azlon/${runId}`;
   tags.push(imageTag);
   const box = new DockerSandbox(docker, {
@@ -36,6 +40,7 @@ function sandbox(limits: Partial<Limits> = {}, extra: { secrets?: string[]; maxL
     maxModelBytes: 65536,
     maxLogBytes: extra.maxLogBytes ?? 2 ** 20,
     redactor: new Redactor(extra.secrets ?? []),
+    ...(extra.owner ? { owner: extra.owner } : {}),
   });
   return { box, runId, imageTag };
 }
@@ -238,6 +243,22 @@ describeDocker("the Docker sandbox against the real engine", () => {
     expect(image.Config.Labels?.["azlon.run"]).toBe(runId);
     expect(readFileSync(join(p.context, "Dockerfile"), "utf8")).not.toContain("LABEL"); // the workspace is untouched
     expect((await box.run({ path: join(p.logs, "output.log") }, never)).output.text).toBe("2\n");
+  });
+
+  it("a resumed run (another process, the same run) builds an unchanged project wholly from the cache", async () => {
+    const files = {
+      Dockerfile: `FROM ${BUSYBOX}\nRUN echo built > /v\nCOPY m.txt /m.txt\nCMD ["cat", "/v"]\n`,
+      "m.txt": "1\n",
+    };
+    const first = sandbox({}, { owner: { pid: 101, host: "first" } });
+    const p = project(files);
+    expect((await first.box.build(p.context, { path: join(p.logs, "build.log") }, never)).ok).toBe(true);
+    const resumed = sandbox({}, { runId: first.runId, owner: { pid: 202, host: "second" } });
+    const again = await resumed.box.build(p.context, { path: join(p.logs, "build.log") }, never);
+    expect(again.ok).toBe(true);
+    // Every step after FROM comes from the cache: nothing ran again.
+    expect(again.log.text).not.toContain("Running in");
+    expect(again.log.text.match(/---> Using cache/g)).toHaveLength(4);
   });
 
   it("masks a secret the program prints, in the log and in what the model sees", async () => {
