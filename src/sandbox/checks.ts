@@ -181,7 +181,17 @@ export async function runService(
 ): Promise<{ exec: ExecResult; checks: ChecksReport }> {
   let container: Docker.Container;
   try {
-    container = await sandbox.createContainer({ checksFolder: request.checks.checksDir !== null });
+    // Its deadline label (how long another azlon leaves it alone) covers the whole of its
+    // life: the wait for readiness, every check, and the stop after them.
+    const lifeMs =
+      request.readyTimeoutMs +
+      request.checks.commands.length * request.checks.timeoutMs +
+      SERVICE_DRAIN_MS +
+      10_000;
+    container = await sandbox.createContainer({
+      checksFolder: request.checks.checksDir !== null,
+      timeoutMs: lifeMs,
+    });
     if (request.checks.checksDir) await copyChecks(container, request.checks.checksDir);
   } catch (error) {
     throw connectionLost(error);

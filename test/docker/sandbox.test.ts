@@ -261,6 +261,33 @@ describeDocker("the Docker sandbox against the real engine", () => {
     expect(again.log.text.match(/---> Using cache/g)).toHaveLength(4);
   });
 
+  it("a service's container is labelled to live through its readiness wait and every check, not just the run timeout", async () => {
+    const { box, runId } = sandbox();
+    const p = project({ Dockerfile: `FROM ${BUSYBOX}\nCMD ["sleep", "600"]\n` });
+    expect((await box.build(p.context, { path: join(p.logs, "build.log") }, never)).ok).toBe(true);
+    const checks = {
+      commands: ["true", "true"],
+      checksDir: null,
+      timeoutMs: 60_000,
+      log: (i: number) => ({ path: join(p.logs, `check-${i}.log`) }),
+    };
+    const started = Date.now();
+    const served = box.runService(
+      { ready: "false", readyTimeoutMs: 4_000, checks },
+      { path: join(p.logs, "output.log") },
+      never,
+    );
+    let deadline: string | undefined;
+    for (let i = 0; i < 40 && deadline === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const [c] = await docker.listContainers({ all: true, filters: { label: [`azlon.run=${runId}`] } });
+      deadline = c?.Labels["azlon.deadline"];
+    }
+    await served;
+    // The readiness wait (4 s) and two checks of 60 s: far past the 20 s run timeout.
+    expect(Date.parse(deadline as string) - started).toBeGreaterThan(4_000 + 2 * 60_000);
+  });
+
   it("masks a secret the program prints, in the log and in what the model sees", async () => {
     const secret = "sk-live-0123456789abcdef";
     const { box } = sandbox({}, { secrets: [secret] });
