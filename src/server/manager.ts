@@ -19,6 +19,14 @@ import {
 } from "../engine/runs.js";
 import { TEMPLATE_FILES, type TemplateName } from "../prompts/templates.js";
 import { processAlive } from "../sandbox/owner.js";
+
+/**
+ * Whether another process of this number runs here. This server's own runs are in its maps; a
+ * run that names this process's number and is not there was a previous server's (the number
+ * was reused: pid 1 in a container always is), and that server is gone.
+ */
+const otherProcessAlive = (pid: number) => pid !== process.pid && processAlive(pid);
+
 import { RunFolder, SERVE_FILE, writeFileAtomic } from "../workspace/run-folder.js";
 import { listRunFolders, runIsLive } from "../workspace/run-list.js";
 import type { PromptStore } from "./prompts.js";
@@ -121,8 +129,9 @@ export class RunManager {
   resume(id: string, dir: string, overrides: ResumeOverrides): ServedStatus {
     const status = this.statusOf(id);
     if (status === "running" || status === "queued") throw new ConflictError(`run ${id} is ${status}`);
-    // Refuses a passed run, and one a live process elsewhere is running.
-    const prepared = openRun(dir, this.o.engine.redactor, overrides);
+    // Refuses a passed run. Forced: statusOf found no live process running it (a previous
+    // server may have had this process's number, as pid 1 in a container always does).
+    const prepared = openRun(dir, this.o.engine.redactor, overrides, { force: true });
     prepared.folder.close();
     const reached = limitsReached(prepared.state);
     if (reached.length) {
@@ -187,7 +196,7 @@ export class RunManager {
       owner: leg?.pid && leg.host ? { pid: leg.pid, host: leg.host } : null,
     } as Parameters<typeof runIsLive>[0];
     // Ours would be in the maps above; another process's is live only while it runs.
-    if (leg?.pid !== process.pid && runIsLive(entry, hostname(), processAlive)) return "running";
+    if (runIsLive(entry, hostname(), otherProcessAlive)) return "running";
     return "interrupted";
   }
 
@@ -234,7 +243,8 @@ export class RunManager {
       if (!mark) continue;
       const id = basename(entry.dir);
       if (mark.queued) queued.push(id);
-      else if (entry.status === "running" && !runIsLive(entry, hostname(), processAlive)) carried.push(id);
+      else if (entry.status === "running" && !runIsLive(entry, hostname(), otherProcessAlive))
+        carried.push(id);
       else if (entry.status === "interrupted" && mark.resumeOnStart) carried.push(id);
     }
     for (const id of [...carried, ...queued]) {
