@@ -2,24 +2,9 @@
 // wrote is inserted as text (textContent / text nodes), never as markup.
 import { ApiError, api, showError, takeTokenFromUrl, token } from "./api.js";
 import { $, cost, count, fill, h, setText, statusBadge, when } from "./dom.js";
-import { describeEvent, roundBody } from "./view.js";
+import { describeEvent, EVENT_TYPES, roundBody } from "./view.js";
 
 const LIVE = new Set(["queued", "running"]);
-const EVENT_TYPES = [
-  "run.started",
-  "phase",
-  "model.call",
-  "model.http",
-  "model.fallback",
-  "changes.applied",
-  "build.finished",
-  "exec.finished",
-  "checks.finished",
-  "verdict",
-  "evidence.rejected",
-  "warning",
-  "run.finished",
-];
 // ---- the new-run form ----
 
 /** The POST /api/runs body from the form's fields; empty options are left to the server. */

@@ -97,6 +97,24 @@ export function roundBody(detail) {
   return parts;
 }
 
+/** The journal's event types, each a named event of the run's stream (src/core/events.ts). */
+export const EVENT_TYPES = [
+  "run.started",
+  "phase",
+  "model.call",
+  "model.http",
+  "model.fallback",
+  "changes.applied",
+  "build.finished",
+  "exec.finished",
+  "execute.reused",
+  "checks.finished",
+  "verdict",
+  "evidence.rejected",
+  "warning",
+  "run.finished",
+];
+
 /** One journal event as a line of the progress log. */
 export function describeEvent(e) {
   switch (e.type) {
@@ -116,6 +134,8 @@ export function describeEvent(e) {
       return `build ${e.ok ? "ok" : e.timedOut ? "timed out" : "failed"} (${ms(e.durationMs)})`;
     case "exec.finished":
       return `run: exit ${e.exitCode}${e.timedOut ? " (timed out)" : ""} (${ms(e.durationMs)})`;
+    case "execute.reused":
+      return `round ${e.iteration}: nothing changed, so round ${e.from}'s result is reused (not built or run again)`;
     case "checks.finished":
       return `checks: ${e.results.filter((r) => r.passed).length}/${e.results.length} passed`;
     case "verdict":

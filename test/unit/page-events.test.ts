@@ -1,0 +1,33 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+// @ts-expect-error: the page's plain ES module has no type declarations
+import { describeEvent, EVENT_TYPES } from "../../src/web/view.js";
+
+describe("the page's events", () => {
+  it("listens for every event type the journal has, and describes each", () => {
+    const source = readFileSync(join(__dirname, "../../src/core/events.ts"), "utf8");
+    const journal = [...source.matchAll(/type: "([a-z.]+)"/g)].map((m) => m[1]);
+    expect(new Set(EVENT_TYPES)).toEqual(new Set(journal));
+    for (const type of EVENT_TYPES as string[]) {
+      expect(
+        describeEvent({
+          type,
+          iteration: 2,
+          from: 1,
+          usage: {},
+          results: [],
+          written: [],
+          deleted: [],
+          refused: [],
+        }),
+      ).not.toBe(type);
+    }
+  });
+
+  it("a reused round says so", () => {
+    expect(describeEvent({ type: "execute.reused", iteration: 3, from: 2 })).toBe(
+      "round 3: nothing changed, so round 2's result is reused (not built or run again)",
+    );
+  });
+});
