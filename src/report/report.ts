@@ -1,9 +1,7 @@
-import { join } from "node:path";
 import type { ChecksReport } from "../core/types.js";
 import { formatBytes, formatCount, formatDuration } from "../util/format.js";
 import { fileDiff } from "../web/diff.js";
 import { phaseParts } from "../web/phases.js";
-import { writeFileAtomic } from "../workspace/run-folder.js";
 import { readWebAsset } from "./assets.js";
 import { el, esc, formatCost, kv } from "./html.js";
 import { type FileChange, type IterationView, type LogTail, type RunView, readRunView } from "./read.js";
@@ -160,11 +158,4 @@ export function renderReport(runDir: string): string {
 <header class="bar"><div class="bar-inner"><span class="brand">azlon report</span><a href="#rounds">Rounds</a><a href="#files">Files</a></div></header>
 <main id="main">${renderRunBody(view)}</main></body></html>
 `;
-}
-
-/** Writes report.html into the run folder; returns its path. */
-export function writeReport(runDir: string): string {
-  const path = join(runDir, REPORT_FILE);
-  writeFileAtomic(path, renderReport(runDir));
-  return path;
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, join } from "node:path";
 import type { Config } from "../config/schema.js";
@@ -312,10 +312,5 @@ export class RunManager {
       handle.cancel("interrupted");
     }
     await Promise.allSettled(running.map(([, { handle }]) => handle.done));
-  }
-
-  /** Whether the run folder is one of this server's (it has serve.json) — for listing. */
-  static isServed(dir: string): boolean {
-    return existsSync(join(dir, SERVE_FILE));
   }
 }
