@@ -34,7 +34,11 @@ export function checkProblem(exitCode: number | null, timedOut: boolean, timeout
   return exitCode === null ? "no exit code" : `exit ${exitCode}`;
 }
 
-function toCheck(command: string, exec: ExecResult, timeoutMs: number): CheckResult {
+function toCheck(
+  command: string,
+  exec: Pick<ExecResult, "exitCode" | "timedOut" | "output" | "durationMs">,
+  timeoutMs: number,
+): CheckResult {
   const problem = checkProblem(exec.exitCode, exec.timedOut, timeoutMs);
   return {
     command,
@@ -237,12 +241,7 @@ export async function runService(
           request.checks.timeoutMs,
           signal,
         );
-        results.push({
-          command,
-          ...ran,
-          passed: checkProblem(ran.exitCode, ran.timedOut, request.checks.timeoutMs) === null,
-          problem: checkProblem(ran.exitCode, ran.timedOut, request.checks.timeoutMs),
-        });
+        results.push(toCheck(command, ran, request.checks.timeoutMs));
       }
     } else {
       for (const command of request.checks.commands) {
