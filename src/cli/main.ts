@@ -119,6 +119,10 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     .option("--checks <dir>", "your check files, copied to /azlon/checks in every check container")
     .option("--hide-checks", "show the model the checks' names and results, not their files")
     .option("--check-timeout <sec>", "time limit of one check (default: the run timeout)")
+    .option(
+      "--check-image <image>",
+      "run every check in a fresh container of this trusted image, never the project's (project at /azlon/project, output at /azlon/output)",
+    )
     .option("--service", "the program is a service: checks run beside it once --ready succeeds")
     .option("--ready <command>", "polled inside the service's container until it exits 0")
     .option("--ready-timeout <sec>", "how long to wait for --ready (default 60)")

@@ -63,6 +63,7 @@ export const ConfigSchema = z
     checks: z.array(z.string().trim().min(1, "a check command cannot be empty")).max(100),
     checksDir: z.string().min(1).nullable(),
     hideChecks: z.boolean(),
+    checkImage: z.string().trim().min(1).nullable(),
     service: z.boolean(),
     ready: z.string().trim().min(1).nullable(),
     readyTimeout: z.number().positive(),

@@ -15,6 +15,8 @@ export interface CheckOptions {
   hide: boolean;
   /** Each check's time limit; null: the run's runTimeout, as it is when the check runs. */
   timeoutMs: number | null;
+  /** A trusted image the checks run in instead of the project's; absent in older runs. */
+  image?: string | null;
 }
 
 /** When the program is a service: the command that tells it is ready, and how long to wait. */
@@ -66,9 +68,13 @@ export interface RunOptions {
 }
 
 /** The checks of a run, none for runs recorded before checks existed. */
-export function checksOf(options: RunOptions): CheckOptions & { timeoutMs: number } {
+export function checksOf(options: RunOptions): CheckOptions & { timeoutMs: number; image: string | null } {
   const checks = options.checks ?? { commands: [], dir: null, hide: false, timeoutMs: null };
-  return { ...checks, timeoutMs: checks.timeoutMs ?? options.limits.runTimeoutMs };
+  return {
+    ...checks,
+    timeoutMs: checks.timeoutMs ?? options.limits.runTimeoutMs,
+    image: checks.image ?? null,
+  };
 }
 
 /** Who decides a pass: given, else both when there are checks, else the judge. */

@@ -8,7 +8,7 @@ export interface RunStore {
   readonly dir: string;
   readonly workspaceDir: string;
   /** Path of a log inside iterations/NN/ (the folder is created). */
-  logPath(iteration: number, name: "build.log" | "output.log"): string;
+  logPath(iteration: number, name: "build.log" | "output.log" | "stdout.log" | "stderr.log"): string;
   /** Path of check number `index` (from 0)'s full log inside iterations/NN/. */
   checkLogPath(iteration: number, index: number): string;
   writeIterationJson(iteration: number, name: string, value: unknown): void;

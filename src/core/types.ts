@@ -105,6 +105,8 @@ export interface ExecSummary {
 /** Where the sandbox writes the full (disk-capped) logs of a step. */
 export interface LogTarget {
   path: string;
+  /** stdout and stderr apart, each in a file of its own (for checks in a trusted image). */
+  streams?: { stdout: string; stderr: string };
 }
 
 /** One of the user's checks after it ran: a shell command whose exit code decides. */
@@ -128,10 +130,30 @@ export interface ServiceStatus {
   durationMs: number;
 }
 
+/**
+ * How far a file a check relies on can be trusted: as the FROM image has it ("base"), replaced
+ * or added by the model's build, not there, a builtin of the shell, or unknown (no base).
+ */
+export type TrustStatus = "base" | "changed" | "added" | "missing" | "builtin" | "unverified";
+
+/** What the checks of a round ran with, and how far it can be trusted. */
+export interface CheckTrust {
+  /** The trusted image the checks ran in (--check-image); null: the project's own image. */
+  checkImage: string | null;
+  /** The image the project's files were compared with (its FROM); null when it cannot be told. */
+  base: string | null;
+  /** The shell the checks run with (/bin/sh of the project's image); null with a check image. */
+  shell: { path: string; status: TrustStatus } | null;
+  /** Each check command's first word, as the image's PATH resolves it (empty with a check image). */
+  commands: Array<{ command: string; word: string; path: string | null; status: TrustStatus }>;
+}
+
 /** What iterations/NN/checks.json holds: the service's start (if any) and every check. */
 export interface ChecksReport {
   service: ServiceStatus | null;
   results: CheckResult[];
+  /** Absent in runs made before it was recorded. */
+  trust?: CheckTrust | null;
 }
 
 /** The checks to run against a built image. */
@@ -142,6 +164,10 @@ export interface CheckRequest {
   timeoutMs: number;
   /** Where check number i (from 0) writes its full log. */
   log: (index: number) => LogTarget;
+  /** The project (the workspace), at /azlon/project for checks in a trusted image. */
+  projectDir: string;
+  /** The program's run this round, at /azlon/output for checks in a trusted image; null for a service. */
+  program: { exitCode: number | null; streams: { stdout: string; stderr: string } | null } | null;
 }
 
 /** A program that is a service: started in the background, polled until ready, checked beside. */
@@ -158,9 +184,12 @@ export const CHECKS_MOUNT = "/azlon/checks";
 export interface Sandbox {
   build(contextDir: string, log: LogTarget, signal: AbortSignal): Promise<BuildResult>;
   run(log: LogTarget, signal: AbortSignal): Promise<ExecResult>;
-  /** Runs each check in a fresh container of the built image, entrypoint replaced by `sh -c`. */
-  runChecks(request: CheckRequest, signal: AbortSignal): Promise<CheckResult[]>;
-  /** Starts the program as a service, waits until ready, runs the checks inside its container. */
+  /**
+   * Runs each check in a fresh container, with azlon's `/bin/sh -c`: of the built image (its
+   * shell and the command compared with the FROM image's first), or of the trusted check image.
+   */
+  runChecks(request: CheckRequest, signal: AbortSignal): Promise<ChecksReport>;
+  /** Starts the program as a service, waits until ready, runs the checks beside it. */
   runService(
     request: ServiceRequest,
     log: LogTarget,

@@ -107,6 +107,12 @@ export function checkOptionsFrom(
   if (!config.service && config.ready !== null) {
     throw new UsageError("--ready is for a service: add --service", "or leave --ready out");
   }
+  if (config.checkImage !== null && commands.length === 0) {
+    throw new UsageError(
+      "--check-image gives the image the checks run in, but no --check command is given",
+      'add e.g. --check "python3 /azlon/checks/test.py" (the project is at /azlon/project)',
+    );
+  }
   if (config.hideChecks && config.checksDir === null) {
     throw new UsageError("--hide-checks hides the files of --checks, and none were given");
   }
@@ -118,6 +124,7 @@ export function checkOptionsFrom(
       dir,
       hide: config.hideChecks,
       timeoutMs: config.checkTimeout === null ? null : Math.round(config.checkTimeout * 1000),
+      image: config.checkImage,
     },
     service:
       config.service && config.ready !== null
@@ -125,6 +132,25 @@ export function checkOptionsFrom(
         : null,
     verdict,
   };
+}
+
+/**
+ * The lines of held-out checks (--hide-checks), to mask wherever they could reach the model: a
+ * program or a fake tool in the image that prints /azlon/checks/* must not show them to it.
+ */
+export function hiddenLinesOf(options: RunOptions): string[] {
+  const checks = checksOf(options);
+  if (!checks.hide || checks.dir === null) return [];
+  const lines = new Set<string>();
+  for (const f of listFiles(checksFolder(checks.dir))) {
+    const data = readFileSync(f.full);
+    if (data.subarray(0, 8000).includes(0)) continue;
+    for (const line of data.toString("utf8").split(/\r?\n/)) {
+      const trimmed = line.trim();
+      if (trimmed) lines.add(trimmed);
+    }
+  }
+  return [...lines];
 }
 
 /** The checks as the model is shown them: commands, and the files unless they are held out. */

@@ -3,11 +3,11 @@ import type Docker from "dockerode";
 import { DEFAULTS } from "../config/defaults.js";
 import { type AbortCause, AbortedError } from "../core/errors.js";
 import type { LoopEvent } from "../core/events.js";
-import type { RunState } from "../core/state.js";
+import { checksOf, type RunState } from "../core/state.js";
 import { loadTemplates } from "../prompts/templates.js";
 import { resolveDockerTarget } from "../sandbox/connection.js";
 import type { Redactor } from "../util/secrets.js";
-import { checkViewOf } from "./checks.js";
+import { checkViewOf, hiddenLinesOf } from "./checks.js";
 import { DEFAULT_BASE_URL, imageTagFor } from "./options.js";
 import { type Result, type RunReport, resultOf, runReport } from "./result.js";
 import type { PreparedRun } from "./runs.js";
@@ -62,6 +62,14 @@ export class Engine {
     const target = resolveDockerTarget({ env, home: env.HOME ?? "/" });
     const { docker } = await connectDocker(target);
     return new Engine({ docker, apiKey, redactor });
+  }
+
+  /** What a run needs of the engine before any request: the check image it names is there. */
+  async prepare(options: RunState["options"]): Promise<void> {
+    const image = checksOf(options).image;
+    if (!image) return;
+    const { ensureImage } = await import("../sandbox/ensure-image.js");
+    await ensureImage(this.options.docker, image, "--check-image");
   }
 
   /** Starts (or resumes) a prepared run; the handle reports its events and its end. */
@@ -151,6 +159,8 @@ export class Engine {
       redactor,
       owner,
       warn: (message) => warnings.push(message),
+      checkImage: checksOf(options).image,
+      hiddenLines: hiddenLinesOf(options),
     });
 
     let outcome: Awaited<ReturnType<typeof runLoop>>;

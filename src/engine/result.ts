@@ -27,6 +27,37 @@ const CheckSchema = z.object({
   durationMs: z.int().min(0),
 });
 
+const TrustStatusSchema = z
+  .enum(["base", "changed", "added", "missing", "builtin", "unverified"])
+  .describe(
+    "as the FROM image has it (base), replaced or added by the model's build, not there, a builtin of the shell, or not comparable",
+  );
+
+const TrustSchema = z
+  .object({
+    checkImage: z
+      .string()
+      .nullable()
+      .describe("the trusted image the checks ran in (--check-image); null: the project's image"),
+    base: z.string().nullable().describe("the FROM image the project's files were compared with"),
+    shell: z
+      .object({ path: z.string(), status: TrustStatusSchema })
+      .nullable()
+      .describe("the shell the checks ran with; a shell not the FROM image's runs no check"),
+    commands: z
+      .array(
+        z.object({
+          command: z.string(),
+          word: z.string(),
+          path: z.string().nullable(),
+          status: TrustStatusSchema,
+        }),
+      )
+      .describe("each check's first word as the image's PATH resolved it"),
+  })
+  .nullable()
+  .describe("what the checks ran with and how far it can be trusted; null when unknown");
+
 /**
  * The `--json` result: one object on stdout for every run, also for runs that never started.
  * schemas/result.schema.json is generated from this schema (`npm run schema`), never by hand.
@@ -64,6 +95,7 @@ export const ResultSchema = z
         failed: z.int().min(0),
         serviceReady: z.boolean().nullable(),
         results: z.array(CheckSchema),
+        trust: TrustSchema,
       })
       .nullable()
       .describe("the checks of the last round that ran them; null without checks"),
@@ -112,6 +144,7 @@ function checksResult(report: RunReport): Result["checks"] {
     failed: total - passed,
     serviceReady: report.checks?.service ? report.checks.service.ready : null,
     results,
+    trust: report.checks?.trust ?? null,
   };
 }
 

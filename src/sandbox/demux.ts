@@ -10,7 +10,14 @@ const HEADER = 8;
 export class FrameDemuxer extends Writable {
   private buffer: Buffer = Buffer.alloc(0);
 
-  constructor(private readonly target: Writable) {
+  /**
+   * `split`, when given, also receives each payload with its stream (1 stdout, 2 stderr), for
+   * a copy of the two streams apart (a trusted check image reads them as files).
+   */
+  constructor(
+    private readonly target: Writable,
+    private readonly split?: (stream: number, payload: Buffer) => void,
+  ) {
     super();
   }
 
@@ -20,7 +27,9 @@ export class FrameDemuxer extends Writable {
     while (this.buffer.length >= HEADER) {
       const size = this.buffer.readUInt32BE(4);
       if (this.buffer.length < HEADER + size) break;
-      payloads.push(this.buffer.subarray(HEADER, HEADER + size));
+      const payload = this.buffer.subarray(HEADER, HEADER + size);
+      this.split?.(this.buffer.readUInt8(0), payload);
+      payloads.push(payload);
       this.buffer = this.buffer.subarray(HEADER + size);
     }
     if (payloads.length) this.forward(payloads, 0, callback);

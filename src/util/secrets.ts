@@ -38,7 +38,14 @@ export class Redactor {
   private readonly pattern: RegExp | null;
   readonly longest: number;
 
-  constructor(readonly secrets: readonly string[]) {
+  /**
+   * `masks` gives some values a mask of their own (the lines of held-out checks are shown as
+   * "[hidden check line]", not as secrets); the rest get MASK.
+   */
+  constructor(
+    readonly secrets: readonly string[],
+    private readonly masks: ReadonlyMap<string, string> = new Map(),
+  ) {
     // Longest first: the alternation takes the first that matches, and a secret that contains
     // another must be masked whole, not leave its end showing.
     const ordered = [...secrets].sort((a, b) => b.length - a.length);
@@ -48,6 +55,17 @@ export class Redactor {
 
   static none(): Redactor {
     return new Redactor([]);
+  }
+
+  /** This redactor, also masking each of `values` (of at least the minimum length) with `mask`. */
+  with(values: readonly string[], mask: string): Redactor {
+    const masks = new Map(this.masks);
+    for (const value of values)
+      if (value.length >= MIN_SECRET_LENGTH && !this.secrets.includes(value)) masks.set(value, mask);
+    return new Redactor(
+      [...this.secrets, ...masks.keys()].filter((v, i, all) => all.indexOf(v) === i),
+      masks,
+    );
   }
 
   /** Masks the known secret values (what is stored: logs, journal, run.json). */
@@ -66,7 +84,10 @@ export class Redactor {
 
   /** Masks only the known secret values. */
   maskSecrets(text: string): string {
-    return this.pattern ? text.replace(this.pattern, MASK) : text;
+    if (!this.pattern) return text;
+    return this.masks.size
+      ? text.replace(this.pattern, (m) => this.masks.get(m) ?? MASK)
+      : text.replace(this.pattern, MASK);
   }
 
   /** Redacts every string inside a JSON-like value. */

@@ -33,6 +33,23 @@ export function stripEscapes(text: string): string {
   return text.replace(STRING_SEQUENCE, "").replace(SHORT_SEQUENCE, "");
 }
 
+/** Every control character, newlines and tabs included: none belongs in a one-line name. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
+const ANY_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A name from outside shown as text on one line (a label value someone else set): every control
+ * character written out as an escape (\x1b, \n), so what it is can be seen and nothing it does.
+ */
+export function shownAsText(text: string): string {
+  return text.replace(ANY_CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
 /** forTerminal over every string in a JSON-like value (an event, before a reporter shows it). */
 export function forTerminalDeep<T>(value: T): T {
   if (typeof value === "string") return forTerminal(value) as T;

@@ -101,7 +101,7 @@ export class RunFolder implements RunStore {
     return dir;
   }
 
-  logPath(n: number, name: "build.log" | "output.log"): string {
+  logPath(n: number, name: "build.log" | "output.log" | "stdout.log" | "stderr.log"): string {
     return this.iterationFile(n, name);
   }
 

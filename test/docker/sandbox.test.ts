@@ -270,6 +270,8 @@ describeDocker("the Docker sandbox against the real engine", () => {
       checksDir: null,
       timeoutMs: 60_000,
       log: (i: number) => ({ path: join(p.logs, `check-${i}.log`) }),
+      projectDir: p.context,
+      program: null,
     };
     const started = Date.now();
     const served = box.runService(

@@ -181,8 +181,8 @@ export class FakeSandbox implements Sandbox {
     });
   }
 
-  async runChecks(request: CheckRequest): Promise<CheckResult[]> {
-    return this.checkResults(request);
+  async runChecks(request: CheckRequest): Promise<ChecksReport> {
+    return { service: null, results: this.checkResults(request) };
   }
 
   async runService(

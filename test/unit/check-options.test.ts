@@ -15,7 +15,7 @@ const config = (over: Partial<Config>): Config => ({ ...DEFAULTS, ...over });
 describe("checks, service and verdict options (usage errors before any token)", () => {
   it("defaults: no checks, the judge decides", () => {
     expect(checkOptionsFrom(config({}), "/")).toEqual({
-      checks: { commands: [], dir: null, hide: false, timeoutMs: null },
+      checks: { commands: [], dir: null, hide: false, timeoutMs: null, image: null },
       service: null,
       verdict: "judge",
     });

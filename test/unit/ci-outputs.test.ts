@@ -17,6 +17,7 @@ const failed = base({
     passed: 1,
     failed: 1,
     serviceReady: null,
+    trust: null,
     results: [
       {
         command: "pytest -q | tee log",
@@ -47,7 +48,7 @@ describe("what CI reads", () => {
       base({
         status: "interrupted",
         stopReason: "interrupted",
-        checks: { total: 2, passed: 0, failed: 2, serviceReady: null, results: [] },
+        checks: { total: 2, passed: 0, failed: 2, serviceReady: null, results: [], trust: null },
       }),
     );
     expect(xml).toContain('tests="3" failures="0" errors="1" skipped="2"');

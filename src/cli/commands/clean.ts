@@ -3,6 +3,7 @@ import { resolveDockerTarget } from "../../sandbox/connection.js";
 import { currentOwner, OWNER_PID_LABEL, processAlive } from "../../sandbox/owner.js";
 import { formatAge, parseAge } from "../../util/age.js";
 import { formatBytes } from "../../util/format.js";
+import { shownAsText } from "../../util/terminal.js";
 import { listRunFolders, shownStatus } from "../../workspace/run-list.js";
 import { type CleanPlan, planClean } from "../clean-plan.js";
 import type { CliContext } from "../io.js";
@@ -86,21 +87,27 @@ function count(n: number, noun: string): string {
 
 function describePlan(ctx: CliContext, plan: CleanPlan, now: number, removing: boolean): void {
   const out = (line: string) => ctx.stdout.write(`${line}\n`);
+  // Run ids, tags and owners come from labels, which anything on the engine can set.
+  const text = shownAsText;
   if (plan.runs.length || plan.orphans.length) out(removing ? "removing:" : "would remove:");
   for (const run of plan.runs) {
     const age = run.entry?.updatedAt ? `, ${formatAge(now - Date.parse(run.entry.updatedAt))} ago` : "";
     // A run in the plan is not going on: one that says running was killed.
-    out(`  run ${run.runId} (${run.entry ? shownStatus(run.entry, false) : "no run folder here"}${age})`);
+    out(
+      `  run ${text(run.runId)} (${run.entry ? shownStatus(run.entry, false) : "no run folder here"}${age})`,
+    );
     for (const image of run.images) {
-      out(`    image      ${image.tags.join(", ") || image.id.slice(7, 19)}  ${formatBytes(image.bytes)}`);
+      out(
+        `    image      ${text(image.tags.join(", ")) || image.id.slice(7, 19)}  ${formatBytes(image.bytes)}`,
+      );
     }
     for (const c of run.containers) out(`    container  ${c.id.slice(0, 12)}  ${c.state}`);
   }
   for (const c of plan.orphans) {
     out(
-      `  container ${c.id.slice(0, 12)} of run ${c.runId} (${c.state}; its azlon process ${c.labels[OWNER_PID_LABEL] ?? ""} is gone)`,
+      `  container ${c.id.slice(0, 12)} of run ${text(c.runId)} (${c.state}; its azlon process ${text(c.labels[OWNER_PID_LABEL] ?? "")} is gone)`,
     );
   }
   if (plan.kept.length) out("left alone:");
-  for (const k of plan.kept) out(`  run ${k.runId}: ${k.why}`);
+  for (const k of plan.kept) out(`  run ${text(k.runId)}: ${text(k.why)}`);
 }

@@ -47,6 +47,7 @@ export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliCon
   // A template with an unknown placeholder fails here, before the engine is reached.
   loadTemplates(prepared.state.options.prompts, runDir);
   const engine = await Engine.connect(ctx.env, apiKey, redactor);
+  await engine.prepare(prepared.state.options);
   prepared.folder.init();
   return executeRun({ ctx, engine, prepared, flags });
 }

@@ -41,6 +41,7 @@ export const RUN_CONFIG_FLAGS: readonly ConfigKey[] = [
   "maxCost",
   "maxTime",
   "hideChecks",
+  "checkImage",
   "checkTimeout",
   "service",
   "ready",
@@ -133,6 +134,7 @@ export async function runCommand(flags: RunFlags, ctx: CliContext): Promise<numb
   const redactor = redactorFor(ctx.env, apiKey);
   // Fail on an unreachable engine before anything is written.
   const engine = await Engine.connect(ctx.env, apiKey, redactor);
+  await engine.prepare(options);
   const prepared = createRun({ prompt, tests }, options, redactor);
   return executeRun({ ctx, engine, prepared, flags });
 }

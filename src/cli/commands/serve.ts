@@ -46,6 +46,7 @@ export async function serveCommand(flags: ServeFlags, ctx: CliContext): Promise<
   // Refused before the engine is reached: a clear message, whatever Docker's state.
   checkBind(host, token);
   const engine = await Engine.connect(ctx.env, apiKey, redactor);
+  await engine.prepare(runOptionsFrom(config, ctx.cwd, outDir));
   const log = (line: string) => ctx.stderr.write(`azlon serve: ${redactor.redactMessage(line)}\n`);
   const server = await startServer({
     engine,

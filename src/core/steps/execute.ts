@@ -23,14 +23,34 @@ export function roundSteps({ state, store, sandbox, emit, save }: RoundContext) 
   const options = state.options;
   const checks = checksOf(options);
   const service = options.service ?? null;
-  const checkRequest = (n: number): CheckRequest => ({
-    commands: checks.commands,
-    checksDir: checks.dir,
-    timeoutMs: checks.timeoutMs,
-    log: (i) => ({ path: store.checkLogPath(n, i) }),
-  });
+  // Checks in a trusted image read the program's stdout and stderr apart, as files.
+  const streams = (n: number) =>
+    checks.image ? { stdout: store.logPath(n, "stdout.log"), stderr: store.logPath(n, "stderr.log") } : null;
+  const checkRequest = (n: number, exec: ExecResult | null): CheckRequest => {
+    const files = streams(n);
+    return {
+      commands: checks.commands,
+      checksDir: checks.dir,
+      timeoutMs: checks.timeoutMs,
+      log: (i) => ({ path: store.checkLogPath(n, i) }),
+      projectDir: store.workspaceDir,
+      program: exec ? { exitCode: exec.exitCode, streams: files } : null,
+    };
+  };
+  // What the build put in the checks' way is said once a leg, not every round.
+  const warned = new Set<string>();
   const recordChecks = (n: number, report: ChecksReport): void => {
     store.writeIterationJson(n, CHECKS_FILE, report);
+    for (const c of report.trust?.commands ?? []) {
+      if (c.status !== "added" && c.status !== "changed") continue;
+      const key = `${c.word}:${c.path}:${c.status}`;
+      if (warned.has(key)) continue;
+      warned.add(key);
+      emit({
+        type: "warning",
+        message: `check \`${c.command}\` runs ${c.path}, which the model's build ${c.status === "added" ? "added" : "changed"} (it is not the FROM image's ${report.trust?.base ?? ""}): it may report anything; --check-image runs checks in a trusted image`,
+      });
+    }
     summaryFor(state, n).checks = {
       passed: report.results.filter((r) => r.passed).length,
       total: checks.commands.length,
@@ -115,10 +135,11 @@ export function roundSteps({ state, store, sandbox, emit, save }: RoundContext) 
       let next: "check" | "validate" = "validate";
       if (build.ok) {
         emit({ type: "phase", phase: "run", iteration: n });
-        const log = { path: store.logPath(n, "output.log") };
+        const files = streams(n);
+        const log = { path: store.logPath(n, "output.log"), ...(files ? { streams: files } : {}) };
         if (service) {
           // A service is checked while it runs: its checks finish inside this step.
-          const served = await sandbox.runService({ ...service, checks: checkRequest(n) }, log, inner);
+          const served = await sandbox.runService({ ...service, checks: checkRequest(n, null) }, log, inner);
           exec = served.exec;
           recordChecks(n, served.checks);
         } else {
@@ -138,8 +159,8 @@ export function roundSteps({ state, store, sandbox, emit, save }: RoundContext) 
 
     async check(n: number, inner: AbortSignal): Promise<void> {
       emit({ type: "phase", phase: "check", iteration: n });
-      const results = await sandbox.runChecks(checkRequest(n), inner);
-      recordChecks(n, { service: null, results });
+      const result = store.readIterationJson<RoundResult>(n, RESULT_FILE);
+      recordChecks(n, await sandbox.runChecks(checkRequest(n, result?.exec ?? null), inner));
       state.progress = { iteration: n, step: "validate" };
       save();
     },

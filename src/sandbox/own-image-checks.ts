@@ -1,0 +1,155 @@
+import type Docker from "dockerode";
+import { AbortedError, abortCause } from "../core/errors.js";
+import type {
+  CheckRequest,
+  CheckResult,
+  ChecksReport,
+  CheckTrust,
+  ExecResult,
+  LogTarget,
+  ServiceRequest,
+} from "../core/types.js";
+import type { Redactor } from "../util/secrets.js";
+import { readDockerfile } from "./build-context.js";
+import { checksVolume, copyChecks } from "./check-inputs.js";
+import { notRun, toCheck } from "./check-results.js";
+import type { CheckRunner } from "./check-runner.js";
+import { type BaseCache, checkTrust, untrustedShell } from "./check-trust.js";
+import type { ContainerRunner } from "./container.js";
+import { connectionLost, describeDockerError, engineAnswered } from "./docker-errors.js";
+import { CHECK_SHELL, execIn } from "./exec.js";
+import { serveAndCheck, serviceLifeMs } from "./service.js";
+
+export interface OwnImageChecksOptions {
+  docker: Docker;
+  runner: ContainerRunner;
+  /** The image the round built. */
+  image: string;
+  /** On the containers azlon makes to compare files. */
+  labels: Record<string, string>;
+  /** Masks secrets, and the lines of held-out checks, in what the checks print. */
+  outputRedactor: Redactor;
+}
+
+/** Why the user's checks could not be put in place: the model's image is in the way. */
+function placementProblem(error: unknown): string {
+  return `the checks could not be put at /azlon/checks (${describeDockerError(error)}): the image must leave /azlon/checks free (no file there)`;
+}
+
+/**
+ * Checks in the project's own image: each in a fresh container, run with /bin/sh by its path,
+ * after that shell (and each command's first word) is compared with the FROM image's. A shell
+ * the build replaced runs no check: the round fails, saying so.
+ */
+export class OwnImageChecks implements CheckRunner {
+  /** The FROM image's files, kept for the run: the base does not change from round to round. */
+  private readonly baseCache: BaseCache = new Map();
+
+  constructor(private readonly o: OwnImageChecksOptions) {}
+
+  private async trust(request: CheckRequest): Promise<CheckTrust> {
+    try {
+      const dockerfile = await readDockerfile(request.projectDir);
+      return await checkTrust(
+        this.o.docker,
+        this.o.image,
+        dockerfile,
+        request.commands,
+        this.o.labels,
+        this.baseCache,
+      );
+    } catch (error) {
+      throw connectionLost(error);
+    }
+  }
+
+  async runChecks(request: CheckRequest, signal: AbortSignal): Promise<ChecksReport> {
+    const { runner } = this.o;
+    const trust = await this.trust(request);
+    const refused = untrustedShell(trust);
+    if (refused) return { service: null, results: notRun(request.commands, refused), trust };
+    const results: CheckResult[] = [];
+    for (const [index, command] of request.commands.entries()) {
+      if (signal.aborted) throw new AbortedError(abortCause(signal));
+      let container: Docker.Container;
+      try {
+        container = await runner.create({
+          image: this.o.image,
+          entrypoint: [CHECK_SHELL, "-c"],
+          cmd: [command],
+          timeoutMs: request.timeoutMs,
+          mounts: request.checksDir !== null ? [checksVolume(runner.options.labels)] : [],
+        });
+      } catch (error) {
+        throw connectionLost(error);
+      }
+      try {
+        if (request.checksDir) {
+          try {
+            await copyChecks(container, request.checksDir);
+          } catch (error) {
+            if (!engineAnswered(error)) throw error;
+            results.push(...notRun([command], placementProblem(error)));
+            continue;
+          }
+        }
+        const exec = await runner.run(
+          container,
+          request.log(index),
+          { timeoutMs: request.timeoutMs, subject: "check", limit: "the check time limit" },
+          signal,
+          this.o.outputRedactor,
+        );
+        results.push(toCheck(command, exec, request.timeoutMs));
+      } catch (error) {
+        if (error instanceof AbortedError) throw error;
+        throw connectionLost(error);
+      } finally {
+        await runner.remove(container);
+      }
+    }
+    return { service: null, results, trust };
+  }
+
+  /** The service runs in its own container with the checks beside it, run there with exec. */
+  async runService(
+    request: ServiceRequest,
+    log: LogTarget,
+    signal: AbortSignal,
+  ): Promise<{ exec: ExecResult; checks: ChecksReport }> {
+    const { runner } = this.o;
+    const trust = await this.trust(request.checks);
+    const refused = untrustedShell(trust);
+    let container: Docker.Container;
+    try {
+      // Its deadline label (how long another azlon leaves it alone) covers the whole of its life.
+      container = await runner.create({
+        image: this.o.image,
+        timeoutMs: serviceLifeMs(request),
+        mounts: request.checks.checksDir !== null ? [checksVolume(runner.options.labels)] : [],
+      });
+    } catch (error) {
+      throw connectionLost(error);
+    }
+    try {
+      // Should the image be in the way, the container cannot start either: its run says why.
+      if (request.checks.checksDir) await copyChecks(container, request.checks.checksDir);
+    } catch (error) {
+      if (!engineAnswered(error)) {
+        await runner.remove(container);
+        throw connectionLost(error);
+      }
+    }
+    const served = await serveAndCheck(
+      runner,
+      container,
+      request,
+      log,
+      (command, checkLog, timeoutMs, checkSignal) =>
+        execIn(runner, container, command, checkLog, timeoutMs, checkSignal, this.o.outputRedactor),
+      signal,
+      { refused, redactor: this.o.outputRedactor },
+    );
+    return { exec: served.exec, checks: { ...served.checks, trust } };
+  }
+}
