@@ -101,6 +101,12 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     )
     .option("--base-image <image>", "tell the model to build FROM this image (default: its choice)")
     .addOption(
+      new Option(
+        "--builder <mode>",
+        "auto: BuildKit only for Dockerfiles that need it (RUN --mount, here-documents), the classic builder (which holds RUN steps to --memory and --cpus) for the rest (default auto)",
+      ).choices(["auto", "classic", "buildkit"]),
+    )
+    .addOption(
       new Option("--structured-output <mode>", "how replies are constrained (default auto)").choices([
         "auto",
         "json_schema",
@@ -240,6 +246,10 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     )
     .option("-m, --model <id>", "check this model (env AZLON_MODEL)")
     .option("--base-url <url>", "check this endpoint (env OPENAI_BASE_URL)")
+    .option(
+      "--base-image <image>",
+      `build the trial image FROM this one (default: the config's baseImage, else ${"busybox:latest"}); on a host without a registry, name one the engine has`,
+    )
     .option("-c, --config <path>", "use this config file")
     .addHelpText(
       "after",

@@ -13,6 +13,7 @@ export const DEFAULTS: Config = {
   pids: 256,
   network: "none",
   baseImage: null,
+  builder: "auto",
   structuredOutput: "auto",
   modelRetries: 2,
   modelTimeout: 600,

@@ -31,6 +31,7 @@ export const ConfigSchema = z
     pids: z.int().min(16).max(1_000_000),
     network: z.enum(["none", "bridge"]),
     baseImage: z.string().min(1).nullable(),
+    builder: z.enum(["auto", "classic", "buildkit"]),
     structuredOutput: z.enum(["auto", "json_schema", "json"]),
     modelRetries: z.int().min(0).max(20),
     modelTimeout: z.number().positive(),

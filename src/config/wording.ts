@@ -16,6 +16,7 @@ export const ACCEPTS: Partial<Record<ConfigKey, string>> = {
   pids: "a whole number from 16 to 1000000",
   network: '"none" or "bridge"',
   baseImage: "an image name (not empty)",
+  builder: "auto, classic or buildkit",
   structuredOutput: '"auto", "json_schema" or "json"',
   modelRetries: "a whole number from 0 to 20",
   modelTimeout: SECONDS,

@@ -38,6 +38,8 @@ export interface RunOptions {
   maxIterations: number;
   limits: Limits;
   baseImage: string | null;
+  /** Which builder a Dockerfile gets; absent in older runs (auto). */
+  builder?: "auto" | "classic" | "buildkit";
   structuredOutput: "auto" | "json_schema" | "json";
   modelRetries: number;
   modelTimeoutMs: number;

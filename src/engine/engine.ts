@@ -42,6 +42,8 @@ export interface EngineOptions {
   redactor: Redactor;
   /** Recorded on each leg and container, so a later azlon can tell a live run from a dead one. */
   owner?: { pid: number; host: string };
+  /** Whether the engine builds with BuildKit (Docker does; Podman builds with Buildah). */
+  buildKit?: boolean;
 }
 
 /**
@@ -60,8 +62,8 @@ export class Engine {
   static async connect(env: Record<string, string | undefined>, apiKey: string, redactor: Redactor) {
     const { connectDocker } = await import("../sandbox/docker-sandbox.js");
     const target = resolveDockerTarget({ env, home: env.HOME ?? "/" });
-    const { docker } = await connectDocker(target);
-    return new Engine({ docker, apiKey, redactor });
+    const { docker, info } = await connectDocker(target);
+    return new Engine({ docker, apiKey, redactor, buildKit: info.buildKit });
   }
 
   /** What a run needs of the engine before any request: the check image it names is there. */
@@ -160,6 +162,8 @@ export class Engine {
       owner,
       warn: (message) => warnings.push(message),
       checkImage: checksOf(options).image,
+      builder: options.builder ?? "auto",
+      buildKit: this.options.buildKit ?? false,
       hiddenLines: hiddenLinesOf(options),
     });
 

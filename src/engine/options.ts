@@ -51,6 +51,7 @@ export function toRunOptions(config: Config, outDir: string): RunOptions {
       buildTimeoutMs: Math.round(config.buildTimeout * 1000),
     },
     baseImage: config.baseImage,
+    builder: config.builder,
     structuredOutput: config.structuredOutput,
     modelRetries: config.modelRetries,
     modelTimeoutMs: Math.round(config.modelTimeout * 1000),

@@ -9,6 +9,8 @@ export interface BuildSpec {
   /** Apply the labels as the build's last step (they then win whatever the Dockerfile says). */
   labelsLast: boolean;
   log: LogTarget;
+  /** A line the build log opens with (which builder, and why). */
+  note?: string | null;
 }
 
 /** Builds an image from a context folder with the run's limits; the engine's builder behind it. */

@@ -51,6 +51,7 @@ export class ClassicBuilder implements ImageBuilder {
     const { limits } = this;
     const started = performance.now();
     const capture = this.capture(spec.log.path);
+    if (spec.note) await capture.writeText(`${spec.note}\n`);
     const labelled = spec.labelsLast
       ? null
       : labelDockerfile(await readDockerfile(spec.contextDir), spec.labels);

@@ -10,11 +10,15 @@ import type {
   ServiceRequest,
 } from "../core/types.js";
 import type { Redactor } from "../util/secrets.js";
+import { readDockerfile } from "./build-context.js";
 import type { ImageBuilder } from "./builder.js";
+import { BuildKitBuilder } from "./buildkit-builder.js";
 import type { CheckRunner } from "./check-runner.js";
 import { ClassicBuilder } from "./classic-builder.js";
 import { ContainerRunner } from "./container.js";
 import { connectionLost, describeDockerError } from "./docker-errors.js";
+import { buildKitFeature } from "./dockerfile-features.js";
+import type { BuilderMode } from "./engine-info.js";
 import { OwnImageChecks } from "./own-image-checks.js";
 import { currentOwner, type Owner, ownerLabels, RUN_LABEL } from "./owner.js";
 import { TrustedImageChecks } from "./trusted-checks.js";
@@ -42,6 +46,10 @@ export interface DockerSandboxOptions {
   checkImage?: string | null;
   /** Lines of held-out checks: masked in what the program and the checks print, so no model sees them. */
   hiddenLines?: readonly string[];
+  /** Which builder a Dockerfile gets (default auto: BuildKit only for what needs it). */
+  builder?: BuilderMode;
+  /** Whether the engine has BuildKit (default: no, the classic builder for everything). */
+  buildKit?: boolean;
 }
 
 /** The Sandbox over a real Docker engine: labelled, limited, bounded, and cleaned up. */
@@ -56,7 +64,8 @@ export class DockerSandbox implements Sandbox {
    */
   private readonly imageLabels: Record<string, string>;
   private readonly runner: ContainerRunner;
-  private readonly builder: ImageBuilder;
+  private readonly classic: ImageBuilder;
+  private readonly buildKit: ImageBuilder | null;
   private readonly checks: CheckRunner;
   /** What the program and the checks print is masked with this (held-out checks' lines too). */
   private readonly outputRedactor: Redactor;
@@ -84,12 +93,11 @@ export class DockerSandbox implements Sandbox {
       redactor: options.redactor,
       ...(options.warn ? { warn: options.warn } : {}),
     });
-    this.builder = new ClassicBuilder(
-      docker,
-      options.limits,
-      (path) => this.runner.capture(path),
-      (id) => this.removeUntagged(id, { ownOnly: false }),
+    const capture = (path: string) => this.runner.capture(path);
+    this.classic = new ClassicBuilder(docker, options.limits, capture, (id) =>
+      this.removeUntagged(id, { ownOnly: false }),
     );
+    this.buildKit = options.buildKit ? new BuildKitBuilder(docker, options.limits, capture) : null;
     const common = {
       docker,
       runner: this.runner,
@@ -102,9 +110,27 @@ export class DockerSandbox implements Sandbox {
       : new OwnImageChecks(common);
   }
 
-  /** The builder this engine gets ("classic" or "buildkit"). */
-  get builderKind(): string {
-    return this.builder.kind;
+  /**
+   * The builder for this Dockerfile, and what the build log says of it: the classic builder holds
+   * RUN steps to the memory and CPU limits and the engine's BuildKit does not, so BuildKit builds
+   * only what needs it (RUN --mount, a here-document), unless the user chose otherwise.
+   */
+  private chooseBuilder(dockerfile: string): { builder: ImageBuilder; note: string | null } {
+    const mode = this.options.builder ?? "auto";
+    const feature = buildKitFeature(dockerfile);
+    if (mode === "classic" || !this.buildKit) {
+      const why = mode === "classic" ? "--builder classic" : "this engine has no BuildKit";
+      return {
+        builder: this.classic,
+        note: feature ? `[azlon: built with the classic builder (${why}): ${feature} needs BuildKit]` : null,
+      };
+    }
+    if (mode === "auto" && !feature) return { builder: this.classic, note: null };
+    const reason = feature ? `the Dockerfile uses ${feature}` : "--builder buildkit";
+    return {
+      builder: this.buildKit,
+      note: `[azlon: built with BuildKit (${reason}): its RUN steps keep the build time limit but not the memory and CPU limits, which this engine's BuildKit does not apply]`,
+    };
   }
 
   private async imageIdOf(tag: string): Promise<string | null> {
@@ -119,12 +145,13 @@ export class DockerSandbox implements Sandbox {
     // The last round's removal of its predecessor finishes before this build tags anew.
     await this.removing;
     const previous = this.lastImageId ?? (await this.imageIdOf(this.imageTag));
-    const spec = { contextDir, tag: this.imageTag, labels: this.imageLabels, labelsLast: false, log };
-    let result = await this.builder.build(spec, signal);
+    const { builder, note } = this.chooseBuilder(await readDockerfile(contextDir));
+    const spec = { contextDir, tag: this.imageTag, labels: this.imageLabels, labelsLast: false, log, note };
+    let result = await builder.build(spec, signal);
     if (result.ok && !(await this.labelledAsOurs(result.imageId))) {
       // The Dockerfile set azlon's own label to something else (after the one azlon puts
-      // there): built again with the labels as the last step, which wins. The log says so.
-      result = await this.builder.build({ ...spec, labelsLast: true }, signal);
+      // there): built again with the labels as the last step, which wins.
+      result = await builder.build({ ...spec, labelsLast: true }, signal);
     }
     const imageId = result.ok ? (result.imageId ?? (await this.imageIdOf(this.imageTag))) : null;
     if (result.ok) this.lastImageId = imageId;

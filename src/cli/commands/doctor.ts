@@ -73,10 +73,20 @@ async function checkDocker(ctx: CliContext, config: Config, redactor: Redactor):
   try {
     const target = resolveDockerTarget({ env: ctx.env, home: ctx.env.HOME ?? "/" });
     connected = await connectDocker(target);
+    const { info } = connected;
+    const builder = info.buildKit
+      ? config.builder === "buildkit"
+        ? "BuildKit for every Dockerfile (--builder buildkit: RUN steps keep only the time limit)"
+        : config.builder === "classic"
+          ? "the classic builder for every Dockerfile (--builder classic)"
+          : "the classic builder (RUN steps held to --memory and --cpus), BuildKit for Dockerfiles that need it (RUN --mount, here-documents)"
+      : info.name === "Podman"
+        ? "Buildah, through the Docker API"
+        : "the classic builder (this engine has no BuildKit through its API)";
     const engine: Check = {
       name: "docker",
       ok: true,
-      detail: `engine ${connected.version} (API ${connected.apiVersion}) at ${target.address}`,
+      detail: `${info.name} ${connected.version} (API ${connected.apiVersion}) at ${target.address}; builds with ${builder}`,
     };
     const image = config.baseImage ?? DOCTOR_DEFAULT_IMAGE;
     const runId = `doctor-${Date.now().toString(36)}`;
@@ -96,6 +106,8 @@ async function checkDocker(ctx: CliContext, config: Config, redactor: Redactor):
       maxModelBytes: 4096,
       maxLogBytes: 65536,
       redactor,
+      builder: config.builder,
+      buildKit: info.buildKit,
     });
     try {
       writeTrialContext(dir, image);
@@ -110,8 +122,8 @@ async function checkDocker(ctx: CliContext, config: Config, redactor: Redactor):
             ok: false,
             detail: `a trial image FROM ${image} did not build: ${last}`,
             fix: config.baseImage
-              ? "make sure the baseImage exists locally or can be pulled"
-              : "set baseImage in the config to an image this engine has (or can pull)",
+              ? "make sure the base image exists locally (docker images) or can be pulled"
+              : "name an image this engine has with --base-image (or baseImage in the config)",
           },
         ];
       }
@@ -251,11 +263,11 @@ function contextCheck(nCtx: number, config: Config, templates: Templates): Check
 
 /** `azlon doctor`: one line per check, with the fix for each failure; exit 0 when all hold. */
 export async function doctorCommand(
-  flags: { config?: string; model?: string; baseUrl?: string },
+  flags: { config?: string; model?: string; baseUrl?: string; baseImage?: string },
   ctx: CliContext,
 ): Promise<number> {
   // A bad flag is a usage error (exit 2), not a failed check: the config file is checked below.
-  const given = { model: flags.model, baseUrl: flags.baseUrl };
+  const given = { model: flags.model, baseUrl: flags.baseUrl, baseImage: flags.baseImage };
   validateLayer(
     Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
     flagSource("doctor"),

@@ -35,6 +35,7 @@ export const RUN_CONFIG_FLAGS: readonly ConfigKey[] = [
   "pids",
   "network",
   "baseImage",
+  "builder",
   "structuredOutput",
   "maxReplyTokens",
   "maxTokens",

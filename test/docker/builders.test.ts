@@ -1,0 +1,138 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, expect, it } from "vitest";
+import { AbortedError } from "../../src/core/errors.js";
+import type { Limits } from "../../src/core/types.js";
+import { DockerSandbox } from "../../src/sandbox/docker-sandbox.js";
+import type { BuilderMode } from "../../src/sandbox/engine-info.js";
+import { Redactor } from "../../src/util/secrets.js";
+import { describeDocker, docker, leftovers, removeImage } from "../helpers/docker.js";
+import { BUSYBOX } from "../helpers/images.js";
+import { tempDir, writeTree } from "../helpers/tmp.js";
+
+const tags: string[] = [];
+afterAll(async () => {
+  for (const tag of tags) await removeImage(tag);
+});
+
+const LIMITS: Limits = {
+  memoryBytes: 256 * 2 ** 20,
+  cpus: 1,
+  pids: 64,
+  network: "none",
+  runTimeoutMs: 20_000,
+  buildTimeoutMs: 60_000,
+};
+
+let counter = 0;
+function sandbox(limits: Partial<Limits> = {}, builder: BuilderMode = "auto") {
+  const runId = `test-bk-${process.pid}-${Date.now().toString(36)}-${counter++}`;
+  const imageTag = `azlon/${runId}`;
+  tags.push(imageTag);
+  const box = new DockerSandbox(docker, {
+    runId,
+    imageTag,
+    limits: { ...LIMITS, ...limits },
+    maxModelBytes: 65536,
+    maxLogBytes: 2 ** 20,
+    redactor: new Redactor([]),
+    builder,
+    buildKit: true,
+  });
+  return { box, runId, imageTag };
+}
+
+function project(files: Record<string, string>): { context: string; logs: string } {
+  const root = tempDir();
+  const context = join(root, "workspace");
+  mkdirSync(context);
+  writeTree(context, files);
+  const logs = join(root, "iterations/01");
+  mkdirSync(logs, { recursive: true });
+  return { context, logs };
+}
+
+const never = new AbortController().signal;
+const CACHE_MOUNT = `FROM ${BUSYBOX}\nRUN --mount=type=cache,target=/cache echo warm >> /cache/seen && echo "cache holds $(wc -l < /cache/seen) line(s)"\nCOPY app.sh /app.sh\nENTRYPOINT ["sh", "/app.sh"]\n`;
+
+describeDocker("BuildKit and the classic builder against the real engine", () => {
+  it("a RUN --mount=type=cache Dockerfile builds with BuildKit (the log says so, in plain lines) and runs; a rebuild is cached", async () => {
+    const { box, runId } = sandbox();
+    const p = project({ Dockerfile: CACHE_MOUNT, "app.sh": "echo hello from buildkit\n" });
+    const build = await box.build(p.context, { path: join(p.logs, "build.log") }, never);
+    expect(build.ok, build.log.text).toBe(true);
+    expect(build.log.text).toContain("built with BuildKit (the Dockerfile uses RUN --mount)");
+    expect(build.log.text).toMatch(/^#\d+ \[stage-0 2\/3\] RUN --mount=type=cache/m);
+    expect(build.log.text).toContain("cache holds");
+    // The plain lines, never BuildKit's base64 protobuf.
+    expect(build.log.text).not.toContain("moby.buildkit.trace");
+    const exec = await box.run({ path: join(p.logs, "output.log") }, never);
+    expect(exec.output.text).toContain("hello from buildkit");
+    const image = await docker.getImage(box.imageTag).inspect();
+    expect(image.Config.Labels["azlon.run"]).toBe(runId);
+    const again = await box.build(p.context, { path: join(p.logs, "build2.log") }, never);
+    expect(again.ok).toBe(true);
+    expect(again.log.text).toMatch(/#\d+ CACHED/);
+    await box.cleanup();
+    expect((await leftovers(runId)).containers).toBe(0);
+  });
+
+  it("a failing BuildKit step: its output and the error line are in the log the model sees", async () => {
+    const { box } = sandbox();
+    const p = project({
+      Dockerfile: `FROM ${BUSYBOX}\nRUN --mount=type=cache,target=/c echo "compiling..." && echo "boom: missing header" >&2 && exit 3\n`,
+    });
+    const build = await box.build(p.context, { path: join(p.logs, "build.log") }, never);
+    expect(build.ok).toBe(false);
+    expect(build.log.text).toContain("boom: missing header");
+    expect(build.log.text).toMatch(/ERROR: .*exit code: 3/);
+    expect(readFileSync(join(p.logs, "build.log"), "utf8")).toMatch(/ERROR: .*exit code: 3/);
+  });
+
+  it("the classic builder holds a RUN step to --memory: 300 MB fails under 64m and passes under 1g", async () => {
+    const hog = `FROM ${BUSYBOX}\nRUN dd if=/dev/zero of=/dev/null bs=300M count=1 && echo "allocated 300 MB"\n`;
+    const small = sandbox({ memoryBytes: 64 * 2 ** 20 });
+    const p = project({ Dockerfile: hog });
+    const failed = await small.box.build(p.context, { path: join(p.logs, "build.log") }, never);
+    expect(failed.ok).toBe(false);
+    expect(failed.log.text).not.toContain("built with BuildKit");
+    expect(failed.log.text).toMatch(/returned a non-zero code: 137|killed|memory/i);
+    const large = sandbox({ memoryBytes: 2 ** 30 });
+    const passed = await large.box.build(p.context, { path: join(p.logs, "build-1g.log") }, never);
+    expect(passed.ok, passed.log.text).toBe(true);
+    expect(passed.log.text).toContain("allocated 300 MB");
+  });
+
+  it("--builder classic: a Dockerfile that needs BuildKit fails with the classic builder's own error, and the log says why", async () => {
+    const { box } = sandbox({}, "classic");
+    const p = project({ Dockerfile: CACHE_MOUNT, "app.sh": "echo hi\n" });
+    const build = await box.build(p.context, { path: join(p.logs, "build.log") }, never);
+    expect(build.ok).toBe(false);
+    expect(build.log.text).toContain(
+      "built with the classic builder (--builder classic): RUN --mount needs BuildKit",
+    );
+  });
+
+  it("the build time limit and Ctrl-C stop a BuildKit build and leave nothing behind", async () => {
+    const slow = `FROM ${BUSYBOX}\nRUN --mount=type=cache,target=/c echo started && sleep 60\n`;
+    const timed = sandbox({ buildTimeoutMs: 3000 });
+    const p = project({ Dockerfile: slow });
+    const started = Date.now();
+    const build = await timed.box.build(p.context, { path: join(p.logs, "build.log") }, never);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(build).toMatchObject({ ok: false, timedOut: true });
+    expect(build.log.text).toContain("the build time limit");
+    await timed.box.cleanup();
+    expect(await leftovers(timed.runId)).toEqual({ containers: 0, images: [] });
+
+    const interrupted = sandbox();
+    const q = project({ Dockerfile: slow.replace("started", "started again") });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new AbortedError("interrupted")), 2000);
+    await expect(
+      interrupted.box.build(q.context, { path: join(q.logs, "build.log") }, controller.signal),
+    ).rejects.toBeInstanceOf(AbortedError);
+    await interrupted.box.cleanup();
+    expect(await leftovers(interrupted.runId)).toEqual({ containers: 0, images: [] });
+  });
+});
