@@ -44,6 +44,8 @@ export interface EngineOptions {
   owner?: { pid: number; host: string };
   /** Whether the engine builds with BuildKit (Docker does; Podman builds with Buildah). */
   buildKit?: boolean;
+  /** "Docker" or "Podman". */
+  engineName?: string;
 }
 
 /**
@@ -63,7 +65,7 @@ export class Engine {
     const { connectDocker } = await import("../sandbox/docker-sandbox.js");
     const target = resolveDockerTarget({ env, home: env.HOME ?? "/" });
     const { docker, info } = await connectDocker(target);
-    return new Engine({ docker, apiKey, redactor, buildKit: info.buildKit });
+    return new Engine({ docker, apiKey, redactor, buildKit: info.buildKit, engineName: info.name });
   }
 
   /** What a run needs of the engine before any request: the check image it names is there. */
@@ -164,6 +166,7 @@ export class Engine {
       checkImage: checksOf(options).image,
       builder: options.builder ?? "auto",
       buildKit: this.options.buildKit ?? false,
+      engineName: this.options.engineName ?? "Docker",
       hiddenLines: hiddenLinesOf(options),
     });
 

@@ -50,6 +50,8 @@ export interface DockerSandboxOptions {
   builder?: BuilderMode;
   /** Whether the engine has BuildKit (default: no, the classic builder for everything). */
   buildKit?: boolean;
+  /** The engine's kind: Podman builds with Buildah, which has BuildKit's features and holds the limits. */
+  engineName?: string;
 }
 
 /** The Sandbox over a real Docker engine: labelled, limited, bounded, and cleaned up. */
@@ -118,6 +120,7 @@ export class DockerSandbox implements Sandbox {
   private chooseBuilder(dockerfile: string): { builder: ImageBuilder; note: string | null } {
     const mode = this.options.builder ?? "auto";
     const feature = buildKitFeature(dockerfile);
+    if (!this.buildKit && this.options.engineName === "Podman") return { builder: this.classic, note: null };
     if (mode === "classic" || !this.buildKit) {
       const why = mode === "classic" ? "--builder classic" : "this engine has no BuildKit";
       return {

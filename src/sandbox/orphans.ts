@@ -43,7 +43,7 @@ export async function labelledImages(docker: Docker): Promise<LabelledImage[]> {
   return list.flatMap((i) => {
     const runId = i.Labels?.[RUN_LABEL];
     if (!runId) return [];
-    const tags = (i.RepoTags ?? []).filter((t) => t !== "<none>:<none>");
+    const tags = (i.RepoTags ?? []).filter((t) => t !== "<none>:<none>").map(shortTag);
     if (!tags.length && parents.has(i.Id)) return [];
     return [{ id: i.Id, runId, tags, bytes: i.Size, createdMs: i.Created * 1000, labels: i.Labels }];
   });
@@ -68,6 +68,14 @@ export async function removeContainer(docker: Docker, id: string): Promise<void>
  * Removes an image azlon made: its azlon/ tags, and the image itself when no other tag is
  * left (a tag the user added keeps it). Returns whether the image is gone.
  */
+/**
+ * A tag as azlon wrote it: Podman lists "azlon/x" as "docker.io/azlon/x" (and a local image as
+ * "localhost/..."), and answers to the short name all the same.
+ */
+export function shortTag(tag: string): string {
+  return tag.replace(/^(?:docker\.io|localhost)\//, "");
+}
+
 export async function removeImage(docker: Docker, image: LabelledImage): Promise<boolean> {
   const own = image.tags.filter((t) => t.startsWith("azlon/"));
   try {

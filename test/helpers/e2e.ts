@@ -19,6 +19,7 @@ export function loopbackModel(): { server: FakeOpenAI; images: string[] } {
   beforeEach(() => {
     server.requests.length = 0;
     server.fallback = null;
+    server.clearQueue();
   });
   return { server, images };
 }

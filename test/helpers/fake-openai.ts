@@ -80,6 +80,11 @@ export class FakeOpenAI {
     return this.queue.length;
   }
 
+  /** Drops the replies a test scripted and did not use, so they cannot answer the next test. */
+  clearQueue(): void {
+    this.queue.length = 0;
+  }
+
   async start(): Promise<string> {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {

@@ -81,7 +81,7 @@ async function checkDocker(ctx: CliContext, config: Config, redactor: Redactor):
           ? "the classic builder for every Dockerfile (--builder classic)"
           : "the classic builder (RUN steps held to --memory and --cpus), BuildKit for Dockerfiles that need it (RUN --mount, here-documents)"
       : info.name === "Podman"
-        ? "Buildah, through the Docker API"
+        ? "Buildah, through the Docker API (RUN --mount included; RUN steps held to --memory and --cpus)"
         : "the classic builder (this engine has no BuildKit through its API)";
     const engine: Check = {
       name: "docker",
@@ -108,6 +108,7 @@ async function checkDocker(ctx: CliContext, config: Config, redactor: Redactor):
       redactor,
       builder: config.builder,
       buildKit: info.buildKit,
+      engineName: info.name,
     });
     try {
       writeTrialContext(dir, image);
