@@ -212,7 +212,17 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
       "--token <secret>",
       "require Authorization: Bearer <secret> on every API route (env AZLON_SERVE_TOKEN)",
     )
+    .option(
+      "--max-queue <n>",
+      "runs that may wait for a free slot; beyond them a run request gets 429 (0: none wait)",
+      "100",
+    )
     .option("--cors <origin>", "let pages from this origin call the API (default: none)")
+    .option(
+      "--allow-host <name>",
+      "also answer requests addressed to this host name (repeatable); on loopback any other name is refused",
+      (name: string, names: string[] = []) => [...names, name],
+    )
     .option("-c, --config <path>", "use this config file")
     .action(async (flags) => {
       const { serveCommand } = await import("./commands/serve.js");
