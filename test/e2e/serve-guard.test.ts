@@ -217,6 +217,20 @@ describeDocker("azlon serve answers its own page and callers that are not pages 
     expect(snapshot(out)).toEqual(before);
     expect((await rawRequest(s.url, { path: "/prompts" })).body).toBe(prompts);
     expect(server.chatRequests).toHaveLength(0);
+    // The API's document says so.
+    const doc = body(await rawRequest(s.url, { path: "/api/openapi.json" }));
+    for (const [method, path] of [
+      ["post", "/api/runs"],
+      ["post", "/run_workflow"],
+      ["post", "/prompts"],
+      ["put", "/api/prompts"],
+      ["post", "/api/runs/{id}/resume"],
+    ] as const) {
+      expect(Object.keys(doc.paths[path][method].responses), path).toEqual(
+        expect.arrayContaining(["403", "415"]),
+      );
+    }
+    expect(doc.paths["/run_workflow"].post.responses["429"].headers).toHaveProperty("Retry-After");
 
     // JSON, with a charset or sent in chunks (no length), is taken.
     const saved = await post(
@@ -389,7 +403,12 @@ describeDocker("azlon serve answers its own page and callers that are not pages 
       202,
     );
     expect((await post(s, "/api/runs", TASK)).status).toBe(202);
+    const after = snapshot(out);
     expect((await post(s, "/api/runs", TASK)).status).toBe(429);
+    // A resume waits in the same queue: refused as well, its run folder untouched.
+    const resume = await rawRequest(s.url, { method: "POST", path: `/api/runs/${ids[100]}/resume` });
+    expect(resume.status, resume.body).toBe(429);
+    expect(snapshot(out)).toEqual(after);
 
     // --max-queue 0: nothing waits; a run is taken only when a slot is free.
     const none = await serve(join(out, "..", "none"), ["--concurrency", "1", "--max-queue", "0"]);
