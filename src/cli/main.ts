@@ -219,10 +219,23 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     .option("-o, --out <dir>", `where run folders go (default ./${DEFAULTS.out})`)
     .option("--concurrency <n>", "runs at the same time; more wait in a queue", "2")
     .option(
+      "--max-queue <n>",
+      "runs that may wait in the queue; a run request beyond them gets 429 (0: none wait)",
+      "100",
+    )
+    .option(
       "--token <secret>",
       "require Authorization: Bearer <secret> on every API route (env AZLON_SERVE_TOKEN)",
     )
-    .option("--cors <origin>", "let pages from this origin call the API (default: none)")
+    .option(
+      "--cors <origin>",
+      "let pages from this origin call the API (default: none); other pages' requests get 403",
+    )
+    .option(
+      "--allow-host <name>",
+      "answer requests for this host name too (repeatable); on loopback a name but the address, localhost, 127.0.0.1 and [::1] gets 403",
+      (name: string, names: string[] = []) => [...names, name],
+    )
     .option("-c, --config <path>", "use this config file")
     .action(async (flags) => {
       const { serveCommand } = await import("./commands/serve.js");

@@ -2,16 +2,17 @@ import { timingSafeEqual } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import { methodNotAllowed } from "hono/method-not-allowed";
 import type { Config } from "../config/schema.js";
 import { ConfigError, FatalError, RunStateError } from "../core/errors.js";
 import { readRun } from "../engine/runs.js";
 import type { TemplateName } from "../prompts/templates.js";
 import { webFile } from "../report/assets.js";
 import { eventStream } from "./events.js";
-import { errorBody, HttpError, jsonBody, query } from "./http.js";
-import { ConflictError, type RunManager } from "./manager.js";
+import { hostGuard, jsonOnly, originGuard } from "./guard.js";
+import { declaredSize, errorBody, HttpError, jsonBody, query } from "./http.js";
+import { ConflictError, QueueFullError, type RunManager } from "./manager.js";
 import { openApiDocument } from "./openapi.js";
 import type { PromptStore } from "./prompts.js";
 import {
@@ -24,9 +25,6 @@ import {
 } from "./schemas.js";
 import { detailOf, iterationOf, listFiles, type RunSummary, summaryOf, workspaceFile } from "./views.js";
 
-/** Bodies larger than this are refused (413) before they are read. */
-export const MAX_BODY_BYTES = 1024 * 1024;
-
 export interface AppOptions {
   manager: RunManager;
   prompts: PromptStore;
@@ -35,6 +33,8 @@ export interface AppOptions {
   token: string | null;
   /** The one origin allowed to call the API from a browser; none by default. */
   cors: string | null;
+  /** The Host names answered (see allowedHosts); null: any. */
+  hosts: Set<string> | null;
 }
 
 function sameSecret(given: string, token: string): boolean {
@@ -60,6 +60,8 @@ export function createApp(o: AppOptions): Hono {
     const masked = (text: string) => manager.redactor.redactMessage(text);
     if (error instanceof HttpError)
       return c.json(errorBody(masked(error.message), error.field), error.status);
+    if (error instanceof QueueFullError)
+      return c.json(errorBody(error.message), 429, { "Retry-After": String(error.retryAfter) });
     if (error instanceof ConflictError || error instanceof RunStateError)
       return c.json(errorBody(masked(error.message)), 409);
     if (error instanceof FatalError) {
@@ -70,8 +72,33 @@ export function createApp(o: AppOptions): Hono {
   });
   app.notFound((c) => c.json(errorBody("not found"), 404));
 
+  // Who is asking first: a foreign Host or Origin learns nothing, not even whether a token is set.
+  app.use("*", hostGuard(o.hosts));
+  app.use("*", originGuard(o.cors));
   if (o.cors)
-    app.use("*", cors({ origin: o.cors, allowHeaders: ["Authorization", "Content-Type", "Last-Event-ID"] }));
+    app.use(
+      "*",
+      cors({
+        origin: o.cors,
+        allowMethods: ["GET", "HEAD", "POST", "PUT"],
+        allowHeaders: ["Authorization", "Content-Type", "Last-Event-ID"],
+      }),
+    );
+  // OPTIONS (no preflight) says what a route takes; a method it does not take is a 405.
+  app.use(
+    "*",
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) => {
+        const allow = [...methods, "OPTIONS"].join(", ");
+        // A fresh response: the 404's JSON headers would describe a body it does not have.
+        if (c.req.method === "OPTIONS") return new Response(null, { status: 204, headers: { Allow: allow } });
+        return c.json(errorBody(`${c.req.method} is not allowed here; this route takes ${allow}`), 405, {
+          Allow: allow,
+        });
+      },
+    }),
+  );
   app.use("*", async (c, next) => {
     if (!o.token) return next();
     // The page itself (its HTML, script and style) holds nothing of any run, and a browser
@@ -91,13 +118,8 @@ export function createApp(o: AppOptions): Hono {
     }
     return next();
   });
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json(errorBody(`the request body is over ${MAX_BODY_BYTES} bytes`), 413),
-    }),
-  );
+  app.use("*", declaredSize);
+  app.use("*", jsonOnly);
 
   const runDir = (id: string): string => {
     const dir = manager.dirOf(id);

@@ -63,6 +63,8 @@ export interface ManagerOptions {
   outDir: string;
   cwd: string;
   concurrency: number;
+  /** Runs that may wait for a free slot; a request beyond them is refused (429). */
+  maxQueue: number;
   /** The server's resolved config; a request's options are laid over it. */
   config: Config;
   prompts: PromptStore;
@@ -71,6 +73,11 @@ export interface ManagerOptions {
 
 /** A run that cannot be started or resumed as asked (the route answers 409). */
 export class ConflictError extends Error {}
+
+/** The queue holds --max-queue runs already (the route answers 429, Retry-After this many seconds). */
+export class QueueFullError extends Error {
+  readonly retryAfter = 60;
+}
 
 /** The server's runs: a queue beyond --concurrency, the runs in flight, and their ends. */
 export class RunManager {
@@ -100,6 +107,7 @@ export class RunManager {
 
   /** Makes a run folder now (so the run survives a restart while queued) and queues it. */
   create(task: Task, layer: Partial<Config>): { id: string; status: ServedStatus } {
+    this.checkRoom();
     const config = { ...this.o.config, ...layer } as Config;
     const options = runOptionsFrom(config, this.o.cwd, this.o.outDir);
     const prepared = createRun(task, options, this.o.engine.redactor);
@@ -129,6 +137,7 @@ export class RunManager {
   resume(id: string, dir: string, overrides: ResumeOverrides): ServedStatus {
     const status = this.statusOf(id);
     if (status === "running" || status === "queued") throw new ConflictError(`run ${id} is ${status}`);
+    this.checkRoom();
     // Refuses a passed run. Forced: statusOf found no live process running it (a previous
     // server may have had this process's number, as pid 1 in a container always does).
     const prepared = openRun(dir, this.o.engine.redactor, overrides, { force: true });
@@ -146,6 +155,20 @@ export class RunManager {
     writeMark(dir, { queued: true, overrides });
     this.enqueue(id);
     return this.statusOf(id);
+  }
+
+  /**
+   * Refuses a run that would wait behind a full queue, before anything of it is written: a
+   * script (or a page) posting in a loop would otherwise fill the disk with queued run folders.
+   */
+  private checkRoom(): void {
+    const wouldWait = this.stopping || this.active.size >= this.o.concurrency;
+    if (wouldWait && this.queue.length >= this.o.maxQueue) {
+      throw new QueueFullError(
+        `the queue is full: ${this.queue.length} run(s) wait behind ${this.active.size} running; ` +
+          "try again later, or start azlon serve with a larger --max-queue",
+      );
+    }
   }
 
   cancel(id: string, dir: string): ServedStatus {

@@ -16,7 +16,22 @@ const idParam = { name: "id", in: "path", required: true, schema: { type: "strin
 const errors = {
   "400": error("the request is invalid; error.field names the field"),
   "401": error("the server has a token and the request did not carry it"),
+  "403": error(
+    "the Host is not a name the server answers to (see --allow-host), or the Origin is another page's",
+  ),
   "404": error("no such run (or file)"),
+};
+/** What a route that takes a body may answer besides. */
+const bodyErrors = {
+  "413": error("the body is over 1 MiB"),
+  "415": error("the body is not sent as Content-Type: application/json"),
+};
+/** What a route that queues a run may answer besides. */
+const queueFull = {
+  "429": {
+    ...error("the queue holds --max-queue runs already; nothing was written"),
+    headers: { "Retry-After": { description: "seconds to wait", schema: { type: "integer" } } },
+  },
 };
 
 const usage = {
@@ -55,7 +70,7 @@ export function openApiDocument() {
       title: "azlon serve",
       version: "1",
       description:
-        "Start, watch, cancel and resume azlon runs. When the server has a token, every route but the page's static files (`GET /`, `/assets/*`) needs `Authorization: Bearer <token>` (the events route also takes `?token=`).",
+        "Start, watch, cancel and resume azlon runs. When the server has a token, every route but the page's static files (`GET /`, `/assets/*`) needs `Authorization: Bearer <token>` (the events route also takes `?token=`). On loopback a request whose Host is not the bound address, localhost, 127.0.0.1, [::1] or an --allow-host name is refused (403), as is, everywhere, one whose Origin is neither the server's own nor the --cors origin. Bodies are JSON: sent with another Content-Type (or none) they are refused (415); a POST that needs nothing needs no body. OPTIONS answers a route's methods in Allow (with --cors, the CORS preflight); a method a route does not take is a 405.",
     },
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
@@ -123,7 +138,8 @@ export function openApiDocument() {
           responses: {
             "202": { description: "accepted", ...json(ref("Accepted")) },
             ...errors,
-            "413": error("body too large"),
+            ...bodyErrors,
+            ...queueFull,
           },
         },
         get: {
@@ -158,7 +174,7 @@ export function openApiDocument() {
       },
       "/api/runs/{id}/cancel": {
         post: {
-          summary: "cancel a queued or running run",
+          summary: "cancel a queued or running run (no body needed)",
           parameters: [idParam],
           responses: {
             "202": { description: "cancelling", ...json(ref("Accepted")) },
@@ -169,13 +185,15 @@ export function openApiDocument() {
       },
       "/api/runs/{id}/resume": {
         post: {
-          summary: "carry on a run that stopped, raising its limits",
+          summary: "carry on a run that stopped, raising its limits (no body: as it is)",
           parameters: [idParam],
           requestBody: { required: false, ...json(ref("Resume")) },
           responses: {
             "202": { description: "queued", ...json(ref("Accepted")) },
             ...errors,
+            ...bodyErrors,
             "409": error("passed, or still going"),
+            ...queueFull,
           },
         },
       },
@@ -244,7 +262,11 @@ export function openApiDocument() {
         put: {
           summary: "replace templates (kept under <out>/.azlon-serve/prompts/, used by new runs)",
           requestBody: { required: true, ...json(ref("PutPrompts")) },
-          responses: { "200": { description: "templates", ...json(ref("Prompts")) }, ...errors },
+          responses: {
+            "200": { description: "templates", ...json(ref("Prompts")) },
+            ...errors,
+            ...bodyErrors,
+          },
         },
       },
       "/api/openapi.json": {
@@ -266,6 +288,8 @@ export function openApiDocument() {
               }),
             },
             ...errors,
+            ...bodyErrors,
+            ...queueFull,
           },
         },
       },
@@ -277,7 +301,7 @@ export function openApiDocument() {
         post: {
           summary: "the original's route: replace the generate and/or validate system template",
           requestBody: { required: true, ...json(ref("OriginalPrompts")) },
-          responses: { "200": { description: '{"status":"updated"}' }, ...errors },
+          responses: { "200": { description: '{"status":"updated"}' }, ...errors, ...bodyErrors },
         },
       },
     },

@@ -4,6 +4,7 @@ import type { Config } from "../config/schema.js";
 import { UsageError } from "../core/errors.js";
 import type { Engine } from "../engine/engine.js";
 import { createApp } from "./app.js";
+import { allowedHosts, isLoopback } from "./guard.js";
 import { RunManager } from "./manager.js";
 import { PromptStore } from "./prompts.js";
 
@@ -16,8 +17,12 @@ export interface ServerOptions {
   /** 0: any free port (the URL says which). */
   port: number;
   concurrency: number;
+  /** Runs that may wait for a slot (--max-queue); more are refused with 429. */
+  maxQueue: number;
   token: string | null;
   cors: string | null;
+  /** Host names answered besides the local ones (--allow-host). */
+  allowHosts: string[];
   log: (line: string) => void;
 }
 
@@ -27,11 +32,6 @@ export interface RunningServer {
   manager: RunManager;
   /** Stops listening, interrupts the runs in flight (they carry on at the next start), and waits. */
   close(): Promise<void>;
-}
-
-/** Loopback addresses need no token; anything else does. */
-export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 /** A server on any address but loopback must have a token: refuses to start without one. */
@@ -55,11 +55,19 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     outDir: o.outDir,
     cwd: o.cwd,
     concurrency: o.concurrency,
+    maxQueue: o.maxQueue,
     config: o.config,
     prompts,
     log: o.log,
   });
-  const app = createApp({ manager, prompts, outDir: o.outDir, token: o.token, cors: o.cors });
+  const app = createApp({
+    manager,
+    prompts,
+    outDir: o.outDir,
+    token: o.token,
+    cors: o.cors,
+    hosts: allowedHosts(o.host, o.allowHosts),
+  });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     // The engine's model client shares this process: Node's own Request/Response stay in place.
     const s = serve({ fetch: app.fetch, hostname: o.host, port: o.port, overrideGlobalObjects: false }, () =>

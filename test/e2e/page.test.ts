@@ -1,5 +1,6 @@
 import type { ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -8,6 +9,7 @@ import { type CliResult, runCli, spawnCli } from "../helpers/cli.js";
 import { describeDocker, removeLabelled } from "../helpers/docker.js";
 import { loopbackModel } from "../helpers/e2e.js";
 import { generation, pass } from "../helpers/fake-openai.js";
+import { closeServer, listenLoopback } from "../helpers/http-server.js";
 import { BUSYBOX } from "../helpers/images.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -135,6 +137,59 @@ describeDocker("the web page end to end (azlon serve, real engine, loopback mode
               expect(await page.$eval("#global-error", (el) => el.textContent)).toBe("");
               expect(new URL(page.url()).hash).toBe("#/");
             } finally {
+              served.child.kill("SIGTERM");
+              await served.done;
+            }
+          });
+        if (which === "chromium")
+          it("a hostile page cannot drive it: a name rebound to this machine is refused, and a cross-site form or fetch starts nothing and changes no prompt", async () => {
+            const out = join(tempDir(), "runs");
+            const served = await serve(out);
+            const port = new URL(served.url).port;
+            const prompts = await (await fetch(`${served.url}/prompts`)).text();
+            // The attacker's page: a form (text/plain, which needs no permission) that starts a
+            // run (its body: {"prompt":"pwned","tests":"x="}), and a no-cors fetch that replaces
+            // a prompt, both sent as soon as it loads.
+            const hostile = createServer((_req, res) => {
+              res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+              res.end(`<!doctype html><title>cute cats</title>
+                <form method="post" enctype="text/plain" action="${served.url}/api/runs">
+                  <input name='{"prompt":"pwned","tests":"x' value='"}'></form>
+                <script>
+                  fetch("${served.url}/prompts", { method: "POST", mode: "no-cors",
+                    body: JSON.stringify({ generate_code_prompt: "PWNED {{limits}}" }) })
+                    .finally(() => document.forms[0].submit());
+                </script>`);
+            });
+            const evilPort = await listenLoopback(hostile);
+            // evil.example resolves to this machine, as a rebinding attacker's DNS makes it.
+            const attacked = await startBrowser("chromium", [
+              "--host-resolver-rules=MAP evil.example 127.0.0.1",
+            ]);
+            try {
+              const page = await attacked.newPage();
+              // Rebound: the attacker's name leads to azlon's port, its page same-origin with the API.
+              expect((await page.goto(`http://evil.example:${port}/`))?.status()).toBe(403);
+              expect((await page.goto(`http://evil.example:${port}/api/runs`))?.status()).toBe(403);
+              const answers: Array<[string, number]> = [];
+              const both = new Promise<void>((resolve) => {
+                page.on("response", (response) => {
+                  if (!response.url().startsWith(served.url)) return;
+                  answers.push([new URL(response.url()).pathname, response.status()]);
+                  if (answers.length === 2) resolve();
+                });
+              });
+              await page.goto(`http://evil.example:${evilPort}/`);
+              await both;
+              expect(answers.sort()).toEqual([
+                ["/api/runs", 403],
+                ["/prompts", 403],
+              ]);
+              expect(existsSync(out) ? readdirSync(out).filter((n) => !n.startsWith(".")) : []).toEqual([]);
+              expect(await (await fetch(`${served.url}/prompts`)).text()).toBe(prompts);
+            } finally {
+              await attacked.close();
+              await closeServer(hostile);
               served.child.kill("SIGTERM");
               await served.done;
             }

@@ -32,13 +32,16 @@ export function describeBrowser(name: string, body: () => void, browser: Browser
   }
 }
 
-/** The browser, headless; chromium as root needs --no-sandbox. Firefox is driven over WebDriver BiDi. */
-export function startBrowser(browser: BrowserName = "chromium"): Promise<Browser> {
+/**
+ * The browser, headless; chromium as root needs --no-sandbox. Firefox is driven over WebDriver
+ * BiDi. `args` go to chromium (--host-resolver-rules gives a test its own DNS).
+ */
+export function startBrowser(browser: BrowserName = "chromium", args: string[] = []): Promise<Browser> {
   if (browser === "firefox")
     return launch({ browser: "firefox", executablePath: BROWSER_PATHS.firefox, headless: true });
   return launch({
     executablePath: BROWSER_PATHS.chromium,
     headless: true,
-    args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+    args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", ...args],
   });
 }

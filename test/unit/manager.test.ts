@@ -45,6 +45,7 @@ describe("the server's runs after a restart", () => {
       outDir: out,
       cwd: out,
       concurrency: 1,
+      maxQueue: 100,
       config: DEFAULTS,
       prompts: {} as PromptStore,
       log: () => {},

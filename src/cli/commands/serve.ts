@@ -11,8 +11,10 @@ export interface ServeFlags {
   port?: string;
   out?: string;
   concurrency?: string;
+  maxQueue?: string;
   token?: string;
   cors?: string;
+  allowHost?: string[];
   config?: string;
 }
 
@@ -30,7 +32,11 @@ export async function serveCommand(flags: ServeFlags, ctx: CliContext): Promise<
   const host = flags.host ?? "127.0.0.1";
   const port = whole(flags.port, 8787, "port", 0, 65535);
   const concurrency = whole(flags.concurrency, 2, "concurrency", 1, 64);
+  const maxQueue = whole(flags.maxQueue, 100, "max-queue", 0, 100_000);
   const token = flags.token ?? (ctx.env.AZLON_SERVE_TOKEN || null);
+  const { allowHostName, corsOrigin } = await import("../../server/guard.js");
+  const allowHosts = (flags.allowHost ?? []).map(allowHostName);
+  const cors = flags.cors === undefined ? null : corsOrigin(flags.cors);
   const { config } = await resolveConfig({
     cwd: ctx.cwd,
     env: ctx.env,
@@ -56,8 +62,10 @@ export async function serveCommand(flags: ServeFlags, ctx: CliContext): Promise<
     host,
     port,
     concurrency,
+    maxQueue,
     token,
-    cors: flags.cors ?? null,
+    cors,
+    allowHosts,
     log,
   });
   ctx.stdout.write(`azlon serve: listening on ${server.url}  (runs in ${outDir})\n`);
