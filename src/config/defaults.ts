@@ -34,6 +34,7 @@ export const DEFAULTS: Config = {
   checks: [],
   checksDir: null,
   hideChecks: false,
+  checksNeed: null,
   service: false,
   ready: null,
   readyTimeout: 60,

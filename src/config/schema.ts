@@ -63,6 +63,13 @@ export const ConfigSchema = z
     checks: z.array(z.string().trim().min(1, "a check command cannot be empty")).max(100),
     checksDir: z.string().min(1).nullable(),
     hideChecks: z.boolean(),
+    checksNeed: z
+      .string()
+      .trim()
+      .min(1)
+      .max(300)
+      .refine((v) => !/[\r\n]/.test(v), "one line")
+      .nullable(),
     service: z.boolean(),
     ready: z.string().trim().min(1).nullable(),
     readyTimeout: z.number().positive(),

@@ -34,6 +34,7 @@ export const ACCEPTS: Partial<Record<ConfigKey, string>> = {
   checks: "a list of shell commands (none empty, at most 100)",
   checksDir: "a folder path (not empty)",
   hideChecks: "true or false",
+  checksNeed: 'one short line such as "python3 and PyYAML" (at most 300 characters)',
   service: "true or false",
   ready: "a shell command (not empty)",
   readyTimeout: SECONDS,

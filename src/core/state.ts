@@ -15,6 +15,8 @@ export interface CheckOptions {
   hide: boolean;
   /** Each check's time limit; null: the run's runTimeout, as it is when the check runs. */
   timeoutMs: number | null;
+  /** What the checks need in the image, told to the model; absent in runs recorded before it was. */
+  need?: string | null;
 }
 
 /** When the program is a service: the command that tells it is ready, and how long to wait. */

@@ -107,6 +107,12 @@ export function checkOptionsFrom(
   if (!config.service && config.ready !== null) {
     throw new UsageError("--ready is for a service: add --service", "or leave --ready out");
   }
+  if (config.checksNeed !== null && commands.length === 0) {
+    throw new UsageError(
+      "--checks-need says what the checks need, and no --check command was given",
+      "add --check <command>, or leave --checks-need out",
+    );
+  }
   if (config.hideChecks && config.checksDir === null) {
     throw new UsageError("--hide-checks hides the files of --checks, and none were given");
   }
@@ -117,6 +123,7 @@ export function checkOptionsFrom(
       commands,
       dir,
       hide: config.hideChecks,
+      need: config.checksNeed,
       timeoutMs: config.checkTimeout === null ? null : Math.round(config.checkTimeout * 1000),
     },
     service:
@@ -149,5 +156,6 @@ export function checkViewOf(options: RunOptions): CheckView | null {
     files: checks.hide ? null : files,
     ready: options.service?.ready ?? null,
     verdict: verdictOf(options),
+    need: checks.need ?? null,
   };
 }

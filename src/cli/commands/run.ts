@@ -41,6 +41,7 @@ export const RUN_CONFIG_FLAGS: readonly ConfigKey[] = [
   "maxCost",
   "maxTime",
   "hideChecks",
+  "checksNeed",
   "checkTimeout",
   "service",
   "ready",
