@@ -10,6 +10,8 @@ import { deadlineLabel, type Owner, ownerLabels, RUN_LABEL } from "./owner.js";
 export const PROBE_TIMEOUT_MS = 5000;
 /** The most of the probe's output that is read: a dozen short lines are expected. */
 const MAX_PROBE_BYTES = 16 * 1024;
+/** Beyond its own time limit, how long the engine may take over the probe (create, start, inspect). */
+const ENGINE_SLACK_MS = 5000;
 /** The longest value of a fact the model is told. */
 const MAX_FACT_CHARS = 80;
 
@@ -60,6 +62,19 @@ export interface ProbeOptions {
 /** Facts learnt per image ID in this process: a server or a batch probes an image once. */
 const learnt = new Map<string, RuntimeFacts>();
 
+/** The promise's value, or null once `ms` have passed: an engine that hangs must not hold the run. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A fact as the model may read it: one line, no control characters or backticks, bounded. */
 function clean(text: string): string {
   const line = forTerminal(text)
@@ -70,12 +85,15 @@ function clean(text: string): string {
 
 /** The image's ID, or null when the engine does not have it (or cannot say). */
 export async function imageIdOf(docker: Docker, image: string): Promise<string | null> {
-  try {
-    const info = await docker.getImage(image).inspect();
-    return typeof info.Id === "string" ? info.Id : null;
-  } catch {
-    return null;
-  }
+  const info = await within(inspect(docker, image), ENGINE_SLACK_MS);
+  return typeof info?.Id === "string" ? info.Id : null;
+}
+
+function inspect(docker: Docker, image: string): Promise<Docker.ImageInspectInfo | null> {
+  return docker
+    .getImage(image)
+    .inspect()
+    .catch(() => null);
 }
 
 /** What the image's config says: OS and architecture, its user, locale and *_VERSION variables. */
@@ -133,16 +151,16 @@ export async function probeImage(
   image: string,
   options: ProbeOptions,
 ): Promise<RuntimeFacts | null> {
-  let info: Docker.ImageInspectInfo;
-  try {
-    info = await docker.getImage(image).inspect();
-  } catch {
-    return null;
-  }
+  const info = await within(inspect(docker, image), ENGINE_SLACK_MS);
+  if (!info) return null;
   const known = learnt.get(info.Id);
   if (known) return known;
   const facts = fromConfig(info);
-  const output = await runProbe(docker, info.Id, options).catch(() => null);
+  const timeoutMs = options.timeoutMs ?? PROBE_TIMEOUT_MS;
+  const output = await within(
+    runProbe(docker, info.Id, { ...options, timeoutMs }).catch(() => null),
+    timeoutMs + ENGINE_SLACK_MS,
+  );
   const result = output === null ? facts : parseProbe(output, facts);
   // Only a finished probe is kept: one cut short (Ctrl-C, a slow engine) may do better next time.
   if (result.probed) learnt.set(info.Id, result);
@@ -150,8 +168,12 @@ export async function probeImage(
 }
 
 /** Runs the probe script in a container of the image; its output, or null when it could not run. */
-async function runProbe(docker: Docker, imageId: string, options: ProbeOptions): Promise<string | null> {
-  const timeoutMs = options.timeoutMs ?? PROBE_TIMEOUT_MS;
+async function runProbe(
+  docker: Docker,
+  imageId: string,
+  options: ProbeOptions & { timeoutMs: number },
+): Promise<string | null> {
+  const { timeoutMs } = options;
   if (options.signal.aborted) return null;
   const container = await docker.createContainer({
     Image: imageId,
