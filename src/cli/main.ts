@@ -124,6 +124,10 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     )
     .option("--checks <dir>", "your check files, copied to /azlon/checks in every check container")
     .option("--hide-checks", "show the model the checks' names and results, not their files")
+    .option(
+      "--checks-need <text>",
+      'what the checks need in the image, told to the model, e.g. "python3 and PyYAML" (use it with --hide-checks)',
+    )
     .option("--check-timeout <sec>", "time limit of one check (default: the run timeout)")
     .option(
       "--check-image <image>",

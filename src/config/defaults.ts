@@ -36,6 +36,7 @@ export const DEFAULTS: Config = {
   checksDir: null,
   hideChecks: false,
   checkImage: null,
+  checksNeed: null,
   service: false,
   ready: null,
   readyTimeout: 60,

@@ -65,6 +65,13 @@ export const ConfigSchema = z
     checksDir: z.string().min(1).nullable(),
     hideChecks: z.boolean(),
     checkImage: z.string().trim().min(1).nullable(),
+    checksNeed: z
+      .string()
+      .trim()
+      .min(1)
+      .max(300)
+      .refine((v) => !/[\r\n]/.test(v), "one line")
+      .nullable(),
     service: z.boolean(),
     ready: z.string().trim().min(1).nullable(),
     readyTimeout: z.number().positive(),

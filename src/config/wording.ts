@@ -36,6 +36,7 @@ export const ACCEPTS: Partial<Record<ConfigKey, string>> = {
   checksDir: "a folder path (not empty)",
   hideChecks: "true or false",
   checkImage: "a Docker image name (not empty)",
+  checksNeed: 'one short line such as "python3 and PyYAML" (at most 300 characters)',
   service: "true or false",
   ready: "a shell command (not empty)",
   readyTimeout: SECONDS,

@@ -31,7 +31,7 @@ export function checkEvidence(evidence: readonly string[], output: string): Evid
     return {
       missing: [],
       problem:
-        'A pass must be proven: "evidence" must quote, exactly, the lines of the output that show the test conditions hold. ' +
+        'A pass must be proven: "evidence" must quote, exactly, the lines the program or a check printed that show the test conditions hold. ' +
         "Judge again; if the output does not show them, the verdict is not passed.",
     };
   }
@@ -44,11 +44,11 @@ export function checkEvidence(evidence: readonly string[], output: string): Evid
   return {
     missing,
     problem:
-      `These quotes from your evidence are not lines of the program's output:\n${boundList(
+      `These quotes from your evidence are not lines the program or a check printed:\n${boundList(
         missing.map((m) => `- ${JSON.stringify(cutEcho(m))}`),
         (left) => `(and ${left} more)`,
       ).join("\n")}\n` +
-      "A pass must quote whole lines that really occur in the output, character for character. " +
+      "A pass must quote whole lines from the fenced output blocks, as printed; azlon's headings and notes are not output. " +
       "Judge again: quote the real lines, or, if the output does not show that every condition holds, answer passed: false with a fix.",
   };
 }

@@ -17,6 +17,8 @@ export interface CheckOptions {
   timeoutMs: number | null;
   /** A trusted image the checks run in instead of the project's; absent in older runs. */
   image?: string | null;
+  /** What the checks need in the image, told to the model; absent in runs recorded before it was. */
+  need?: string | null;
 }
 
 /** When the program is a service: the command that tells it is ready, and how long to wait. */

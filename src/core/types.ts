@@ -217,6 +217,31 @@ export interface CheckView {
   ready: string | null;
   /** Who decides a pass. */
   verdict: VerdictMode;
+  /** What the checks need in the image, in the user's words ("python3 and PyYAML"), or null. */
+  need?: string | null;
+}
+
+/**
+ * What azlon learnt about the base image, for the model: from the image's config and, when it
+ * has a shell, one short probe container. Null fields were not learnt.
+ */
+export interface RuntimeFacts {
+  /** "Debian GNU/Linux 12 (bookworm)", "BusyBox v1.35.0". */
+  os: string | null;
+  /** "amd64". */
+  arch: string | null;
+  /** The image's USER when it is not root. */
+  user: string | null;
+  /** LC_ALL or LANG as the image sets it; "" when it sets neither. */
+  locale: string | null;
+  /** Whether the probe ran: only then are `found` and `pip` known. */
+  probed: boolean;
+  /** Interpreters, compilers and package tools on the PATH, with a version where one was asked. */
+  found: Array<{ name: string; version: string | null }>;
+  /** Whether python3 has pip (python3 -m pip); null without python3 or without the probe. */
+  pip: boolean | null;
+  /** Language versions the image's environment names (PYTHON_VERSION=3.12.1), from its config. */
+  versions: string[];
 }
 
 /** Who decides a pass: the checks, the judge, or both. */

@@ -113,6 +113,12 @@ export function checkOptionsFrom(
       'add e.g. --check "python3 /azlon/checks/test.py" (the project is at /azlon/project)',
     );
   }
+  if (config.checksNeed !== null && commands.length === 0) {
+    throw new UsageError(
+      "--checks-need says what the checks need, and no --check command was given",
+      "add --check <command>, or leave --checks-need out",
+    );
+  }
   if (config.hideChecks && config.checksDir === null) {
     throw new UsageError("--hide-checks hides the files of --checks, and none were given");
   }
@@ -123,6 +129,7 @@ export function checkOptionsFrom(
       commands,
       dir,
       hide: config.hideChecks,
+      need: config.checksNeed,
       timeoutMs: config.checkTimeout === null ? null : Math.round(config.checkTimeout * 1000),
       image: config.checkImage,
     },
@@ -175,5 +182,6 @@ export function checkViewOf(options: RunOptions): CheckView | null {
     files: checks.hide ? null : files,
     ready: options.service?.ready ?? null,
     verdict: verdictOf(options),
+    need: checks.need ?? null,
   };
 }

@@ -114,15 +114,27 @@ export class Engine {
   ): Promise<RunOutcome> {
     const { state, folder } = prepared;
     const { redactor, docker } = this.options;
-    const [{ default: OpenAI }, { OpenAIModel }, { DockerSandbox }, { runLoop }, { sweepOrphans }] =
-      await Promise.all([
-        import("openai"),
-        import("../model/openai-model.js"),
-        import("../sandbox/docker-sandbox.js"),
-        import("../core/loop.js"),
-        import("../sandbox/orphans.js"),
-      ]);
+    const [
+      { default: OpenAI },
+      { OpenAIModel },
+      { DockerSandbox },
+      { runLoop },
+      { sweepOrphans },
+      { runtimeFacts },
+    ] = await Promise.all([
+      import("openai"),
+      import("../model/openai-model.js"),
+      import("../sandbox/docker-sandbox.js"),
+      import("../core/loop.js"),
+      import("../sandbox/orphans.js"),
+      import("./runtime.js"),
+    ]);
     const options = state.options;
+    const owner = this.options.owner ?? { pid: process.pid, host: hostname() };
+    // What the base image is (its OS, language, package tools), told to the model with its name.
+    const runtime = options.baseImage
+      ? await runtimeFacts(docker, options.baseImage, folder.dir, { runId: state.runId, owner, signal })
+      : null;
     const templates = loadTemplates(options.prompts, folder.dir);
     const baseUrl = options.baseUrl ?? DEFAULT_BASE_URL;
     let model: InstanceType<typeof OpenAIModel> | null = null;
@@ -147,13 +159,12 @@ export class Engine {
       maxReplyBytes: options.maxReplyBytes ?? DEFAULTS.maxReplyBytes,
       temperature: options.temperature,
       templates,
-      promptContext: { limits: options.limits, baseImage: options.baseImage },
+      promptContext: { limits: options.limits, baseImage: options.baseImage, runtime },
       onModeChange: (mode) => {
         state.structuredOutputMode = mode;
       },
     });
     const warnings: string[] = [];
-    const owner = this.options.owner ?? { pid: process.pid, host: hostname() };
     const sandbox = new DockerSandbox(docker, {
       runId: state.runId,
       imageTag: imageTagFor(state.runId),

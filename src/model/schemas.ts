@@ -36,7 +36,9 @@ export const VerdictSchema = z
   .object({
     passed: z.boolean(),
     reason: z.string(),
-    evidence: z.array(z.string()).describe("Lines copied exactly from the program's output"),
+    evidence: z
+      .array(z.string())
+      .describe("Lines the program or a check printed, each whole and as printed, one per string"),
     dockerfile: z.string().nullable().describe("A whole new Dockerfile, or null to keep it"),
     files: z.array(FileSchema).nullable().describe("Whole replacement or new files, only those that change"),
     edits: EditsField,

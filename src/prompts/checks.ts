@@ -1,6 +1,7 @@
 import { CHECKS_MOUNT, type ChecksReport, type CheckView } from "../core/types.js";
-import { formatBytes, formatDuration } from "../util/format.js";
+import { formatDuration } from "../util/format.js";
 import { blocksWithin } from "./file-blocks.js";
+import { shownOutput } from "./output.js";
 
 /** The most of the checks' files one prompt carries; the rest are named. */
 export const MAX_PROMPT_CHECK_BYTES = 64 * 1024;
@@ -18,8 +19,7 @@ export function describeChecks(view: CheckView | null): string {
   const lines = ["# The user's checks", ""];
   if (view.ready !== null) {
     lines.push(
-      "The program is a service: its ENTRYPOINT starts it and keeps it running (it must not exit on its own; this replaces the rule that the program finishes by itself).",
-      `azlon polls ${quoteCommand(view.ready)} inside its container until it exits 0, then runs each check below inside that same container (with \`sh -c\`), so checks reach the service on localhost even without a network.`,
+      `azlon polls ${quoteCommand(view.ready)} inside the service's container until it exits 0, then runs each check below inside that same container (with \`sh -c\`), so checks reach the service on localhost even without a network.`,
     );
   } else {
     lines.push(
@@ -32,7 +32,15 @@ export function describeChecks(view: CheckView | null): string {
       : view.verdict === "both"
         ? "A check passes when it exits 0. The run passes only when every check passes and the output shows every test condition."
         : "A check passes when it exits 0; the judge weighs their results with the output.",
-    `The user's check files are copied into ${CHECKS_MOUNT} after the image is built: write nothing under /azlon yourself (it is replaced), and make sure the image has what the checks need (their interpreter, test runner and libraries).`,
+    ...(view.names.length
+      ? [
+          `The user's check files are copied into ${CHECKS_MOUNT} after the image is built: write nothing under /azlon yourself (it is replaced).`,
+        ]
+      : []),
+    "Checks may import the project by name or run it by path, from their own folder (a script in /azlon/checks imports from there, not from the working folder): make both work in the image (for Python, set PYTHONPATH to the project's folder).",
+    view.need
+      ? `Give the image what the checks need (the user says: ${view.need}).`
+      : "Give the image what the checks need (their interpreter, test runner and libraries).",
     "",
     "Commands:",
     ...view.commands.map((c) => `- ${quoteCommand(c)}`),
@@ -73,11 +81,11 @@ export function describeCheckResults(view: CheckView | null, report: ChecksRepor
   lines.push(`${passed} of ${report.results.length} checks passed.`);
   for (const r of report.results) {
     const status = r.passed ? "PASSED" : `FAILED (${r.problem ?? "failed"})`;
-    lines.push("", `## ${quoteCommand(r.command)}: ${status}, ${formatDuration(r.durationMs)}`);
-    if (r.output.truncated) {
-      lines.push(`(It printed ${formatBytes(r.output.totalBytes)}; the middle was cut, as marked.)`);
-    }
-    lines.push(r.output.text === "" ? "(nothing was printed)" : r.output.text.replace(/\n$/, ""));
+    lines.push(
+      "",
+      `## ${quoteCommand(r.command)}: ${status}, ${formatDuration(r.durationMs)}`,
+      shownOutput(r.output, "check's output"),
+    );
   }
   return lines.join("\n");
 }

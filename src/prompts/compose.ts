@@ -1,49 +1,35 @@
 import { freshLayout, MAX_PROMPT_FILE_BYTES } from "../core/steps/prompt-layout.js";
 import type {
-  BuildResult,
-  ExecResult,
+  CheckView,
   FileEntry,
   GenerateRequest,
   JudgeRequest,
   Limits,
   PromptLayout,
+  RuntimeFacts,
 } from "../core/types.js";
 import { nameList } from "../util/echo.js";
-import { formatBytes, formatDuration } from "../util/format.js";
 import { DOCKERFILE } from "../workspace/paths.js";
 import { describeCheckResults, describeChecks } from "./checks.js";
 import { blocksWithin, fileBlock } from "./file-blocks.js";
+import { describeResult, judgedOutput } from "./output.js";
 import { dropEmptyBlocks, placeholders, render } from "./render.js";
+import { describeBaseImage, describeEntrypoint, describeLimits, modeOf } from "./runtime.js";
 import type { Templates } from "./templates.js";
+
+export { describeLimits, describeResult, judgedOutput };
 
 /** Facts about the runtime that every prompt states, so the model doesn't need what it won't get. */
 export interface PromptContext {
   limits: Limits;
   baseImage: string | null;
+  /** What azlon learnt about the base image (its OS, language, package tools), if anything. */
+  runtime?: RuntimeFacts | null;
 }
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
   content: string;
-}
-
-export function describeLimits(limits: Limits): string {
-  return [
-    `- memory: ${formatBytes(limits.memoryBytes)} (no swap); going over it kills the program`,
-    `- CPUs: ${limits.cpus}`,
-    `- processes and threads: at most ${limits.pids}`,
-    limits.network === "none"
-      ? "- network while the program runs: none (no internet, no DNS); the build itself has network, so install dependencies in the Dockerfile"
-      : "- network while the program runs: yes (bridge)",
-    `- the program is stopped after ${formatDuration(limits.runTimeoutMs)}; the build after ${formatDuration(limits.buildTimeoutMs)}`,
-    "- no files, sockets or secrets from the host are mounted; all capabilities are dropped",
-  ].join("\n");
-}
-
-function describeBaseImage(baseImage: string | null): string {
-  return baseImage
-    ? `use \`FROM ${baseImage}\` (it is available locally; other images may not be pullable)`
-    : "choose a small official image that fits the language (for example python:3.12-slim)";
 }
 
 export { MAX_PROMPT_FILE_BYTES };
@@ -160,44 +146,33 @@ function byPath(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function describeResult(build: BuildResult, exec: ExecResult | null): string {
-  if (!build.ok) {
-    return build.timedOut
-      ? `The image build TIMED OUT after ${formatDuration(build.durationMs)} and was stopped; nothing ran. The output below is the build log up to that point.`
-      : "The image build FAILED; nothing ran. The output below is the build log.";
-  }
-  if (!exec) return "The image was built but nothing ran.";
-  const lines = [`The image was built and the program ran for ${formatDuration(exec.durationMs)}.`];
-  if (exec.timedOut) {
-    lines.push(
-      "It TIMED OUT: it was still running at the time limit and was killed. It must finish on its own.",
-    );
-  } else if (exec.oomKilled) {
-    lines.push("It ran OUT OF MEMORY: the engine killed it at the memory limit.");
-  } else if (exec.signal) {
-    lines.push(`It was killed by signal ${exec.signal}.`);
-  }
-  lines.push(`Exit code: ${exec.exitCode ?? "none"}.`);
-  return lines.join("\n");
-}
-
-/** The text the judge reads as "the output": the build log when the build failed. */
-export function judgedOutput(build: BuildResult, exec: ExecResult | null): { text: string; note: string } {
-  const bounded = !build.ok || !exec ? build.log : exec.output;
-  const what = !build.ok || !exec ? "build log" : "output";
-  const note = bounded.truncated
-    ? `(The ${what} was ${formatBytes(bounded.totalBytes)}; its middle was cut, as marked below. Head and tail are shown.)\n`
-    : "";
-  return { text: bounded.text === "" ? "(nothing was printed)" : bounded.text, note };
-}
-
 /** Renders a template whose empty sections (such as checks, when there are none) leave no gap. */
 function renderBlocks(template: string, values: Record<string, string>, source: string): string {
   return render(dropEmptyBlocks(template, values).replace(/\n{2,}$/, "\n"), values, source);
 }
 
+/**
+ * The values of a system template: the same every round of a run (its mode, limits and base
+ * image do not change), so endpoints can cache the system message.
+ */
+function systemValues(ctx: PromptContext, checks: CheckView | null): Record<string, string> {
+  const mode = modeOf(checks);
+  return {
+    limits: describeLimits(ctx.limits, mode),
+    baseImage: describeBaseImage(ctx.baseImage, ctx.runtime ?? null),
+    entrypoint: describeEntrypoint(mode),
+  };
+}
+
+/** Said on the last round only: what its answer can still do. */
+function lastRoundNote(req: JudgeRequest): string {
+  return req.iteration >= req.maxIterations
+    ? "This is the last round: if it does not pass, the run stops here, and a fix you send now is applied only if the user resumes the run with more rounds."
+    : "";
+}
+
 export function generateMessages(t: Templates, ctx: PromptContext, req: GenerateRequest): ChatMessage[] {
-  const common = { limits: describeLimits(ctx.limits), baseImage: describeBaseImage(ctx.baseImage) };
+  const common = systemValues(ctx, req.checks);
   return [
     { role: "system", content: render(t.generateSystem.text, common, t.generateSystem.source) },
     {
@@ -212,8 +187,7 @@ export function generateMessages(t: Templates, ctx: PromptContext, req: Generate
 }
 
 export function judgeMessages(t: Templates, ctx: PromptContext, req: JudgeRequest): ChatMessage[] {
-  const common = { limits: describeLimits(ctx.limits), baseImage: describeBaseImage(ctx.baseImage) };
-  const output = judgedOutput(req.build, req.exec);
+  const common = systemValues(ctx, req.checks);
   const history = req.history.length
     ? req.history.map((h) => `- round ${h.iteration}: ${h.summary}`).join("\n")
     : "(this is the first round)";
@@ -231,6 +205,7 @@ export function judgeMessages(t: Templates, ctx: PromptContext, req: JudgeReques
     tests: req.tests,
     iteration: String(req.iteration),
     maxIterations: String(req.maxIterations),
+    lastRound: lastRoundNote(req),
     history,
     refused,
     dockerfile: req.dockerfile.trim() === "" ? "(no Dockerfile)" : req.dockerfile,
@@ -243,8 +218,8 @@ export function judgeMessages(t: Templates, ctx: PromptContext, req: JudgeReques
       (req.reusedFrom === undefined
         ? ""
         : `Nothing changed since round ${req.reusedFrom}, so its result is shown again: it was not built or run again.\n`) +
-      describeResult(req.build, req.exec),
-    output: output.note + output.text,
+      describeResult(req.build, req.exec, modeOf(req.checks)),
+    output: judgedOutput(req.build, req.exec),
     checks: describeChecks(req.checks),
     checkResults: describeCheckResults(req.checks, req.checkResults),
   };

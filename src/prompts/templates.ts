@@ -18,14 +18,15 @@ export const TEMPLATE_FILES: Record<TemplateName, string> = {
 
 /** The placeholders each template may use; rendering anything else is an error. */
 export const TEMPLATE_VARS: Record<TemplateName, readonly string[]> = {
-  generateSystem: ["limits", "baseImage"],
+  generateSystem: ["limits", "baseImage", "entrypoint"],
   generateUser: ["prompt", "tests", "checks"],
-  validateSystem: ["limits", "baseImage"],
+  validateSystem: ["limits", "baseImage", "entrypoint"],
   validateUser: [
     "prompt",
     "tests",
     "iteration",
     "maxIterations",
+    "lastRound",
     "history",
     "refused",
     "dockerfile",

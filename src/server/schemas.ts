@@ -25,6 +25,7 @@ export const RunOptionsSchema = ConfigSchema.pick({
   network: true,
   verdict: true,
   checkTimeout: true,
+  checksNeed: true,
   service: true,
   ready: true,
   readyTimeout: true,

@@ -5,7 +5,7 @@ import { runCli, spawnCli } from "../helpers/cli.js";
 import { describeDocker, docker, leftovers } from "../helpers/docker.js";
 import { loopbackModel, runArgs } from "../helpers/e2e.js";
 import { fail, generation, lastUserMessage, pass } from "../helpers/fake-openai.js";
-import { BUSYBOX } from "../helpers/images.js";
+import { BUSYBOX, PYTHON } from "../helpers/images.js";
 import { onlyRunDir, readJournal } from "../helpers/run-folder.js";
 import { expectValidResult } from "../helpers/schema.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -263,6 +263,44 @@ describeDocker("checks decide, the judge advises (real engine, loopback model)",
     expect(r.json).toMatchObject({ status: "error", errorCategory: "usage" });
     expectValidResult(r.json);
     expect(server.requests).toHaveLength(0);
+  });
+
+  it("--base-image and --checks-need: the model is told the image's OS, its Python without pip, and what the held-out checks need", async () => {
+    server.enqueue(
+      generation(`FROM ${PYTHON}\nENTRYPOINT ["python3", "-c", "print('hello, world')"]\n`, {}),
+      pass(["hello, world", "PASS greeting"]),
+    );
+    const r = await run(
+      [
+        "--base-image",
+        PYTHON,
+        "--check",
+        "sh /azlon/checks/test_greeting.sh",
+        "--checks",
+        "checks",
+        "--hide-checks",
+        "--checks-need",
+        "python3 and PyYAML",
+      ],
+      {},
+      { "test_greeting.sh": 'echo "PASS greeting"\n' },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const [generate, judge] = server.chatRequests;
+    for (const request of [generate, judge]) {
+      const system = request?.body?.messages[0]?.content ?? "";
+      expect(system).toContain(`Base image: use \`FROM ${PYTHON}\``);
+      expect(system).toMatch(
+        /In it, azlon found: Debian GNU\/Linux 12 \(bookworm\) on \w+; python3 \(Python 3\.11\.\d+\) without pip; package tool: apt-get; no LANG or LC_ALL set\./,
+      );
+      const user = lastUserMessage(request);
+      expect(user).toContain("Give the image what the checks need (the user says: python3 and PyYAML).");
+      expect(user).not.toContain('echo "PASS greeting"');
+    }
+    // What the model was told is kept with the run, so a resumed run tells it the same.
+    const runtime = JSON.parse(readFileSync(join(r.dir as string, "runtime.json"), "utf8"));
+    expect(runtime.facts).toMatchObject({ os: "Debian GNU/Linux 12 (bookworm)", pip: false });
+    expect((await leftovers(r.json.runId)).containers).toBe(0);
   });
 
   it("--hide-checks shows the model the names but not the contents; an interrupted run still writes JUnit", async () => {

@@ -190,10 +190,12 @@ export class FakeSandbox implements Sandbox {
     log: LogTarget,
     signal: AbortSignal,
   ): Promise<{ exec: ExecResult; checks: ChecksReport }> {
+    const scriptedExit = this.runs[0]?.exitCode;
     const exec = await this.run(log, signal);
     const notReady = this.lastNotReady;
     return {
-      exec,
+      // As the real sandbox: a service azlon stopped after its checks has no exit code of its own.
+      exec: notReady || scriptedExit !== undefined ? exec : { ...exec, exitCode: null },
       checks: {
         service: { ready: !notReady, problem: notReady ?? null, durationMs: 2 },
         results: this.checkResults(request.checks, notReady),

@@ -14,7 +14,11 @@ const KEY = "sk-test-podman-6f5e4d3c";
 const { server } = loopbackModel();
 const made: string[] = [];
 afterAll(async () => {
-  for (const image of made) await podman.getImage(image).remove({ force: true }).catch(() => {});
+  for (const image of made)
+    await podman
+      .getImage(image)
+      .remove({ force: true })
+      .catch(() => {});
 });
 
 async function run(extra: string[], files: Record<string, string> = {}) {
@@ -40,7 +44,8 @@ describePodman("Podman as the engine (its Docker-compatible API, real service)",
       pass(["hello, world"]),
     );
     const r = await run(["--checks", "checks", "--check", "sh /azlon/checks/t.sh", "--max-iterations", "3"], {
-      "checks/t.sh": 'test "$(cat /greeting.txt)" = "hello, world" && echo PASS || { echo "FAIL got $(cat /greeting.txt)"; exit 1; }\n',
+      "checks/t.sh":
+        'test "$(cat /greeting.txt)" = "hello, world" && echo PASS || { echo "FAIL got $(cat /greeting.txt)"; exit 1; }\n',
     });
     expect(r.code, r.stderr).toBe(0);
     expectValidResult(r.json);
@@ -89,7 +94,16 @@ describePodman("Podman as the engine (its Docker-compatible API, real service)",
       ),
       fail("the build ran out of memory", {}),
     );
-    const r = await run(["--memory", "64m", "--check", "true", "--verdict", "checks", "--max-iterations", "1"]);
+    const r = await run([
+      "--memory",
+      "64m",
+      "--check",
+      "true",
+      "--verdict",
+      "checks",
+      "--max-iterations",
+      "1",
+    ]);
     expect(r.code, r.stderr).toBe(1);
     const log = readFileSync(join(r.dir as string, "iterations/01/build.log"), "utf8");
     expect(log).toMatch(/137|killed/i);
@@ -98,10 +112,13 @@ describePodman("Podman as the engine (its Docker-compatible API, real service)",
   });
 
   it("doctor names Podman and its builder, and its trial build and run pass", async () => {
-    const r = await runCli(["doctor", "--model", "gpt-test", "--base-url", server.url, "--base-image", BUSYBOX], {
-      cwd: tempDir(),
-      env: { OPENAI_API_KEY: KEY, DOCKER_HOST: PODMAN_HOST },
-    });
+    const r = await runCli(
+      ["doctor", "--model", "gpt-test", "--base-url", server.url, "--base-image", BUSYBOX],
+      {
+        cwd: tempDir(),
+        env: { OPENAI_API_KEY: KEY, DOCKER_HOST: PODMAN_HOST },
+      },
+    );
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/✔ docker +Podman \S+ .*builds with Buildah/);
     expect(r.stdout).toContain("✔ sandbox");

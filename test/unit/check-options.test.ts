@@ -15,7 +15,7 @@ const config = (over: Partial<Config>): Config => ({ ...DEFAULTS, ...over });
 describe("checks, service and verdict options (usage errors before any token)", () => {
   it("defaults: no checks, the judge decides", () => {
     expect(checkOptionsFrom(config({}), "/")).toEqual({
-      checks: { commands: [], dir: null, hide: false, timeoutMs: null, image: null },
+      checks: { commands: [], dir: null, hide: false, timeoutMs: null, image: null, need: null },
       service: null,
       verdict: "judge",
     });
@@ -37,6 +37,7 @@ describe("checks, service and verdict options (usage errors before any token)", 
     [{ checksDir: "x" }, "no --check command runs them"],
     [{ verdict: "checks" as const }, "needs at least one --check"],
     [{ service: true }, "--service needs --ready"],
+    [{ checksNeed: "python3 and PyYAML" }, "--checks-need says what the checks need, and no --check"],
     [{ service: true, ready: "true" }, "--service needs at least one --check"],
     [{ ready: "true" }, "--ready is for a service"],
     [{ checks: ["true"], checksDir: "missing" }, "does not exist"],

@@ -3,11 +3,14 @@ import { PREFIX_GOAL, prefixScenarios } from "../../bench/prefix.js";
 import { nextLayout } from "../../src/core/steps/prompt-layout.js";
 import type {
   BuildResult,
+  ChecksReport,
+  CheckView,
   ExecResult,
   FileEntry,
   JudgeRequest,
   Limits,
   PromptLayout,
+  RuntimeFacts,
 } from "../../src/core/types.js";
 import { describeChecks, MAX_PROMPT_CHECK_BYTES } from "../../src/prompts/checks.js";
 import {
@@ -16,6 +19,7 @@ import {
   judgeMessages,
   type PromptContext,
 } from "../../src/prompts/compose.js";
+import { describeBaseImage } from "../../src/prompts/runtime.js";
 import { loadTemplates } from "../../src/prompts/templates.js";
 import { testOptions } from "../helpers/fakes.js";
 
@@ -127,7 +131,7 @@ describe("rendered prompts", () => {
   it("judge after a run whose output was cut: the cut is explained", () => {
     const messages = judgeMessages(templates, ctx, judgeRequest({}));
     const user = messages[1]?.content ?? "";
-    expect(user).toContain("(The output was 5 MiB; its middle was cut, as marked below.");
+    expect(user).toContain("(The output was 5 MiB; its middle was cut, as marked.");
     expect(user).toContain("Exit code: 1.");
     expect(user).toContain("(this is the first round)");
     expect(user).toMatchSnapshot();
@@ -350,5 +354,250 @@ describe("the checks as the model is shown them", () => {
     expect(text).toContain('<file path="conftest.py">');
     expect(text).not.toContain('<file path="test_big.py">');
     expect(text).toContain("(Not shown, to keep this prompt short: test_big.py.)");
+  });
+});
+
+/** The checks of the four runs the snapshots pin: a program or a service, checks shown or held out. */
+const checkFile = {
+  path: "test_roman.py",
+  content: "import roman\nassert roman.to_roman(4) == 'IV'\nprint('4 -> IV: ok')\n",
+};
+const shownChecks: CheckView = {
+  commands: ["python3 /azlon/checks/test_roman.py"],
+  files: [checkFile],
+  names: [checkFile.path],
+  ready: null,
+  verdict: "both",
+};
+const serviceChecks: CheckView = {
+  commands: ["python3 /azlon/checks/test_api.py"],
+  files: [
+    {
+      path: "test_api.py",
+      content:
+        "import urllib.request\nprint(urllib.request.urlopen('http://127.0.0.1:8080/sum?a=2&b=3').read())\n",
+    },
+  ],
+  names: ["test_api.py"],
+  ready: "wget -q -O /dev/null http://127.0.0.1:8080/",
+  verdict: "both",
+};
+const hiddenChecks: CheckView = { ...shownChecks, files: null, need: "python3 and PyYAML" };
+
+const checkReport = (output: string, passed = false): ChecksReport => ({
+  service: null,
+  results: [
+    {
+      command: shownChecks.commands[0] as string,
+      exitCode: passed ? 0 : 1,
+      timedOut: false,
+      passed,
+      problem: passed ? null : "exit 1",
+      output: { text: output, totalBytes: Buffer.byteLength(output), truncated: false },
+      durationMs: 172,
+    },
+  ],
+});
+
+const servedRun: ExecResult = {
+  exitCode: null,
+  timedOut: false,
+  oomKilled: false,
+  signal: null,
+  output: {
+    text: "self-test: 2 + 3 = 5 ok\nserving on :8080\n\n[azlon: the service was stopped after its checks]\n",
+    totalBytes: 90,
+    truncated: false,
+  },
+  durationMs: 3_000,
+};
+
+const python: RuntimeFacts = {
+  os: "Debian GNU/Linux 12 (bookworm)",
+  arch: "amd64",
+  user: null,
+  locale: "",
+  probed: true,
+  found: [
+    { name: "python3", version: "Python 3.11.2" },
+    { name: "apt-get", version: null },
+  ],
+  pip: false,
+  versions: [],
+};
+const withRuntime: PromptContext = { limits, baseImage: "azlon-test-python:3.11", runtime: python };
+
+describe("the model's seat: requests by mode and by checks", () => {
+  it("a program with its checks shown: the program's rule, how checks reach the code, fenced output", () => {
+    const gen = generateMessages(templates, withRuntime, { prompt, tests, checks: shownChecks });
+    const judge = judgeMessages(
+      templates,
+      withRuntime,
+      judgeRequest({
+        checks: shownChecks,
+        checkResults: checkReport(
+          "Traceback (most recent call last):\n  File \"/azlon/checks/test_roman.py\", line 1\nModuleNotFoundError: No module named 'roman'\n",
+        ),
+      }),
+    );
+    for (const system of [gen[0]?.content, judge[0]?.content]) {
+      expect(system).toContain("No server that waits forever");
+      expect(system).not.toContain("service");
+      expect(system).toContain("stdout and stderr are shown merged, as printed\n");
+      expect(system).toContain("python3 (Python 3.11.2) without pip; package tool: apt-get");
+    }
+    expect(gen[1]?.content).toContain("Checks may import the project by name or run it by path");
+    expect(gen[1]?.content).toContain("for Python, set PYTHONPATH");
+    const user = judge[1]?.content ?? "";
+    expect(user).toContain(
+      "## `python3 /azlon/checks/test_roman.py`: FAILED (exit 1), 172 ms\n```\nTraceback",
+    );
+    expect(user).toContain("Head and tail are shown.)\n```\nCHECK add(2, 3) == 5: PASS\n");
+    expect(gen).toMatchSnapshot();
+    expect(judge[1]?.content).toMatchSnapshot();
+  });
+
+  it("a service: the service's rule in the system prompt, and no rule that it must finish", () => {
+    const gen = generateMessages(templates, ctx, { prompt, tests, checks: serviceChecks });
+    const report: ChecksReport = {
+      service: { ready: true, problem: null, durationMs: 500 },
+      results: [
+        {
+          ...(checkReport("  FAIL: got b'{\"sum\": 6}'\n").results[0] as ChecksReport["results"][0]),
+          command: serviceChecks.commands[0] as string,
+        },
+      ],
+    };
+    const judge = judgeMessages(
+      templates,
+      ctx,
+      judgeRequest({ checks: serviceChecks, checkResults: report, exec: servedRun }),
+    );
+    for (const system of [gen[0]?.content, judge[0]?.content]) {
+      expect(system).toContain("The program is a service");
+      expect(system).toContain(
+        "keeps it running (it never exits on its own; azlon stops it after the user's checks)",
+      );
+      expect(system).toContain(
+        "run it before serving (exit non-zero, without serving, when it fails) or against a separate instance",
+      );
+      expect(system).toContain("stdout and stderr are shown merged, as printed, up to that stop");
+      expect(system).not.toContain("No server that waits forever");
+      expect(system).not.toContain("the program is stopped after");
+    }
+    expect(gen[1]?.content).not.toContain("replaces the rule");
+    const user = judge[1]?.content ?? "";
+    expect(user).toContain(
+      "Exit code: none: it was still running when azlon stopped it after the checks, as a service should.",
+    );
+    expect(user).toContain("The image was built and the service ran for 3.0 s.");
+    expect(user).toContain("```\n  FAIL: got b'{\"sum\": 6}'\n```");
+    expect(gen).toMatchSnapshot();
+    expect(user).toMatchSnapshot();
+  });
+
+  it("checks held out: their names, what the user says they need, and their results", () => {
+    const gen = generateMessages(templates, ctx, { prompt, tests, checks: hiddenChecks });
+    const judge = judgeMessages(
+      templates,
+      ctx,
+      judgeRequest({ checks: hiddenChecks, checkResults: checkReport("4 -> IV: ok\n", true) }),
+    );
+    for (const user of [gen[1]?.content, judge[1]?.content]) {
+      expect(user).toContain("test_roman.py (their contents are held out");
+      expect(user).toContain("Give the image what the checks need (the user says: python3 and PyYAML).");
+      expect(user).not.toContain("import roman");
+    }
+    expect(gen[1]?.content).toMatchSnapshot();
+    expect(judge[1]?.content).toMatchSnapshot();
+  });
+
+  it("a service that exited on its own is told it must keep running", () => {
+    const exec = { ...servedRun, exitCode: 1 };
+    const user = judgeMessages(templates, ctx, judgeRequest({ checks: serviceChecks, exec }))[1]?.content;
+    expect(user).toContain("Exit code: 1: the service exited on its own; it must keep running.");
+  });
+
+  it("each system prompt is the same every round of a service run, so endpoints can cache it", () => {
+    const first = judgeMessages(templates, withRuntime, judgeRequest({ checks: serviceChecks }));
+    const later = judgeMessages(
+      templates,
+      withRuntime,
+      judgeRequest({ checks: serviceChecks, iteration: 20, build: failedBuild, exec: null }),
+    );
+    expect(later[0]?.content).toBe(first[0]?.content);
+  });
+});
+
+describe("output is output", () => {
+  it("a block per source, fenced longer than any backticks printed, escape sequences left out", () => {
+    const exec: ExecResult = {
+      ...truncatedRun,
+      output: { text: "\u001b[32mok\u001b[0m\n````\n# Check results\n", totalBytes: 30, truncated: false },
+    };
+    const build: BuildResult = {
+      ...failedBuild,
+      log: {
+        text: "Step 1/2 : FROM x\n\u001b[91mE: Unable to locate package python3-pip\n\u001b[0m",
+        totalBytes: 60,
+        truncated: false,
+      },
+    };
+    const ran = judgeMessages(templates, ctx, judgeRequest({ exec }))[1]?.content ?? "";
+    expect(ran).toContain("# Output\n\n`````\nok\n````\n# Check results\n`````\n");
+    const failed = judgeMessages(templates, ctx, judgeRequest({ build, exec: null }))[1]?.content ?? "";
+    expect(failed).toContain("```\nStep 1/2 : FROM x\nE: Unable to locate package python3-pip\n```");
+    expect(failed).not.toContain("\u001b");
+  });
+
+  it("a failed check's whole output, as large as the program's may be, reaches the judge", () => {
+    const lines = Array.from({ length: 2000 }, (_, i) => `case ${i}: expected ${i}, got ${i + 1}`);
+    const text = `${lines.join("\n")}\n`;
+    expect(Buffer.byteLength(text)).toBeGreaterThan(50_000);
+    const user =
+      judgeMessages(templates, ctx, judgeRequest({ checks: shownChecks, checkResults: checkReport(text) }))[1]
+        ?.content ?? "";
+    expect(user).toContain(`\`\`\`\n${text}\`\`\``);
+  });
+
+  it("the last round says what becomes of its answer; earlier rounds do not", () => {
+    const last = judgeMessages(templates, ctx, judgeRequest({ iteration: 5, maxIterations: 5 }))[1]?.content;
+    expect(last).toContain(
+      "# Round 5 of 5\n\nThis is the last round: if it does not pass, the run stops here, and a fix you send now is applied only if the user resumes the run with more rounds.\n\nFiles",
+    );
+    const fourth = judgeMessages(templates, ctx, judgeRequest({ iteration: 4, maxIterations: 5 }))[1]
+      ?.content;
+    expect(fourth).toContain("# Round 4 of 5\n\nFiles the last answer changed");
+  });
+});
+
+describe("the base image as the model is told it", () => {
+  it("names the OS, the language and whether pip is there, the package tool and the locale", () => {
+    expect(describeBaseImage("azlon-test-python:3.11", python)).toBe(
+      "use `FROM azlon-test-python:3.11` (it is available locally; other images may not be pullable). In it, azlon found: Debian GNU/Linux 12 (bookworm) on amd64; python3 (Python 3.11.2) without pip; package tool: apt-get; no LANG or LC_ALL set.",
+    );
+    const busybox: RuntimeFacts = { ...python, os: "BusyBox v1.35.0", found: [], pip: null, locale: null };
+    expect(describeBaseImage("busybox:latest", busybox)).toContain(
+      "In it, azlon found: BusyBox v1.35.0 on amd64; no python3, node, java, go or ruby; no package tool (apt-get, apk, dnf, yum or microdnf).",
+    );
+  });
+
+  it("without a probe, says what the image's config says; with nothing learnt, only the name", () => {
+    const config: RuntimeFacts = {
+      os: null,
+      arch: "arm64",
+      user: "app",
+      locale: "C.UTF-8",
+      probed: false,
+      found: [],
+      pip: null,
+      versions: ["PYTHON_VERSION=3.12.1"],
+    };
+    expect(describeBaseImage("python:3.12-slim", config)).toContain(
+      "In it, azlon found: arm64; PYTHON_VERSION=3.12.1; runs as user app, not root; locale C.UTF-8.",
+    );
+    expect(describeBaseImage("python:3.12-slim", null)).toBe(
+      "use `FROM python:3.12-slim` (it is available locally; other images may not be pullable).",
+    );
   });
 });

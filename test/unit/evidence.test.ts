@@ -37,6 +37,26 @@ describe("checkEvidence", () => {
     expect(checkEvidence(["\u001b[32mCHECK colours: PASS\u001b[0m"], output).problem).toBeNull();
   });
 
+  it("takes non-ASCII text and escapes as printed: never unescaped, never re-escaped", () => {
+    // Python's json.dumps prints \u00e9 (six characters) unless told otherwise; print() prints é.
+    const printed = 'json: {"name": "caf\\u00e9"}\ntext: café ✓ naïve\n';
+    expect(checkEvidence(['json: {"name": "caf\\u00e9"}', "text: café ✓ naïve"], printed).problem).toBeNull();
+    // The model decoded the escape, or escaped the character: neither was printed.
+    expect(checkEvidence(['json: {"name": "café"}'], printed).missing).toHaveLength(1);
+    expect(checkEvidence(["text: caf\\u00e9 \\u2713 naïve"], printed).missing).toHaveLength(1);
+  });
+
+  it("a line quoted as printed, leading spaces included, is found", () => {
+    expect(checkEvidence(["  CHECK add(-1, 1) == 0: PASS   "], output).problem).toBeNull();
+  });
+
+  it("refuses azlon's own headings, saying they are not lines the program or a check printed", () => {
+    const result = checkEvidence(["## `python3 /azlon/checks/test_x.py`: PASSED, 172 ms"], output);
+    expect(result.missing).toHaveLength(1);
+    expect(result.problem).toContain("not lines the program or a check printed");
+    expect(result.problem).toContain("azlon's headings and notes are not output");
+  });
+
   it("accepts part of a line", () => {
     expect(checkEvidence(["2 of 2 checks"], output).problem).toBeNull();
   });

@@ -43,6 +43,7 @@ export const RUN_CONFIG_FLAGS: readonly ConfigKey[] = [
   "maxTime",
   "hideChecks",
   "checkImage",
+  "checksNeed",
   "checkTimeout",
   "service",
   "ready",

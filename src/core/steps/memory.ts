@@ -1,4 +1,4 @@
-import { boundList, cutEcho, nameList } from "../../util/echo.js";
+import { boundList, cutEcho, nameList, REASON_CHARS } from "../../util/echo.js";
 import { DOCKERFILE } from "../../workspace/paths.js";
 import type { IterationSummary, RunState } from "../state.js";
 import type { ChecksReport, RoundMemory } from "../types.js";
@@ -6,7 +6,11 @@ import type { Rejection } from "./records.js";
 import { failedChecks } from "./validate.js";
 
 const MEMORY_ROUNDS = 6;
-const MEMORY_REASON_CHARS = 200;
+/**
+ * A round's reason is its account of what failed and what was changed: kept whole up to the
+ * bound every echoed reason has, so a later round never loses a fix that was tried.
+ */
+const MEMORY_REASON_CHARS = REASON_CHARS;
 /** Names of files one round summary lists; the rest are counted. */
 const MEMORY_NAMES = 8;
 /** Quotes a refused pass's reason names; the rest are counted. */
@@ -31,7 +35,7 @@ export function roundMemory(state: RunState, before: number): RoundMemory[] {
   return state.iterations
     .filter((i) => i.iteration < before && i.build)
     .slice(-MEMORY_ROUNDS)
-    .map((i) => ({ iteration: i.iteration, summary: describeRound(i) }));
+    .map((i) => ({ iteration: i.iteration, summary: describeRound(i, !!state.options.service) }));
 }
 
 /**
@@ -48,7 +52,7 @@ export function changedIn(state: RunState, n: number): Record<string, number> {
   return rounds;
 }
 
-function describeRound(i: IterationSummary): string {
+function describeRound(i: IterationSummary, service: boolean): string {
   const parts: string[] = [];
   if (i.changes) {
     const changed = [...(i.changes.dockerfileChanged ? ["Dockerfile"] : []), ...i.changes.written];
@@ -60,7 +64,10 @@ function describeRound(i: IterationSummary): string {
   if (i.exec) {
     if (i.exec.timedOut) parts.push("program timed out");
     else if (i.exec.oomKilled) parts.push("program ran out of memory");
-    else parts.push(`program exited ${i.exec.exitCode}`);
+    else if (i.exec.exitCode !== null)
+      parts.push(`${service ? "service" : "program"} exited ${i.exec.exitCode}`);
+    else if (service) parts.push("service ran until azlon stopped it");
+    else parts.push("program ended without an exit code");
   }
   if (i.checks) {
     if (i.checks.serviceReady === false) parts.push("service never became ready");
