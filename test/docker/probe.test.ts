@@ -97,7 +97,7 @@ describeDocker("what the base image is, learnt for the prompt (real engine)", ()
     });
     expect(stopped?.probed).toBe(false);
     // Neither was kept: the next probe of the image, given its time, finds what is there.
-    expect((await probeImage(docker, fresh, { ...options, timeoutMs: 5000 }))?.os).toMatch(/^BusyBox/);
+    expect((await probeImage(docker, fresh, { ...options, timeoutMs: 30_000 }))?.os).toMatch(/^BusyBox/);
     expect((await leftovers(options.runId)).containers).toBe(0);
   });
 
