@@ -15,6 +15,10 @@
  *    small file changes per round (the same one, or a different one each round), 5 rounds
  *    (bench/prefix.ts); goal: >= 0.85 for every round. Beside it each request's size.
  *
+ * 6. BuildKit: the per-iteration overhead of (1) with `--builder buildkit`, against the same
+ *    docker CLI rounds; goal: ratio <= 0.85. Beside it a rebuild after a one-line change to a
+ *    requirements.txt-style manifest, with a cache mount and without (bench/cache-mount.ts).
+ *
  * Needs a Docker engine and the busybox base image (bash .ci/setup-docker.sh). Run: npm run bench
  * BENCH_ITERATIONS, BENCH_BLOCKS and BENCH_STARTS change the counts; BENCH_PHASES=1 prints the
  * time between the journal's events of each azlon run (where an iteration's time goes).
@@ -25,6 +29,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BIN, ROOT } from "../test/helpers/cli.js";
 import { FakeOpenAI, generation } from "../test/helpers/fake-openai.js";
+import { cacheMountFigure } from "./cache-mount.js";
 import { editFigure, estimateTokens } from "./edit-tokens.js";
 import { PREFIX_GOAL, prefixScenarios } from "./prefix.js";
 
@@ -46,7 +51,7 @@ function median(values: number[]): number {
 const ms = (n: number) => `${n.toFixed(0)} ms`;
 
 /** Per-iteration times of an azlon run, from its journal (changes.applied to changes.applied). */
-async function azlonIterations(): Promise<number[]> {
+async function azlonIterations(extra: string[] = []): Promise<number[]> {
   const server = new FakeOpenAI();
   await server.start();
   let round = 0;
@@ -84,6 +89,7 @@ async function azlonIterations(): Promise<number[]> {
         "--json",
         "--out",
         join(cwd, "runs"),
+        ...extra,
       ],
       {
         cwd,
@@ -215,18 +221,28 @@ console.log(
 // Interleave, several times, so that drift in the machine's load hits both sides alike.
 const cli = dockerCliIterations();
 const azlon: number[] = [];
+const azlonBuildKit: number[] = [];
 for (let block = 0; block < BLOCKS; block++) {
   azlon.push(...(await azlonIterations()));
+  azlonBuildKit.push(...(await azlonIterations(["--builder", "buildkit"])));
   cli.push(...dockerCliIterations());
 }
 const azlonMedian = median(azlon);
+const buildKitMedian = median(azlonBuildKit);
 const cliMedian = median(cli);
 console.log(
   `  azlon (apply + build + run + judge, instant model): median ${ms(azlonMedian)}  [${azlon.map(ms).join(", ")}]`,
 );
 console.log(
+  `  azlon with --builder buildkit:                     median ${ms(buildKitMedian)}  [${azlonBuildKit.map(ms).join(", ")}]`,
+);
+console.log(
   `  docker CLI (docker build + docker run):            median ${ms(cliMedian)}  [${cli.map(ms).join(", ")}]`,
 );
+const cache = await cacheMountFigure(IMAGE);
+console.log("rebuild after one more line in a 6-package requirements.txt (each package: 1 s of work):");
+console.log(`  with RUN --mount=type=cache (BuildKit): ${ms(cache.withMount)}`);
+console.log(`  without a cache mount (classic):        ${ms(cache.without)}`);
 
 const help = startTimes([BIN, "--help"]);
 const binary = startTimes(["--help"], BINARY);
@@ -256,6 +272,13 @@ for (const { name, figures } of prefix) {
 }
 console.log("");
 console.log(check("overhead ratio (azlon / docker CLI)", azlonMedian / cliMedian, OVERHEAD_GOAL));
+console.log(
+  check(
+    "overhead ratio with BuildKit (azlon --builder buildkit / docker CLI)",
+    buildKitMedian / cliMedian,
+    OVERHEAD_GOAL,
+  ),
+);
 console.log(check("start-up ratio (azlon --help / node -e 0)", median(help) / median(bare), 2.0));
 console.log(
   check("binary start-up ratio (dist/azlon --help / node -e 0)", median(binary) / median(bare), 1.3),
