@@ -23,8 +23,12 @@ Environment:
   NO_COLOR           no colours
 
 Config: .azlonrc(.json|.yaml) or "azlon" in package.json, searched from here up to the
-project root; flags beat environment beat config beat defaults. Each flag's key there is
+project root, over your own ~/.config/azlon/config.yaml ($XDG_CONFIG_HOME); flags beat
+environment beat project config beat your config beat defaults. Each flag's key there is
 its name in camelCase (--max-iterations: maxIterations); the README lists them all.
+A config azlon finds is the folder's author's: unless you trust it (--trust-config,
+AZLON_TRUST_CONFIG=1, or naming it with --config) it may not change the endpoint your key
+goes to, name files outside its folder, or be code (azlon.config.js); each is exit 2.
 
 Exit codes: 0 passed · 1 did not pass (a limit or budget was reached) · 2 bad usage or
 config · 3 environment (Docker, endpoint, credentials) · 130 interrupted (128+signal:
@@ -37,6 +41,9 @@ Example:
   With your own checks deciding (files copied to /azlon/checks after the build):
   azlon run --prompt "a Python module add.py with add(a, b)" --tests "add works" \\
             --checks tests/azlon --check "python3 /azlon/checks/test_add.py"`;
+
+const TRUST_HELP =
+  "trust the config azlon finds here to set the endpoint, name files outside its folder and be code (env AZLON_TRUST_CONFIG=1)";
 
 function limitOptions(cmd: Command): Command {
   return cmd
@@ -115,7 +122,8 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     )
     .option("--model-timeout <sec>", `time limit of one model request (default ${DEFAULTS.modelTimeout})`)
     .option("--model-retries <n>", `retries of a failed model request (default ${DEFAULTS.modelRetries})`)
-    .option("-c, --config <path>", "use this config file instead of searching for one")
+    .option("-c, --config <path>", "use this config file instead of searching for one (trusted)")
+    .option("--trust-config", TRUST_HELP)
     .option("--json", "print one JSON result object on stdout; progress stays on stderr")
     .option(
       "--check <command>",
@@ -177,7 +185,8 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     .command("prompts")
     .description("show the effective prompt templates and where each comes from")
     .argument("[name]", "only this template (generateSystem, generateUser, validateSystem, validateUser)")
-    .option("-c, --config <path>", "use this config file")
+    .option("-c, --config <path>", "use this config file instead of searching for one (trusted)")
+    .option("--trust-config", TRUST_HELP)
     .action(async (name: string | undefined, flags) => {
       const { showPrompts } = await import("./commands/prompts.js");
       state.code = await showPrompts({ ...flags, ...(name ? { name } : {}) }, ctx);
@@ -196,7 +205,8 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     .command("runs")
     .description("list the run folders: status, iterations, cost, image and when last active")
     .option("-o, --out <dir>", `where the run folders are (default ./${DEFAULTS.out})`)
-    .option("-c, --config <path>", "use this config file")
+    .option("-c, --config <path>", "use this config file instead of searching for one (trusted)")
+    .option("--trust-config", TRUST_HELP)
     .option("--json", "print them as JSON")
     .action(async (flags) => {
       const { runsCommand } = await import("./commands/runs.js");
@@ -209,7 +219,8 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     .option("--older-than <age>", "only runs last active longer ago than this: 7d, 12h, 30m")
     .option("--all", "every run azlon has images or containers of on the engine, wherever its folder is")
     .option("-y, --yes", "remove them (without it, only list what would go)")
-    .option("-c, --config <path>", "use this config file")
+    .option("-c, --config <path>", "use this config file instead of searching for one (trusted)")
+    .option("--trust-config", TRUST_HELP)
     .action(async (flags) => {
       const { cleanCommand } = await import("./commands/clean.js");
       state.code = await cleanCommand(flags, ctx);
@@ -240,7 +251,8 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
       "answer requests for this host name too (repeatable); on loopback a name but the address, localhost, 127.0.0.1 and [::1] gets 403",
       (name: string, names: string[] = []) => [...names, name],
     )
-    .option("-c, --config <path>", "use this config file")
+    .option("-c, --config <path>", "use this config file instead of searching for one (trusted)")
+    .option("--trust-config", TRUST_HELP)
     .action(async (flags) => {
       const { serveCommand } = await import("./commands/serve.js");
       state.code = await serveCommand(flags, ctx);
@@ -267,7 +279,8 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
       "--base-image <image>",
       `build the trial image FROM this one (default: the config's baseImage, else ${"busybox:latest"}); on a host without a registry, name one the engine has`,
     )
-    .option("-c, --config <path>", "use this config file")
+    .option("-c, --config <path>", "use this config file instead of searching for one (trusted)")
+    .option("--trust-config", TRUST_HELP)
     .addHelpText(
       "after",
       "\nExit codes: 0 every check passed · 2 bad usage · 3 a check failed (each says what to fix).",

@@ -1,5 +1,8 @@
 import type { Config } from "./schema.js";
 
+/** Where requests go when no base URL is set (baseUrl: null). */
+export const DEFAULT_BASE_URL = "https://api.openai.com/v1";
+
 /** The defaults, also written out with comments in .azlonrc.example. */
 export const DEFAULTS: Config = {
   model: "gpt-4.1-mini",

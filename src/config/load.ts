@@ -11,14 +11,21 @@ import {
   DEFAULTS,
   NUMERIC_KEYS,
 } from "./schema.js";
+import { loadConfigFile, searchConfig, userConfigFile } from "./search.js";
+import { checkFoundFile, checkFoundLayer, codeRefused, trustedByEnv } from "./trust.js";
 import { acceptsFor, closestKey, shownValue } from "./wording.js";
 
-export type ConfigSource = "default" | "config" | "env" | "flag";
+/** Where a value came from: "config" is the project's config file, "user" the user's own. */
+export type ConfigSource = "default" | "user" | "config" | "env" | "flag";
 
 export interface ResolvedConfig {
   config: Config;
-  /** The config file used, if any. */
+  /** The project's config file used, if any. */
   configPath: string | null;
+  /** Whether it may act for the user (named with --config, or trusted); null without one. */
+  trusted: boolean | null;
+  /** The user's own config file used, if any. */
+  userConfigPath: string | null;
   /** Where each key's value came from. */
   sources: Record<ConfigKey, ConfigSource>;
 }
@@ -95,36 +102,46 @@ export const URL_CREDENTIALS_HINT =
   "remove them from the URL: put the API key or token in OPENAI_API_KEY (sent as the bearer token); " +
   "for a server behind HTTP basic auth, run a local proxy that adds it and point the base URL at the proxy";
 
-/** Finds the config file: the one named, else cosmiconfig's search up to the project root. */
-export async function findConfig(
-  cwd: string,
-  explicit: string | null,
-): Promise<{ path: string; data: unknown } | null> {
-  const { cosmiconfig } = await import("cosmiconfig");
-  const explorer = cosmiconfig("azlon", { searchStrategy: "project" });
-  try {
-    if (explicit) {
-      const path = isAbsolute(explicit) ? explicit : resolve(cwd, explicit);
-      const found = await explorer.load(path);
-      return found ? { path: found.filepath, data: found.config } : null;
-    }
-    const found = await explorer.search(cwd);
-    return found && !found.isEmpty ? { path: found.filepath, data: found.config } : null;
-  } catch (error) {
-    const err = error as NodeJS.ErrnoException;
-    if (err.code === "ENOENT") {
-      throw new ConfigError(`config file not found: ${explicit}`, "check the path given to --config");
-    }
-    throw new ConfigError(
-      `cannot read the config file: ${err.message
-        .split("\n")
-        .map((l) => l.trim())
-        .filter(Boolean)
-        .slice(0, 2)
-        .join(" ")}`,
-      "fix its syntax (JSON or YAML), or remove it",
+/** A config file's layer: validated, its template paths made absolute from the file's folder. */
+function fileLayer(data: unknown, path: string): ConfigInput {
+  const layer = validateLayer(data, fileSource(path));
+  if (layer.prompts) {
+    const base = dirname(path);
+    layer.prompts = Object.fromEntries(
+      Object.entries(layer.prompts).map(([k, v]) => [k, resolve(base, v as string)]),
     );
   }
+  return layer;
+}
+
+interface ProjectConfig {
+  path: string;
+  folder: string;
+  data: unknown;
+  trusted: boolean;
+}
+
+/**
+ * The project's config: the file named with --config (trusted: the user chose it), else the
+ * one the search finds, which is the folder author's. Found code is never run untrusted.
+ */
+async function projectConfig(
+  cwd: string,
+  explicit: string | null,
+  trusted: boolean,
+): Promise<ProjectConfig | null> {
+  if (explicit) {
+    const path = isAbsolute(explicit) ? explicit : resolve(cwd, explicit);
+    return { path, folder: dirname(path), data: await loadConfigFile(path), trusted: true };
+  }
+  const found = await searchConfig(cwd);
+  if (!found) return null;
+  if (!trusted) {
+    checkFoundFile(found.path, found.folder);
+    if (found.data === undefined) throw codeRefused(found.path);
+  }
+  const data = found.data !== undefined ? found.data : await loadConfigFile(found.path);
+  return { path: found.path, folder: found.folder, data, trusted };
 }
 
 /** Turns a flag's text into the config's type, so the schema can judge it. */
@@ -141,28 +158,30 @@ export interface ResolveInput {
   flags: Partial<Record<ConfigKey, unknown>>;
   /** --config */
   configPath: string | null;
+  /** --trust-config: the config azlon finds may act for the user (AZLON_TRUST_CONFIG=1 too). */
+  trustConfig?: boolean;
   /** The command whose flags these are (their errors point at its --help); default `run`. */
   source?: LayerSource;
 }
 
-/** Flags > environment > config file > defaults, each layer validated with a one-line error. */
+/** Keys whose values are objects of their own keys, merged layer over layer. */
+const MERGED_KEYS = new Set<string>(["prompts", "prices"]);
+
+/**
+ * Flags > environment > project config > user config > defaults, each layer validated with a
+ * one-line error. The project config is the one named with --config (trusted), else the one
+ * found from the working folder up, which acts for the user only when trusted (trust.ts).
+ */
 export async function resolveConfig(input: ResolveInput): Promise<ResolvedConfig> {
   const sources = Object.fromEntries(Object.keys(DEFAULTS).map((k) => [k, "default"])) as Record<
     ConfigKey,
     ConfigSource
   >;
-  const found = await findConfig(input.cwd, input.configPath);
-  let fileLayer: ConfigInput = {};
-  if (found) {
-    fileLayer = validateLayer(found.data, fileSource(found.path));
-    // Template paths in a config file are relative to that file.
-    if (fileLayer.prompts) {
-      const base = dirname(found.path);
-      fileLayer.prompts = Object.fromEntries(
-        Object.entries(fileLayer.prompts).map(([k, v]) => [k, resolve(base, v as string)]),
-      );
-    }
-  }
+  const trusted = !!input.trustConfig || trustedByEnv(input.env);
+  const userPath = userConfigFile(input.env);
+  const userLayer = userPath ? fileLayer(await loadConfigFile(userPath), userPath) : {};
+  const project = await projectConfig(input.cwd, input.configPath, trusted);
+  const projectLayer = project ? fileLayer(project.data, project.path) : {};
 
   const envRaw: Record<string, unknown> = {};
   const envNames: Record<string, string> = {};
@@ -186,18 +205,42 @@ export async function resolveConfig(input: ResolveInput): Promise<ResolvedConfig
   }
   const flagLayer = validateLayer(flagRaw, input.source ?? flagSource("run"));
 
+  if (project && !project.trusted) {
+    const overridden = new Set(
+      [...Object.entries(envLayer), ...Object.entries(flagLayer)]
+        .filter(([, v]) => v !== undefined)
+        .map(([k]) => k),
+    );
+    checkFoundLayer(projectLayer, {
+      path: project.path,
+      folder: project.folder,
+      cwd: input.cwd,
+      overridden,
+      userBaseUrl: userLayer.baseUrl,
+      userBaseUrlSource: userLayer.baseUrl !== undefined ? `set in ${userPath}` : "the default",
+    });
+  }
+
   const config = { ...DEFAULTS } as Config;
   const layers: Array<[ConfigInput, ConfigSource]> = [
-    [fileLayer, "config"],
+    [userLayer, "user"],
+    [projectLayer, "config"],
     [envLayer, "env"],
     [flagLayer, "flag"],
   ];
   for (const [layer, source] of layers) {
     for (const [key, value] of Object.entries(layer)) {
       if (value === undefined) continue;
-      (config as Record<string, unknown>)[key] = value;
+      const target = config as Record<string, unknown>;
+      target[key] = MERGED_KEYS.has(key) ? { ...(target[key] as object), ...(value as object) } : value;
       sources[key as ConfigKey] = source;
     }
   }
-  return { config, configPath: found?.path ?? null, sources };
+  return {
+    config,
+    configPath: project?.path ?? null,
+    trusted: project ? project.trusted : null,
+    userConfigPath: userPath,
+    sources,
+  };
 }

@@ -4,9 +4,10 @@ import { DEFAULTS } from "../config/defaults.js";
 import { type AbortCause, AbortedError } from "../core/errors.js";
 import type { LoopEvent } from "../core/events.js";
 import { checksOf, type RunState } from "../core/state.js";
+import { clientEndpoint } from "../model/endpoint.js";
 import { loadTemplates } from "../prompts/templates.js";
 import { resolveDockerTarget } from "../sandbox/connection.js";
-import type { Redactor } from "../util/secrets.js";
+import { maskUrlSecrets, type Redactor } from "../util/secrets.js";
 import { checkViewOf, hiddenLinesOf } from "./checks.js";
 import { DEFAULT_BASE_URL, imageTagFor } from "./options.js";
 import { type Result, type RunReport, resultOf, runReport } from "./result.js";
@@ -141,14 +142,15 @@ export class Engine {
     // OpenAIModel retries itself: the SDK's waits cannot be cut short by Ctrl-C or --max-time.
     const client = new OpenAI({
       apiKey: this.options.apiKey,
-      baseURL: baseUrl,
+      ...clientEndpoint(baseUrl),
       maxRetries: 0,
       timeout: options.modelTimeoutMs,
       fetch: OpenAIModel.journalingFetch(() => model),
     });
     model = new OpenAIModel(client, {
       model: options.model,
-      baseUrl,
+      // Named in its errors: the query's secrets masked.
+      baseUrl: maskUrlSecrets(baseUrl),
       structuredOutput: state.structuredOutputMode === "json" ? "json" : options.structuredOutput,
       repairAttempts: options.repairAttempts,
       maxRetries: options.modelRetries,

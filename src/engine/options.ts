@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
+import { DEFAULT_BASE_URL } from "../config/defaults.js";
 import type { Config } from "../config/schema.js";
 import { DEFAULT_PRICES, priceFor } from "../core/cost.js";
 import { UsageError } from "../core/errors.js";
 import type { RunOptions } from "../core/state.js";
 import { parseSize } from "../util/format.js";
-import { collectSecrets, Redactor } from "../util/secrets.js";
+import { collectSecrets, Redactor, urlQuerySecrets } from "../util/secrets.js";
 import { checkOptionsFrom } from "./checks.js";
 
-export const DEFAULT_BASE_URL = "https://api.openai.com/v1";
+export { DEFAULT_BASE_URL };
 
 type Env = Record<string, string | undefined>;
 
@@ -23,8 +24,11 @@ export function apiKeyFrom(env: Env): string {
   return key;
 }
 
-export function redactorFor(env: Env, apiKey: string | null): Redactor {
-  return new Redactor(collectSecrets(env, apiKey ? [apiKey] : []));
+/** Masks the key, the environment's secrets, and the secrets in the base URL's query. */
+export function redactorFor(env: Env, apiKey: string | null, baseUrl: string | null = null): Redactor {
+  return new Redactor(
+    collectSecrets(env, [...(apiKey ? [apiKey] : []), ...(baseUrl ? urlQuerySecrets(baseUrl) : [])]),
+  );
 }
 
 /** A cost budget cannot be kept for a model without a price: say so before any token is spent. */

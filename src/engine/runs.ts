@@ -7,7 +7,7 @@ import { RunStateError, UsageError } from "../core/errors.js";
 import { newRunState, type RunOptions, type RunState } from "../core/state.js";
 import { processAlive } from "../sandbox/owner.js";
 import { fileErrorCause } from "../util/file-errors.js";
-import { hasUrlCredentials, type Redactor } from "../util/secrets.js";
+import { hasUrlCredentials, MASK, maskUrlSecrets, type Redactor } from "../util/secrets.js";
 import { RunFolder } from "../workspace/run-folder.js";
 import { checkCostBudget, newRunId } from "./options.js";
 
@@ -106,6 +106,16 @@ function applyOverrides(o: RunOptions, given: ResumeOverrides): void {
   if (given.baseUrl !== undefined) o.baseUrl = given.baseUrl;
 }
 
+export interface OpenRunOptions {
+  /** Resume even though run.json names a live process. */
+  force?: boolean;
+  /**
+   * Base URLs the caller knows (OPENAI_BASE_URL, a server's config): run.json keeps a base URL
+   * with its query's secrets masked, and the one of these that masks to it is used.
+   */
+  baseUrls?: ReadonlyArray<string | null | undefined>;
+}
+
 /**
  * Opens a run to resume: not passed, not still going in a live process (unless forced), with
  * the given limits raised. A leg killed before it could record its end is marked interrupted.
@@ -114,7 +124,7 @@ export function openRun(
   dir: string,
   redactor: Redactor,
   overrides: ResumeOverrides = {},
-  { force = false }: { force?: boolean } = {},
+  { force = false, baseUrls = [] }: OpenRunOptions = {},
 ): PreparedRun {
   const prepared = readRun(dir, redactor);
   const { state } = prepared;
@@ -134,6 +144,17 @@ export function openRun(
     leg.endedAt = state.updatedAt;
   }
   applyOverrides(state.options, overrides);
+  if (state.options.baseUrl?.includes(`=${MASK}`)) {
+    const stored = state.options.baseUrl;
+    const known = baseUrls.find((url) => url && url !== stored && maskUrlSecrets(url) === stored);
+    if (!known) {
+      throw new RunStateError(
+        `the run's base URL (${stored}) held a secret in its query, which was not stored`,
+        "pass --base-url with it, or set OPENAI_BASE_URL to it",
+      );
+    }
+    state.options.baseUrl = known;
+  }
   if (state.options.baseUrl && hasUrlCredentials(state.options.baseUrl)) {
     // A run of an older azlon stored such a URL with its credentials masked.
     throw new RunStateError(

@@ -140,7 +140,10 @@ export class RunManager {
     this.checkRoom();
     // Refuses a passed run. Forced: statusOf found no live process running it (a previous
     // server may have had this process's number, as pid 1 in a container always does).
-    const prepared = openRun(dir, this.o.engine.redactor, overrides, { force: true });
+    const prepared = openRun(dir, this.o.engine.redactor, overrides, {
+      force: true,
+      baseUrls: [this.o.config.baseUrl],
+    });
     prepared.folder.close();
     const reached = limitsReached(prepared.state);
     if (reached.length) {
@@ -297,7 +300,10 @@ export class RunManager {
     let handle: RunHandle;
     try {
       // Forced: the server checked that no live process runs it (the queue holds no live runs).
-      const prepared = openRun(dir, this.o.engine.redactor, mark.overrides ?? {}, { force: true });
+      const prepared = openRun(dir, this.o.engine.redactor, mark.overrides ?? {}, {
+        force: true,
+        baseUrls: [this.o.config.baseUrl],
+      });
       prepared.folder.init();
       handle = this.o.engine.start(prepared);
     } catch (error) {

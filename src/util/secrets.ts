@@ -4,11 +4,23 @@ const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL/i;
 const MIN_SECRET_LENGTH = 6;
 export const MASK = "[secret]";
 
-/** The values of secret-looking environment variables, plus any extra secrets given. */
+/**
+ * Query parameters whose values are credentials: Azure's `api-key`, Google's `key`, a SAS
+ * `sig`, an Azure Functions `code`, any `token`. Over-masking a harmless one costs nothing.
+ */
+const SECRET_QUERY_NAME = /key|token|secret|pass(word|wd)?|credential|sig|auth|code/i;
+
+/**
+ * The values of secret-looking environment variables (and of secret query parameters in any
+ * URL they hold, such as OPENAI_BASE_URL=...?api-key=...), plus any extra secrets given.
+ */
 export function collectSecrets(env: Record<string, string | undefined>, extra: string[] = []): string[] {
   const values = new Set<string>();
   for (const [name, value] of Object.entries(env)) {
     if (value && SECRET_NAME.test(name)) values.add(value.trim());
+    if (value && /^https?:\/\//i.test(value.trim())) {
+      for (const secret of urlQuerySecrets(value.trim())) values.add(secret);
+    }
   }
   for (const value of extra) if (value) values.add(value.trim());
   return [...values].filter((v) => v.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
@@ -24,9 +36,55 @@ export function hasUrlCredentials(url: string): boolean {
   }
 }
 
-/** Replaces the user:password part of URLs with the mask. */
-export function maskUrlCredentials(text: string): string {
-  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, `$1${MASK}@`);
+/**
+ * The values of a URL's secret query parameters, as written and decoded (a message may quote
+ * either), for the redactor to mask wherever they turn up.
+ */
+export function urlQuerySecrets(url: string): string[] {
+  const query = url.split("#")[0]?.split("?").slice(1).join("?") ?? "";
+  const values: string[] = [];
+  for (const pair of query.split("&")) {
+    const at = pair.indexOf("=");
+    if (at <= 0 || !SECRET_QUERY_NAME.test(decodeSafely(pair.slice(0, at)))) continue;
+    const raw = pair.slice(at + 1);
+    if (raw === "" || raw === MASK) continue;
+    values.push(raw, decodeSafely(raw.replace(/\+/g, " ")));
+  }
+  return [...new Set(values)];
+}
+
+function decodeSafely(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * A query parameter in a message: a value ends at what ends a URL in prose (a bracket, a
+ * comma); one masked already is left as it is, so masking twice changes nothing.
+ */
+const QUERY_PARAM = /([?&])([^=&#\s]+)=(\[secret\]|[^&#\s)\],;]*)/g;
+
+/** The query of one URL with the values of its secret parameters masked. */
+function maskQuery(query: string): string {
+  return query.replace(QUERY_PARAM, (whole, sep: string, name: string, value: string) =>
+    value !== "" && SECRET_QUERY_NAME.test(decodeSafely(name)) ? `${sep}${name}=${MASK}` : whole,
+  );
+}
+
+/**
+ * Masks the credentials of URLs in text: the user:password part (https://user:pw@host) and
+ * the values of secret query parameters (https://host/v1?api-key=...).
+ */
+export function maskUrlSecrets(text: string): string {
+  return text
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, `$1${MASK}@`)
+    .replace(
+      /\b[a-z][a-z0-9+.-]*:\/\/[^\s?#"'<>]*(\?[^\s#"'<>]*)/gi,
+      (url, query: string) => url.slice(0, url.length - query.length) + maskQuery(query),
+    );
 }
 
 function escapeRegExp(text: string): string {
@@ -74,12 +132,12 @@ export class Redactor {
   }
 
   /**
-   * Masks the secrets and any credentials in URLs (https://user:pass@host), for messages about
-   * azlon's own settings. Not for project files or program output, where such URLs are
-   * ordinary text (amqp://guest:guest@localhost) that the project needs intact.
+   * Masks the secrets and any credentials in URLs (https://user:pass@host, ?api-key=...), for
+   * messages about azlon's own settings. Not for project files or program output, where such
+   * URLs are ordinary text (amqp://guest:guest@localhost) that the project needs intact.
    */
   redactMessage(text: string): string {
-    return maskUrlCredentials(this.maskSecrets(text));
+    return maskUrlSecrets(this.maskSecrets(text));
   }
 
   /** Masks only the known secret values. */

@@ -19,7 +19,7 @@ import type { LoopEvent } from "../core/events.js";
 import type { RunState } from "../core/state.js";
 import type { RunStore } from "../core/store.js";
 import type { ApplyReport, Changes } from "../core/types.js";
-import { maskUrlCredentials, type Redactor } from "../util/secrets.js";
+import { maskUrlSecrets, type Redactor } from "../util/secrets.js";
 import { safeJson } from "../util/terminal.js";
 import { CHANGES_FILE, changeRecord, readBefore } from "./changes.js";
 import { applyChanges, hashWorkspace, type Snapshot, snapshot } from "./workspace.js";
@@ -144,8 +144,8 @@ export class RunFolder implements RunStore {
 
   saveState(state: RunState): void {
     const stored = this.redactor.redactDeep(state);
-    // A base URL may carry credentials (https://user:pass@host): not kept on disk.
-    if (stored.options?.baseUrl) stored.options.baseUrl = maskUrlCredentials(stored.options.baseUrl);
+    // A base URL may carry credentials (https://user:pass@host, ?api-key=...): not kept on disk.
+    if (stored.options?.baseUrl) stored.options.baseUrl = maskUrlSecrets(stored.options.baseUrl);
     writeFileAtomic(join(this.dir, RUN_FILE), `${safeJson(stored, 2)}\n`);
   }
 

@@ -2,10 +2,11 @@ import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "js-yaml";
-import { expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { baseEnv, ROOT } from "../helpers/cli.js";
 import { describeDocker } from "../helpers/docker.js";
 import { loopbackModel } from "../helpers/e2e.js";
+import { FakeDocker } from "../helpers/fake-docker.js";
 import { fail, generation, pass } from "../helpers/fake-openai.js";
 import { BUSYBOX } from "../helpers/images.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -22,9 +23,16 @@ interface Action {
 const action = load(readFileSync(join(ROOT, "action.yml"), "utf8")) as Action;
 const { server, images } = loopbackModel();
 
-/** `${{ inputs.x }}` as the runner fills it in: the given input, else its default. */
-function expand(text: string, inputs: Record<string, string>): string {
-  return text.replace(/\$\{\{\s*inputs\.([a-z-]+)\s*\}\}/g, (_m, name: string) => {
+/** The github context a step's expressions read: a push to the repository's own branch. */
+const PUSH: Record<string, string> = { repository: "owner/repo" };
+
+/**
+ * `${{ inputs.x }}` as the runner fills it in: the given input, else its default; and
+ * `${{ github.x.y }}` from the event's context (empty when the event has no such field).
+ */
+function expand(text: string, inputs: Record<string, string>, github: Record<string, string>): string {
+  return text.replace(/\$\{\{\s*(inputs|github)\.([a-z_.-]+)\s*\}\}/g, (_m, root: string, name: string) => {
+    if (root === "github") return github[name] ?? "";
     if (!(name in action.inputs)) throw new Error(`action.yml uses an undeclared input ${name}`);
     return inputs[name] ?? action.inputs[name]?.default ?? "";
   });
@@ -47,7 +55,11 @@ function bash(script: string, cwd: string, env: Record<string, string>) {
 }
 
 /** Runs the composite action's steps as the runner would: bash -eo pipefail, env per step. */
-async function runAction(inputs: Record<string, string>, cwd: string) {
+async function runAction(
+  inputs: Record<string, string>,
+  cwd: string,
+  { github = PUSH, env: extra = {} }: { github?: Record<string, string>; env?: Record<string, string> } = {},
+) {
   for (const [name, spec] of Object.entries(action.inputs)) {
     if (spec.required && !(name in inputs)) throw new Error(`missing required input ${name}`);
   }
@@ -58,9 +70,11 @@ async function runAction(inputs: Record<string, string>, cwd: string) {
   for (const step of action.runs.steps) {
     const script = join(cwd, "step.sh");
     writeFileSync(script, step.run);
-    const env = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, expand(v, inputs)]));
+    const env = Object.fromEntries(
+      Object.entries(step.env ?? {}).map(([k, v]) => [k, expand(v, inputs, github)]),
+    );
     const r = await bash(script, cwd, {
-      ...baseEnv({ OPENAI_API_KEY: "sk-test-action-00112233" }),
+      ...baseEnv({ OPENAI_API_KEY: "sk-test-action-00112233", ...extra }),
       GITHUB_ACTION_PATH: ROOT,
       GITHUB_OUTPUT: outputFile,
       GITHUB_STEP_SUMMARY: summary,
@@ -141,5 +155,66 @@ describeDocker("action.yml: its steps run locally as the runner runs them", () =
     expect(r.outputs.status).toBe("failed");
     if (r.outputs.image) images.push(r.outputs.image);
     expect(r.stderr).toContain("::error title=azlon failed::");
+  });
+});
+
+describe("action.yml: whether the repository's config is trusted", () => {
+  // The run step reaches only the endpoint (a 401 ends the run) and a stand-in engine.
+  const engine = new FakeDocker();
+  beforeAll(async () => {
+    await engine.start();
+  });
+  afterAll(async () => {
+    await engine.stop();
+  });
+  /** A checkout whose .azlonrc points the key at the loopback server. */
+  const checkout = () =>
+    tempDir({ "package.json": "{}", ".azlonrc": `baseUrl: ${server.url}\nmodel: gpt-test\n` });
+  const inputs = { prompt: "a greeter", tests: "prints hello" };
+  const FORK_PR = { repository: "owner/repo", "event.pull_request.head.repo.full_name": "someone/fork" };
+  const OWN_PR = { repository: "owner/repo", "event.pull_request.head.repo.full_name": "owner/repo" };
+  const UNAUTHORISED = {
+    status: 401,
+    error: { message: "Incorrect API key provided.", code: "invalid_api_key" },
+  };
+
+  it.each([
+    ["a push", PUSH],
+    ["a pull request from a branch of the repository", OWN_PR],
+  ])("auto trusts it on %s: its endpoint is used", async (_, github) => {
+    server.enqueue(UNAUTHORISED);
+    const r = await runAction(inputs, checkout(), { github, env: { DOCKER_HOST: engine.host } });
+    expect(r.status, r.stderr).toBe(3);
+    expect(server.chatRequests).toHaveLength(1);
+  });
+
+  it.each([
+    ["auto, on a pull request from a fork", {}, FORK_PR],
+    ["trust-config: false", { "trust-config": "false" }, PUSH],
+  ])("%s: it is refused and the key goes nowhere", async (_, given, github) => {
+    const r = await runAction({ ...inputs, ...given }, checkout(), {
+      github,
+      env: { DOCKER_HOST: engine.host },
+    });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain("--trust-config");
+    expect(r.outputs.status).toBe("error");
+    expect(server.requests).toEqual([]);
+  });
+
+  it("trust-config: true trusts it on a fork's pull request too (the workflow's choice)", async () => {
+    server.enqueue(UNAUTHORISED);
+    const r = await runAction({ ...inputs, "trust-config": "true" }, checkout(), {
+      github: FORK_PR,
+      env: { DOCKER_HOST: engine.host },
+    });
+    expect(r.status, r.stderr).toBe(3);
+    expect(server.chatRequests).toHaveLength(1);
+  });
+
+  it("another value fails the step, naming the input", async () => {
+    const r = await runAction({ ...inputs, "trust-config": "yes please" }, checkout());
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain("trust-config must be auto, true or false");
   });
 });

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ENGINE_ENV } from "./engine.js";
@@ -22,11 +23,18 @@ export interface SpawnOptions {
   onStderr?: (text: string, child: ChildProcess) => void;
 }
 
-/** A clean environment: no real keys or endpoints leak in from the developer's shell. */
+/** Where the spawned CLI looks for the user's config: nowhere, unless a test says so. */
+const NO_USER_CONFIG = join(tmpdir(), "azlon-test-no-user-config");
+
+/**
+ * A clean environment: no real keys or endpoints leak in from the developer's shell, and the
+ * developer's own ~/.config/azlon is not read.
+ */
 export function baseEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: process.env.HOME ?? "/root",
+    XDG_CONFIG_HOME: NO_USER_CONFIG,
     NO_COLOR: "1",
   };
   // The engine the tests probe is the one the CLI finds (test/helpers/engine.ts).

@@ -6,6 +6,8 @@ import { closeServer, listenLoopback } from "./http-server.js";
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The query string, without the "?" ("" when there is none). */
+  query: string;
   headers: IncomingMessage["headers"];
   body: ChatBody | null;
 }
@@ -106,10 +108,11 @@ export class FakeOpenAI {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString("utf8");
-    const path = (req.url ?? "").split("?")[0] ?? "";
+    const [path = "", ...query] = (req.url ?? "").split("?");
     const recorded: RecordedRequest = {
       method: req.method ?? "GET",
       path,
+      query: query.join("?"),
       headers: req.headers,
       body: text ? (JSON.parse(text) as ChatBody) : null,
     };

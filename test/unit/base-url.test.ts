@@ -1,7 +1,19 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { flagSource, resolveConfig, validateLayer } from "../../src/config/load.js";
 import { ConfigError } from "../../src/core/errors.js";
-import { hasUrlCredentials } from "../../src/util/secrets.js";
+import { redactorFor } from "../../src/engine/options.js";
+import { clientEndpoint, serverUrl } from "../../src/model/endpoint.js";
+import {
+  collectSecrets,
+  hasUrlCredentials,
+  maskUrlSecrets,
+  Redactor,
+  urlQuerySecrets,
+} from "../../src/util/secrets.js";
+import { RunFolder } from "../../src/workspace/run-folder.js";
+import { freshState } from "../helpers/fakes.js";
 import { thrown } from "../helpers/thrown.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -74,5 +86,56 @@ describe("a base URL with credentials is refused wherever it comes from", () => 
       configPath: null,
     });
     expect(config.baseUrl).toBe("http://localhost:11434/v1");
+  });
+});
+
+describe("a base URL with a secret in its query (?api-key=...)", () => {
+  const SECRET = "k3y-in-the-query-42";
+  const BASE = `https://proxy.example.com/openai/v1?api-key=${SECRET}&api-version=2024-10-21`;
+
+  it("the SDK gets the path alone and the query apart, so every request keeps it after its path", () => {
+    expect(clientEndpoint(BASE)).toEqual({
+      baseURL: "https://proxy.example.com/openai/v1",
+      defaultQuery: { "api-key": SECRET, "api-version": "2024-10-21" },
+    });
+    // A URL without a query goes to the SDK exactly as given.
+    expect(clientEndpoint("http://localhost:11434/v1/")).toEqual({ baseURL: "http://localhost:11434/v1/" });
+  });
+
+  it("llama-server's /props is found at the root, with the query", () => {
+    expect(serverUrl(BASE, "/props")).toBe(
+      `https://proxy.example.com/openai/props?api-key=${SECRET}&api-version=2024-10-21`,
+    );
+    expect(serverUrl("http://127.0.0.1:8080/v1/", "/props")).toBe("http://127.0.0.1:8080/props");
+  });
+
+  it("its secret values are masked in messages, the rest of the URL kept", () => {
+    expect(maskUrlSecrets(`the endpoint at ${BASE} said no`)).toBe(
+      "the endpoint at https://proxy.example.com/openai/v1?api-key=[secret]&api-version=2024-10-21 said no",
+    );
+    // Google's ?key=, a SAS signature, an Azure Functions code; prose around the URL survives.
+    expect(maskUrlSecrets("(https://h/v1?key=abc&sig=x%2By&code=q),")).toBe(
+      "(https://h/v1?key=[secret]&sig=[secret]&code=[secret]),",
+    );
+    expect(maskUrlSecrets(maskUrlSecrets(BASE))).toBe(maskUrlSecrets(BASE));
+    expect(maskUrlSecrets("http://localhost:8000/v1?api-version=1")).toBe(
+      "http://localhost:8000/v1?api-version=1",
+    );
+  });
+
+  it("its secret values join the redactor's, as written and decoded, from the URL or OPENAI_BASE_URL", () => {
+    expect(urlQuerySecrets("https://h/v1?token=a%2Fb-c0ffee&x=1")).toEqual(["a%2Fb-c0ffee", "a/b-c0ffee"]);
+    expect(collectSecrets({ OPENAI_BASE_URL: BASE })).toEqual([SECRET]);
+    expect(redactorFor({}, "sk-key-123456", BASE).redact(`echo ${SECRET}`)).toBe("echo [secret]");
+  });
+
+  it("run.json keeps it masked even when the value is too short for the redactor", () => {
+    const dir = tempDir();
+    const folder = new RunFolder(dir, Redactor.none());
+    folder.init();
+    folder.saveState(freshState({ baseUrl: "https://h/v1?key=abc" }));
+    folder.close();
+    const text = readFileSync(join(dir, "run.json"), "utf8");
+    expect(JSON.parse(text).options.baseUrl).toBe("https://h/v1?key=[secret]");
   });
 });

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -55,5 +55,42 @@ describe("the server's runs after a restart", () => {
     expect(manager.statusOf(state.runId)).toBe("interrupted");
     expect(() => manager.resume(state.runId, folder.dir, {})).not.toThrow();
     expect(started).toEqual([state.runId, state.runId]);
+  });
+});
+
+describe("a served run whose base URL has a secret in its query", () => {
+  it("starts with the server's own URL: run.json holds it masked", () => {
+    const out = tempDir();
+    const baseUrl = "http://127.0.0.1:9/v1?api-key=served-secret-1234";
+    const config = { ...DEFAULTS, baseUrl };
+    const redactor = new Redactor([]);
+    const { folder } = createRun(
+      { prompt: "greet", tests: "prints hello" },
+      runOptionsFrom(config, out, out),
+      redactor,
+    );
+    folder.close();
+    writeFileSync(join(folder.dir, "serve.json"), JSON.stringify({ queued: true }));
+    const started: Array<string | null> = [];
+    const engine = {
+      redactor,
+      start: (prepared: { state: { options: { baseUrl: string | null } } }) => {
+        started.push(prepared.state.options.baseUrl);
+        throw new Error("not in this test");
+      },
+    } as unknown as Engine;
+    const manager = new RunManager({
+      engine,
+      outDir: out,
+      cwd: out,
+      concurrency: 1,
+      maxQueue: 100,
+      config,
+      prompts: {} as PromptStore,
+      log: () => {},
+    });
+    manager.recover();
+    expect(started).toEqual([baseUrl]);
+    expect(readFileSync(join(folder.dir, "run.json"), "utf8")).not.toContain("served-secret-1234");
   });
 });

@@ -12,6 +12,7 @@ import { outDirFor } from "./runs.js";
 export interface CleanFlags {
   out?: string;
   config?: string;
+  trustConfig?: boolean;
   olderThan?: string;
   all?: boolean;
   yes?: boolean;

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { flagSource, resolveConfig, validateLayer } from "../../config/load.js";
 import type { Config } from "../../config/schema.js";
+import { trustNote } from "../../config/trust.js";
 import { ExitCode, errorMessage, FatalError } from "../../core/errors.js";
 import { DEFAULT_BASE_URL, redactorFor } from "../../engine/options.js";
 import { loadTemplates, type Templates } from "../../prompts/templates.js";
@@ -30,12 +31,13 @@ async function checkEndpoint(config: Config, apiKey: string): Promise<Check> {
   const { default: OpenAI } = await import("openai");
   const { mapApiError } = await import("../../model/api-errors.js");
   const { boundedFetch } = await import("../../model/transport.js");
+  const { clientEndpoint } = await import("../../model/endpoint.js");
   const baseUrl = config.baseUrl ?? DEFAULT_BASE_URL;
   // The body is read under the same timeout as the headers: a server that stalls mid-reply
   // is an answer in time or none, never a doctor that hangs.
   const client = new OpenAI({
     apiKey,
-    baseURL: baseUrl,
+    ...clientEndpoint(baseUrl),
     maxRetries: 0,
     timeout: ENDPOINT_TIMEOUT_MS,
     fetch: boundedFetch({ maxReplyBytes: () => config.maxReplyBytes, record: () => {} }),
@@ -183,13 +185,13 @@ const estimateTokens = (bytes: number) => Math.ceil(bytes / 4);
  */
 async function checkContext(config: Config, apiKey: string, templates: Templates): Promise<Check | null> {
   const baseUrl = config.baseUrl ?? DEFAULT_BASE_URL;
-  const root = baseUrl.replace(/\/+$/, "").replace(/\/v1$/, "");
   let nCtx: unknown;
   try {
     // Read whole under the timeout and the size bound, as the endpoint check reads its reply.
     const { boundedFetch } = await import("../../model/transport.js");
+    const { serverUrl } = await import("../../model/endpoint.js");
     const read = boundedFetch({ maxReplyBytes: () => PROPS_MAX_BYTES, record: () => {} });
-    const response = await read(`${root}/props`, {
+    const response = await read(serverUrl(baseUrl, "/props"), {
       headers: { authorization: `Bearer ${apiKey}` },
       signal: AbortSignal.timeout(ENDPOINT_TIMEOUT_MS),
     });
@@ -264,7 +266,7 @@ function contextCheck(nCtx: number, config: Config, templates: Templates): Check
 
 /** `azlon doctor`: one line per check, with the fix for each failure; exit 0 when all hold. */
 export async function doctorCommand(
-  flags: { config?: string; model?: string; baseUrl?: string; baseImage?: string },
+  flags: { config?: string; trustConfig?: boolean; model?: string; baseUrl?: string; baseImage?: string },
   ctx: CliContext,
 ): Promise<number> {
   // A bad flag is a usage error (exit 2), not a failed check: the config file is checked below.
@@ -283,15 +285,20 @@ export async function doctorCommand(
       env: ctx.env,
       flags: given,
       configPath: flags.config ?? null,
+      trustConfig: !!flags.trustConfig,
       source: flagSource("doctor"),
     });
     config = resolved.config;
     templates = loadTemplates(config.prompts, ctx.cwd);
+    const files = [
+      ...(resolved.configPath ? [`${resolved.configPath}${trustNote(resolved.trusted)}`] : []),
+      ...(resolved.userConfigPath ? [`your ${resolved.userConfigPath}`] : []),
+    ];
     checks.push({
       name: "config",
       ok: true,
-      detail: resolved.configPath
-        ? `${resolved.configPath} is valid`
+      detail: files.length
+        ? `${files.join(" and ")} ${files.length > 1 ? "are" : "is"} valid`
         : "no config file found; defaults in use",
     });
   } catch (error) {
@@ -303,7 +310,7 @@ export async function doctorCommand(
     });
   }
   const apiKey = ctx.env.OPENAI_API_KEY || ctx.env.OPENAI_KEY || null;
-  const redactor = redactorFor(ctx.env, apiKey);
+  const redactor = redactorFor(ctx.env, apiKey, config?.baseUrl ?? flags.baseUrl ?? null);
   checks.push(
     apiKey
       ? {
@@ -319,7 +326,10 @@ export async function doctorCommand(
         },
   );
   const effective = (config ?? (await import("../../config/schema.js")).DEFAULTS) as Config;
-  if (apiKey) {
+  if (!config) {
+    // Which endpoint the key would go to is the config's to say: none is asked on a guess.
+    checks.push({ name: "endpoint", ok: false, detail: "not checked: the config above is not valid" });
+  } else if (apiKey) {
     const endpoint = await checkEndpoint(effective, apiKey);
     checks.push(endpoint);
     const context = endpoint.ok ? await checkContext(effective, apiKey, templates ?? loadTemplates()) : null;

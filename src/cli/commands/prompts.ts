@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { resolveConfig } from "../../config/load.js";
+import { trustNote } from "../../config/trust.js";
 import { UsageError } from "../../core/errors.js";
 import {
   defaultTemplatePath,
@@ -15,14 +16,15 @@ import type { CliContext } from "../io.js";
 
 /** `azlon prompts`: the effective templates, where each comes from, and what it may use. */
 export async function showPrompts(
-  flags: { config?: string; name?: string },
+  flags: { config?: string; trustConfig?: boolean; name?: string },
   ctx: CliContext,
 ): Promise<number> {
-  const { config, configPath } = await resolveConfig({
+  const { config, configPath, trusted, userConfigPath } = await resolveConfig({
     cwd: ctx.cwd,
     env: ctx.env,
     flags: {},
     configPath: flags.config ?? null,
+    trustConfig: !!flags.trustConfig,
   });
   const templates = loadTemplates(config.prompts, ctx.cwd);
   const names = flags.name ? [flags.name] : [...TEMPLATE_NAMES];
@@ -31,7 +33,8 @@ export async function showPrompts(
       throw new UsageError(`unknown template "${name}"`, `the templates are ${TEMPLATE_NAMES.join(", ")}`);
     }
   }
-  ctx.stdout.write(`config: ${configPath ?? "none found (defaults in use)"}\n\n`);
+  ctx.stdout.write(`config: ${configPath ? `${configPath}${trustNote(trusted)}` : "none found"}\n`);
+  ctx.stdout.write(`user config: ${userConfigPath ?? "none"}\n\n`);
   for (const name of names as Array<(typeof TEMPLATE_NAMES)[number]>) {
     const t = templates[name];
     const source = t.source === "default" ? `default (${defaultTemplatePath(name)})` : t.source;

@@ -36,13 +36,17 @@ function refuseReachedLimits(state: RunState, runDir: string): void {
 export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliContext): Promise<number> {
   const runDir = resolve(ctx.cwd, dir);
   const apiKey = apiKeyFrom(ctx.env);
-  const redactor = redactorFor(ctx.env, apiKey);
   // Only the raised limits come from the command line, validated like any config; the
   // config files around are not read (the run has its own options).
   const overrides: Record<string, unknown> = {};
   for (const key of RESUME_KEYS) if (flags[key] !== undefined) overrides[key] = coerceFlag(key, flags[key]);
   const given = validateLayer(overrides, flagSource("resume"));
-  const prepared = openRun(runDir, redactor, given, { force: !!flags.force });
+  const redactor = redactorFor(ctx.env, apiKey, given.baseUrl ?? null);
+  // run.json keeps the base URL's query secrets masked: OPENAI_BASE_URL may hold them.
+  const prepared = openRun(runDir, redactor, given, {
+    force: !!flags.force,
+    baseUrls: [ctx.env.OPENAI_BASE_URL],
+  });
   refuseReachedLimits(prepared.state, runDir);
   // A template with an unknown placeholder fails here, before the engine is reached.
   loadTemplates(prepared.state.options.prompts, runDir);

@@ -19,6 +19,7 @@ export interface RunFlags {
   testsFile?: string;
   json?: boolean;
   config?: string;
+  trustConfig?: boolean;
   [key: string]: unknown;
 }
 
@@ -128,12 +129,13 @@ export async function runCommand(flags: RunFlags, ctx: CliContext): Promise<numb
     env: ctx.env,
     flags: configFlags,
     configPath: flags.config ?? null,
+    trustConfig: !!flags.trustConfig,
   });
   const options = runOptionsFrom(config, ctx.cwd, resolve(ctx.cwd, config.out));
   const apiKey = apiKeyFrom(ctx.env);
   // A template with an unknown placeholder fails here, before anything is written.
   loadTemplates(config.prompts, ctx.cwd);
-  const redactor = redactorFor(ctx.env, apiKey);
+  const redactor = redactorFor(ctx.env, apiKey, config.baseUrl);
   // Fail on an unreachable engine before anything is written.
   const engine = await Engine.connect(ctx.env, apiKey, redactor);
   await engine.prepare(options);

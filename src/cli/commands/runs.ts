@@ -10,16 +10,21 @@ import type { CliContext } from "../io.js";
 export interface RunsFlags {
   out?: string;
   config?: string;
+  trustConfig?: boolean;
   json?: boolean;
 }
 
 /** The folder of run folders: --out, else the config's `out`, as `azlon run` finds it. */
-export async function outDirFor(flags: { out?: string; config?: string }, ctx: CliContext): Promise<string> {
+export async function outDirFor(
+  flags: { out?: string; config?: string; trustConfig?: boolean },
+  ctx: CliContext,
+): Promise<string> {
   const { config } = await resolveConfig({
     cwd: ctx.cwd,
     env: ctx.env,
     flags: flags.out !== undefined ? { out: flags.out } : {},
     configPath: flags.config ?? null,
+    trustConfig: !!flags.trustConfig,
   });
   return resolve(ctx.cwd, config.out);
 }

@@ -16,6 +16,7 @@ export interface ServeFlags {
   cors?: string;
   allowHost?: string[];
   config?: string;
+  trustConfig?: boolean;
 }
 
 function whole(value: string | undefined, fallback: number, flag: string, min: number, max: number): number {
@@ -42,12 +43,13 @@ export async function serveCommand(flags: ServeFlags, ctx: CliContext): Promise<
     env: ctx.env,
     flags: flags.out !== undefined ? { out: flags.out } : {},
     configPath: flags.config ?? null,
+    trustConfig: !!flags.trustConfig,
   });
   const outDir = resolve(ctx.cwd, config.out);
   // The server's own options are checked now, not at the first request.
   runOptionsFrom(config, ctx.cwd, outDir);
   const apiKey = apiKeyFrom(ctx.env);
-  const redactor = redactorFor({ ...ctx.env, AZLON_SERVE_TOKEN: token ?? undefined }, apiKey);
+  const redactor = redactorFor({ ...ctx.env, AZLON_SERVE_TOKEN: token ?? undefined }, apiKey, config.baseUrl);
   const { checkBind, startServer } = await import("../../server/server.js");
   // Refused before the engine is reached: a clear message, whatever Docker's state.
   checkBind(host, token);
