@@ -29,6 +29,8 @@ export class FakeDocker {
         json(200, { Version: "20.10.0-fake", ApiVersion: "1.41", MinAPIVersion: "1.12" });
       } else if (path === "/containers/json" || path === "/images/json") {
         json(200, []);
+      } else if (path === "/volumes") {
+        json(200, { Volumes: [], Warnings: null });
       } else if (/^\/images\/.+\/json$/.test(path)) {
         json(404, { message: "No such image" });
       } else {
