@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import type Docker from "dockerode";
 import { DEFAULTS } from "../config/defaults.js";
 import { type AbortCause, AbortedError } from "../core/errors.js";
@@ -6,6 +5,7 @@ import type { LoopEvent } from "../core/events.js";
 import { checksOf, type RunState } from "../core/state.js";
 import { loadTemplates } from "../prompts/templates.js";
 import { resolveDockerTarget } from "../sandbox/connection.js";
+import { currentProcess } from "../util/liveness.js";
 import type { Redactor } from "../util/secrets.js";
 import { checkViewOf, hiddenLinesOf } from "./checks.js";
 import { DEFAULT_BASE_URL, imageTagFor } from "./options.js";
@@ -41,7 +41,7 @@ export interface EngineOptions {
   apiKey: string;
   redactor: Redactor;
   /** Recorded on each leg and container, so a later azlon can tell a live run from a dead one. */
-  owner?: { pid: number; host: string };
+  owner?: { pid: number; host: string; start?: string | null };
 }
 
 /**
@@ -103,7 +103,20 @@ export class Engine {
     };
   }
 
+  /** Drives the run; whatever happens, its folder is closed and its lock freed at the end. */
   private async execute(
+    prepared: PreparedRun,
+    emit: (event: LoopEvent) => void,
+    signal: AbortSignal,
+  ): Promise<RunOutcome> {
+    try {
+      return await this.drive(prepared, emit, signal);
+    } finally {
+      prepared.folder.close();
+    }
+  }
+
+  private async drive(
     prepared: PreparedRun,
     emit: (event: LoopEvent) => void,
     signal: AbortSignal,
@@ -149,7 +162,7 @@ export class Engine {
       },
     });
     const warnings: string[] = [];
-    const owner = this.options.owner ?? { pid: process.pid, host: hostname() };
+    const owner = this.options.owner ?? currentProcess();
     const sandbox = new DockerSandbox(docker, {
       runId: state.runId,
       imageTag: imageTagFor(state.runId),

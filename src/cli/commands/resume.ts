@@ -42,12 +42,19 @@ export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliCon
   const overrides: Record<string, unknown> = {};
   for (const key of RESUME_KEYS) if (flags[key] !== undefined) overrides[key] = coerceFlag(key, flags[key]);
   const given = validateLayer(overrides, flagSource("resume"));
-  const prepared = openRun(runDir, redactor, given, { force: !!flags.force });
-  refuseReachedLimits(prepared.state, runDir);
-  // A template with an unknown placeholder fails here, before the engine is reached.
-  loadTemplates(prepared.state.options.prompts, runDir);
-  const engine = await Engine.connect(ctx.env, apiKey, redactor);
-  await engine.prepare(prepared.state.options);
-  prepared.folder.init();
+  // Locked from here (a second resume is refused at once, naming this one) until the run ends.
+  const prepared = openRun(runDir, redactor, given, { force: !!flags.force, by: "azlon resume" });
+  let engine: Engine;
+  try {
+    refuseReachedLimits(prepared.state, runDir);
+    // A template with an unknown placeholder fails here, before the engine is reached.
+    loadTemplates(prepared.state.options.prompts, runDir);
+    engine = await Engine.connect(ctx.env, apiKey, redactor);
+    await engine.prepare(prepared.state.options);
+    prepared.folder.init();
+  } catch (error) {
+    prepared.folder.close();
+    throw error;
+  }
   return executeRun({ ctx, engine, prepared, flags });
 }
