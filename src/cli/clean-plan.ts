@@ -1,5 +1,6 @@
 import type { LabelledContainer, LabelledImage } from "../sandbox/orphans.js";
 import {
+  type Alive,
   deadlineOf,
   isOrphan,
   OTHER_HOST_GRACE_MS,
@@ -21,7 +22,7 @@ export interface CleanInput {
   olderThanMs: number | null;
   now: number;
   here: string;
-  alive: (pid: number) => boolean;
+  alive: Alive;
 }
 
 export interface RunToClean {

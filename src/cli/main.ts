@@ -169,7 +169,10 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     .option("--model-retries <n>", "retries of a failed model request")
     .option("--model-timeout <sec>", "time limit of one model request")
     .option("--base-url <url>", "the endpoint, if it moved")
-    .option("--force", "resume even though run.json names a live process (its number was reused)")
+    .option(
+      "--force",
+      "take the run from a process azlon cannot check (on another host, or a reused number without /proc)",
+    )
     .option("--junit <file>", "write JUnit XML of the checks and the verdict here, at the end of the run")
     .addHelpText(
       "after",

@@ -57,6 +57,14 @@ export class RunStateError extends FatalError {
   override readonly exitCode = ExitCode.usage;
 }
 
+/**
+ * A run folder or a server's --out that another live process drives (one run, one driver):
+ * the message names that process. Refused at once, exit 2; the server's routes answer 409.
+ */
+export class LockedError extends FatalError {
+  override readonly exitCode = ExitCode.usage;
+}
+
 /** Why an in-flight operation was aborted: the user, or a budget that ran out. */
 export type AbortCause = "interrupted" | "max-time";
 

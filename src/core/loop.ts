@@ -47,7 +47,7 @@ export interface LoopDeps {
   /** Milliseconds, monotonic enough for durations. */
   now: () => number;
   /** Recorded on the leg, so `resume` can tell a live run from a killed one. */
-  legInfo?: { pid: number; host: string };
+  legInfo?: { pid: number; host: string; start?: string | null };
   /** The user's checks as the model is shown them (read from the checks folder), if any. */
   checks?: CheckView | null;
 }

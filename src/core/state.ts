@@ -114,6 +114,8 @@ export interface Leg {
   /** The process that ran the leg, so `resume` can tell a live run from a killed one. */
   pid?: number;
   host?: string;
+  /** When that process started (boot id and start time), to tell its number reused. */
+  start?: string | null;
 }
 
 /** run.json: everything needed to report on a run and to resume it. */

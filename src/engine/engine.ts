@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import type Docker from "dockerode";
 import { DEFAULTS } from "../config/defaults.js";
 import { type AbortCause, AbortedError } from "../core/errors.js";
@@ -7,6 +6,7 @@ import { checksOf, type RunState } from "../core/state.js";
 import { clientEndpoint } from "../model/endpoint.js";
 import { loadTemplates } from "../prompts/templates.js";
 import { resolveDockerTarget } from "../sandbox/connection.js";
+import { currentProcess } from "../util/liveness.js";
 import { maskUrlSecrets, type Redactor } from "../util/secrets.js";
 import { checkViewOf, hiddenLinesOf } from "./checks.js";
 import { DEFAULT_BASE_URL, imageTagFor } from "./options.js";
@@ -42,7 +42,7 @@ export interface EngineOptions {
   apiKey: string;
   redactor: Redactor;
   /** Recorded on each leg and container, so a later azlon can tell a live run from a dead one. */
-  owner?: { pid: number; host: string };
+  owner?: { pid: number; host: string; start?: string | null };
   /** Whether the engine builds with BuildKit (Docker does; Podman builds with Buildah). */
   buildKit?: boolean;
   /** "Docker" or "Podman". */
@@ -108,7 +108,20 @@ export class Engine {
     };
   }
 
+  /** Drives the run; whatever happens, its folder is closed and its lock freed at the end. */
   private async execute(
+    prepared: PreparedRun,
+    emit: (event: LoopEvent) => void,
+    signal: AbortSignal,
+  ): Promise<RunOutcome> {
+    try {
+      return await this.drive(prepared, emit, signal);
+    } finally {
+      prepared.folder.close();
+    }
+  }
+
+  private async drive(
     prepared: PreparedRun,
     emit: (event: LoopEvent) => void,
     signal: AbortSignal,
@@ -131,7 +144,7 @@ export class Engine {
       import("./runtime.js"),
     ]);
     const options = state.options;
-    const owner = this.options.owner ?? { pid: process.pid, host: hostname() };
+    const owner = this.options.owner ?? currentProcess();
     // What the base image is (its OS, language, package tools), told to the model with its name.
     const runtime = options.baseImage
       ? await runtimeFacts(docker, options.baseImage, folder.dir, { runId: state.runId, owner, signal })

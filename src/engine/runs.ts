@@ -3,11 +3,12 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { URL_CREDENTIALS_HINT } from "../config/load.js";
 import type { ConfigInput, ConfigKey } from "../config/schema.js";
-import { RunStateError, UsageError } from "../core/errors.js";
+import { LockedError, RunStateError, UsageError } from "../core/errors.js";
 import { newRunState, type RunOptions, type RunState } from "../core/state.js";
-import { processAlive } from "../sandbox/owner.js";
 import { fileErrorCause } from "../util/file-errors.js";
+import { processAlive } from "../util/liveness.js";
 import { hasUrlCredentials, MASK, maskUrlSecrets, type Redactor } from "../util/secrets.js";
+import { describeHolder, LockBusyError } from "../workspace/lock.js";
 import { RunFolder } from "../workspace/run-folder.js";
 import { checkCostBudget, newRunId } from "./options.js";
 
@@ -35,12 +36,33 @@ function outDirError(outDir: string, error: unknown): UsageError {
   return new UsageError(`cannot create the run folder in ${outDir}: ${fileErrorCause(error)}`, fix);
 }
 
-/** Makes a new run folder under options.out, with run.json saved, ready to start. */
+/**
+ * Takes the run folder's lock for this process, or says which live process drives the run
+ * (one run, one driver).
+ */
+function lockRun(folder: RunFolder, by: string, force: boolean): void {
+  try {
+    folder.lock({ by, force });
+  } catch (error) {
+    if (!(error instanceof LockBusyError)) throw error;
+    const { holder } = error;
+    throw new LockedError(
+      `the run in ${folder.dir} is being driven by ${describeHolder(holder)}`,
+      error.state === "elsewhere"
+        ? `wait for it, or stop it on ${holder.host}; if that host is down and the process gone, pass --force`
+        : error.forceable
+          ? `wait for it, or stop it (kill ${holder.pid}); if process ${holder.pid} is not azlon (its number was reused), pass --force`
+          : `wait for it to end, or stop it (kill ${holder.pid})`,
+    );
+  }
+}
+
+/** Makes a new run folder under options.out, locked for this process, with run.json saved. */
 export function createRun(
   task: Task,
   options: RunOptions,
   redactor: Redactor,
-  now = new Date(),
+  { by = "azlon run", now = new Date() }: { by?: string; now?: Date } = {},
 ): PreparedRun {
   const outDir = options.out;
   let runId = newRunId(task.prompt, now);
@@ -49,8 +71,11 @@ export function createRun(
   const state = newRunState(runId, task, options, now);
   try {
     folder.init();
+    // Before run.json: no other process can take the new run for one nobody drives.
+    folder.lock({ by });
     folder.saveState(state);
   } catch (error) {
+    folder.close();
     throw outDirError(outDir, error);
   }
   return { state, folder };
@@ -59,6 +84,11 @@ export function createRun(
 /** Reads a run folder's record; a folder that is not a run, or a record from elsewhere, is refused. */
 export function readRun(dir: string, redactor: Redactor): PreparedRun {
   const folder = new RunFolder(dir, redactor);
+  return { state: readState(folder), folder };
+}
+
+function readState(folder: RunFolder): RunState {
+  const { dir } = folder;
   if (!RunFolder.exists(dir)) {
     throw new RunStateError(
       `${dir} is not an azlon run folder (it has no run.json)`,
@@ -74,7 +104,7 @@ export function readRun(dir: string, redactor: Redactor): PreparedRun {
   if (state?.version !== 1 || !state.progress || !state.options) {
     throw new RunStateError(`${dir}/run.json is not a run record this azlon can resume`);
   }
-  return { state, folder };
+  return state;
 }
 
 /** The options a resumed run may change; the rest are the run's own. */
@@ -114,25 +144,55 @@ export interface OpenRunOptions {
    * with its query's secrets masked, and the one of these that masks to it is used.
    */
   baseUrls?: ReadonlyArray<string | null | undefined>;
+  /** Who drives the run, as its lock names it to a second process ("azlon resume"). */
+  by: string;
 }
 
 /**
- * Opens a run to resume: not passed, not still going in a live process (unless forced), with
- * the given limits raised. A leg killed before it could record its end is marked interrupted.
+ * Opens a run to resume, locked for this process (`by` names it to a second one): not passed,
+ * not driven by a live process (unless forced where that cannot be proved), with the given
+ * limits raised. A leg killed before it could record its end is marked interrupted. The
+ * caller frees the lock with folder.close().
  */
 export function openRun(
   dir: string,
   redactor: Redactor,
   overrides: ResumeOverrides = {},
-  { force = false, baseUrls = [] }: OpenRunOptions = {},
+  { force = false, baseUrls = [], by }: OpenRunOptions,
 ): PreparedRun {
-  const prepared = readRun(dir, redactor);
-  const { state } = prepared;
+  const folder = new RunFolder(dir, redactor);
+  if (RunFolder.exists(dir)) lockRun(folder, by, force); // before reading: what is read stays so
+  try {
+    const state = readState(folder);
+    prepareResume(state, dir, overrides, force, baseUrls);
+    return { state, folder };
+  } catch (error) {
+    folder.close();
+    throw error;
+  }
+}
+
+function prepareResume(
+  state: RunState,
+  dir: string,
+  overrides: ResumeOverrides,
+  force: boolean,
+  baseUrls: ReadonlyArray<string | null | undefined>,
+): void {
   if (state.status === "passed") {
     throw new RunStateError(`the run in ${dir} has passed already; there is nothing to resume`);
   }
   const leg = state.legs.at(-1);
-  if (state.status === "running" && leg?.pid && leg.host === hostname() && processAlive(leg.pid) && !force) {
+  // The lock says who drives a run; an azlon from before the lock said it on the leg only.
+  // A leg naming this very process was a previous one's that had its number (pid 1 in a container).
+  if (
+    state.status === "running" &&
+    leg?.pid &&
+    leg.host === hostname() &&
+    leg.pid !== process.pid &&
+    processAlive(leg.pid, leg.start) &&
+    !force
+  ) {
     throw new RunStateError(
       `the run in ${dir} is still going (process ${leg.pid})`,
       "wait for it or stop it; if that process is not azlon (its number was reused), pass --force",
@@ -163,5 +223,4 @@ export function openRun(
     );
   }
   checkCostBudget(state.options);
-  return prepared;
 }

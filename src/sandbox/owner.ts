@@ -1,10 +1,13 @@
 import { hostname } from "node:os";
+import { currentProcess, type ProcessRef, processAlive } from "../util/liveness.js";
 
 /** The label on everything azlon creates; its value is the run id. */
 export const RUN_LABEL = "azlon.run";
 /** The azlon process that made a container or image, so a later one can tell if it is gone. */
 export const OWNER_PID_LABEL = "azlon.owner.pid";
 export const OWNER_HOST_LABEL = "azlon.owner.host";
+/** When that process started, so a process that got its number since is not taken for it. */
+export const OWNER_START_LABEL = "azlon.owner.start";
 /** When a container's owner would have removed it at the latest (ISO time). */
 export const DEADLINE_LABEL = "azlon.deadline";
 
@@ -16,27 +19,21 @@ export const DEADLINE_MARGIN_MS = 30_000;
 /** An owner on another host cannot be asked; its clock may be off too, so wait this much more. */
 export const OTHER_HOST_GRACE_MS = 10 * 60_000;
 
-export interface Owner {
-  pid: number;
-  host: string;
-}
+export type Owner = ProcessRef;
 
 export function currentOwner(): Owner {
-  return { pid: process.pid, host: hostname() };
+  return currentProcess();
 }
 
-/** Whether a process of this number runs here (EPERM: it does, under another user). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+/** Whether the process a record names runs here: see util/liveness.ts. */
+export type Alive = (pid: number, start?: string | null) => boolean;
 
 export function ownerLabels(owner: Owner): Record<string, string> {
-  return { [OWNER_PID_LABEL]: String(owner.pid), [OWNER_HOST_LABEL]: owner.host };
+  return {
+    [OWNER_PID_LABEL]: String(owner.pid),
+    [OWNER_HOST_LABEL]: owner.host,
+    ...(owner.start ? { [OWNER_START_LABEL]: owner.start } : {}),
+  };
 }
 
 export function deadlineLabel(now: number, runTimeoutMs: number): Record<string, string> {
@@ -52,12 +49,12 @@ export type Labels = Record<string, string> | undefined | null;
 export function ownerState(
   labels: Labels,
   here: string = hostname(),
-  alive: (pid: number) => boolean = processAlive,
+  alive: Alive = processAlive,
 ): "alive" | "gone" | "unknown" {
   const pid = Number(labels?.[OWNER_PID_LABEL]);
   const host = labels?.[OWNER_HOST_LABEL];
   if (!Number.isInteger(pid) || pid <= 0 || !host || host !== here) return "unknown";
-  return alive(pid) ? "alive" : "gone";
+  return alive(pid, labels?.[OWNER_START_LABEL] ?? null) ? "alive" : "gone";
 }
 
 /** The deadline label as epoch ms, or null when absent or unreadable. */
@@ -78,7 +75,7 @@ export function isOrphan(
   labels: Labels,
   now: number,
   here: string = hostname(),
-  alive: (pid: number) => boolean = processAlive,
+  alive: Alive = processAlive,
 ): boolean {
   const deadline = deadlineOf(labels);
   if (deadline === null) return false;

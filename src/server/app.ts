@@ -5,7 +5,7 @@ import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import type { Config } from "../config/schema.js";
-import { ConfigError, FatalError, RunStateError } from "../core/errors.js";
+import { ConfigError, FatalError, LockedError, RunStateError } from "../core/errors.js";
 import { readRun } from "../engine/runs.js";
 import type { TemplateName } from "../prompts/templates.js";
 import { webFile } from "../report/assets.js";
@@ -62,7 +62,7 @@ export function createApp(o: AppOptions): Hono {
       return c.json(errorBody(masked(error.message), error.field), error.status);
     if (error instanceof QueueFullError)
       return c.json(errorBody(error.message), 429, { "Retry-After": String(error.retryAfter) });
-    if (error instanceof ConflictError || error instanceof RunStateError)
+    if (error instanceof ConflictError || error instanceof RunStateError || error instanceof LockedError)
       return c.json(errorBody(masked(error.message)), 409);
     if (error instanceof FatalError) {
       const hint = error.hint ? ` (${error.hint})` : "";

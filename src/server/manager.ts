@@ -18,17 +18,9 @@ import {
   type Task,
 } from "../engine/runs.js";
 import { TEMPLATE_FILES, type TemplateName } from "../prompts/templates.js";
-import { processAlive } from "../sandbox/owner.js";
-
-/**
- * Whether another process of this number runs here. This server's own runs are in its maps; a
- * run that names this process's number and is not there was a previous server's (the number
- * was reused: pid 1 in a container always is), and that server is gone.
- */
-const otherProcessAlive = (pid: number) => pid !== process.pid && processAlive(pid);
-
+import { processAlive } from "../util/liveness.js";
 import { RunFolder, SERVE_FILE, writeFileAtomic } from "../workspace/run-folder.js";
-import { listRunFolders, runIsLive } from "../workspace/run-list.js";
+import { listRunFolders, readRunEntry, runIsLive } from "../workspace/run-list.js";
 import type { PromptStore } from "./prompts.js";
 import type { ServedStatus } from "./views.js";
 
@@ -79,6 +71,17 @@ export class QueueFullError extends Error {
   readonly retryAfter = 60;
 }
 
+/** What this server's runs are recorded as driven by (in their lock, for a second process to read). */
+const DRIVER = "azlon serve";
+
+/**
+ * Whether another process drives a run. This server's own runs are in its maps; a record that
+ * names this process's number and is not there was a previous server's that had the number
+ * (pid 1 in a container always does, and an azlon from before start times recorded none).
+ */
+const otherProcessAlive = (pid: number, start?: string | null) =>
+  pid !== process.pid && processAlive(pid, start);
+
 /** The server's runs: a queue beyond --concurrency, the runs in flight, and their ends. */
 export class RunManager {
   private readonly active = new Map<string, { handle: RunHandle; phase: string | null }>();
@@ -110,9 +113,14 @@ export class RunManager {
     this.checkRoom();
     const config = { ...this.o.config, ...layer } as Config;
     const options = runOptionsFrom(config, this.o.cwd, this.o.outDir);
-    const prepared = createRun(task, options, this.o.engine.redactor);
-    this.keepPrompts(prepared);
-    writeMark(prepared.folder.dir, { queued: true });
+    const prepared = createRun(task, options, this.o.engine.redactor, { by: DRIVER });
+    try {
+      this.keepPrompts(prepared);
+      writeMark(prepared.folder.dir, { queued: true });
+    } finally {
+      // A queued run is driven by nobody yet: its lock is taken again when it starts.
+      prepared.folder.close();
+    }
     this.enqueue(prepared.state.runId);
     return { id: prepared.state.runId, status: this.statusOf(prepared.state.runId) };
   }
@@ -135,14 +143,13 @@ export class RunManager {
   }
 
   resume(id: string, dir: string, overrides: ResumeOverrides): ServedStatus {
-    const status = this.statusOf(id);
-    if (status === "running" || status === "queued") throw new ConflictError(`run ${id} is ${status}`);
+    if (this.active.has(id)) throw new ConflictError(`run ${id} is running`);
+    if (this.queue.includes(id)) throw new ConflictError(`run ${id} is queued`);
     this.checkRoom();
-    // Refuses a passed run. Forced: statusOf found no live process running it (a previous
-    // server may have had this process's number, as pid 1 in a container always does).
+    // Refuses a passed run, and one another process drives (LockedError, naming it).
     const prepared = openRun(dir, this.o.engine.redactor, overrides, {
-      force: true,
       baseUrls: [this.o.config.baseUrl],
+      by: DRIVER,
     });
     prepared.folder.close();
     const reached = limitsReached(prepared.state);
@@ -215,15 +222,9 @@ export class RunManager {
     } catch {
       return "error";
     }
-    if (state.status !== "running") return state.status;
-    const leg = state.legs.at(-1);
-    const entry = {
-      status: state.status,
-      owner: leg?.pid && leg.host ? { pid: leg.pid, host: leg.host } : null,
-    } as Parameters<typeof runIsLive>[0];
-    // Ours would be in the maps above; another process's is live only while it runs.
-    if (runIsLive(entry, hostname(), otherProcessAlive)) return "running";
-    return "interrupted";
+    // Ours would be in the maps above; another process's is live only while it drives the run.
+    if (runIsLive(readRunEntry(dir, id), hostname(), otherProcessAlive)) return "running";
+    return state.status === "running" ? "interrupted" : state.status;
   }
 
   phaseOf(id: string): string | null {
@@ -298,15 +299,17 @@ export class RunManager {
     const dir = join(this.o.outDir, id);
     const mark = readMark(dir) ?? { queued: false };
     let handle: RunHandle;
+    let prepared: PreparedRun | null = null;
     try {
-      // Forced: the server checked that no live process runs it (the queue holds no live runs).
-      const prepared = openRun(dir, this.o.engine.redactor, mark.overrides ?? {}, {
-        force: true,
+      // Locked: a run another process drives (an `azlon resume` of it) is left to that process.
+      prepared = openRun(dir, this.o.engine.redactor, mark.overrides ?? {}, {
         baseUrls: [this.o.config.baseUrl],
+        by: DRIVER,
       });
       prepared.folder.init();
       handle = this.o.engine.start(prepared);
     } catch (error) {
+      prepared?.folder.close();
       writeMark(dir, { queued: false });
       this.o.log(`run ${id} could not start: ${this.o.engine.redactor.redactMessage(errorMessage(error))}`);
       this.finished.emit("done", id);

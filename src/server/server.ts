@@ -1,12 +1,16 @@
+import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import type { Config } from "../config/schema.js";
-import { UsageError } from "../core/errors.js";
+import { LockedError, UsageError } from "../core/errors.js";
 import type { Engine } from "../engine/engine.js";
+import { fileErrorCause } from "../util/file-errors.js";
+import { acquireLock, describeHolder, type HeldLock, LockBusyError } from "../workspace/lock.js";
 import { createApp } from "./app.js";
 import { allowedHosts, isLoopback } from "./guard.js";
 import { RunManager } from "./manager.js";
-import { PromptStore } from "./prompts.js";
+import { PromptStore, SERVER_DIR } from "./prompts.js";
 
 export interface ServerOptions {
   engine: Engine;
@@ -24,6 +28,8 @@ export interface ServerOptions {
   /** Host names answered besides the local ones (--allow-host). */
   allowHosts: string[];
   log: (line: string) => void;
+  /** The --out folder's lock, when the caller took it first (lockOutDir); else taken here. */
+  lock?: HeldLock;
 }
 
 export interface RunningServer {
@@ -44,9 +50,43 @@ export function checkBind(host: string, token: string | null): void {
   }
 }
 
+/**
+ * Takes the lock of the --out folder: one server at a time starts its queued runs and carries
+ * on what a previous one left there. A second server is refused, naming the live one.
+ */
+export function lockOutDir(outDir: string): HeldLock {
+  const dir = join(outDir, SERVER_DIR);
+  const path = join(dir, "serve.lock");
+  try {
+    mkdirSync(dir, { recursive: true });
+    return acquireLock(path, { by: "azlon serve" });
+  } catch (error) {
+    if (!(error instanceof LockBusyError)) {
+      throw new UsageError(`cannot lock ${path}: ${fileErrorCause(error)}`, "choose another --out");
+    }
+    const { holder } = error;
+    throw new LockedError(
+      `another azlon serve drives the runs in ${outDir}: ${describeHolder(holder)}`,
+      error.state === "elsewhere"
+        ? `stop it on ${holder.host}, or choose another --out; if that host is down, delete ${path}`
+        : `stop it (kill ${holder.pid}) or use it (its URL is in its output), or choose another --out`,
+    );
+  }
+}
+
 /** Starts azlon's HTTP API on the engine: picks up the runs a previous server left, then listens. */
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   checkBind(o.host, o.token);
+  const lock = o.lock ?? lockOutDir(o.outDir);
+  try {
+    return await listen(o, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function listen(o: ServerOptions, lock: HeldLock): Promise<RunningServer> {
   const prompts = new PromptStore(o.outDir, o.config.prompts, o.cwd);
   // A bad saved template stops the start, not the first run.
   prompts.view();
@@ -91,10 +131,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     manager,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await manager.shutdown();
-      // Streams held open (SSE) would keep close() waiting.
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      await closed;
+      try {
+        await manager.shutdown();
+        // Streams held open (SSE) would keep close() waiting.
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        await closed;
+      } finally {
+        lock.release();
+      }
     },
   };
 }

@@ -22,12 +22,15 @@ import type { ApplyReport, Changes } from "../core/types.js";
 import { maskUrlSecrets, type Redactor } from "../util/secrets.js";
 import { safeJson } from "../util/terminal.js";
 import { CHANGES_FILE, changeRecord, readBefore } from "./changes.js";
+import { acquireLock, type HeldLock, type LockOptions } from "./lock.js";
 import { applyChanges, hashWorkspace, type Snapshot, snapshot } from "./workspace.js";
 
 export const RUN_FILE = "run.json";
 /** The mark of a run an `azlon serve` owns, and whether it waits in its queue. */
 export const SERVE_FILE = "serve.json";
 export const EVENTS_FILE = "events.jsonl";
+/** Held while a process drives the run: one run, one driver. */
+export const LOCK_FILE = "run.lock";
 export const WORKSPACE_DIR = "workspace";
 export const ITERATIONS_DIR = "iterations";
 
@@ -77,6 +80,7 @@ export function writeFileAtomic(path: string, data: string): void {
 export class RunFolder implements RunStore {
   readonly workspaceDir: string;
   private eventsFd: number | null = null;
+  private held: HeldLock | null = null;
 
   constructor(
     readonly dir: string,
@@ -89,6 +93,11 @@ export class RunFolder implements RunStore {
   init(): void {
     mkdirSync(this.workspaceDir, { recursive: true });
     mkdirSync(join(this.dir, ITERATIONS_DIR), { recursive: true });
+  }
+
+  /** Takes the folder's lock for this process (throws LockBusyError); close() frees it. */
+  lock(options: LockOptions): void {
+    if (!this.held) this.held = acquireLock(join(this.dir, LOCK_FILE), options);
   }
 
   static exists(dir: string): boolean {
@@ -187,10 +196,15 @@ export class RunFolder implements RunStore {
     }
   }
 
+  /** Closes the journal and frees the lock: the run is no longer driven from here. */
   close(): void {
-    if (this.eventsFd !== null) {
-      closeSync(this.eventsFd);
-      this.eventsFd = null;
+    const fd = this.eventsFd;
+    this.eventsFd = null;
+    try {
+      if (fd !== null) closeSync(fd);
+    } finally {
+      this.held?.release();
+      this.held = null;
     }
   }
 }

@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { iterationsRun, type RunState } from "../core/state.js";
-import { RUN_FILE, SERVE_FILE } from "./run-folder.js";
+import type { ProcessRef } from "../util/liveness.js";
+import { readLock } from "./lock.js";
+import { LOCK_FILE, RUN_FILE, SERVE_FILE } from "./run-folder.js";
 
 /** A run folder as `azlon runs` and `azlon clean` see it. */
 export interface RunEntry {
@@ -14,8 +16,13 @@ export interface RunEntry {
   image: string | null;
   createdAt: string | null;
   updatedAt: string | null;
-  /** The process of the last leg, to tell a live run from a killed one. */
-  owner: { pid: number; host: string } | null;
+  /**
+   * The process that drives or drove the run, to tell a live run from a killed one: the
+   * lock's holder (alive or not), else the last leg's process (an azlon from before the lock).
+   */
+  owner: ProcessRef | null;
+  /** Whether `owner` comes from the run folder's lock, which only a driving process holds. */
+  locked: boolean;
   /** Waiting in the queue of an `azlon serve` (its serve.json says so). */
   queued: boolean;
 }
@@ -27,12 +34,17 @@ export function listRunFolders(outDir: string): RunEntry[] {
   for (const name of readdirSync(outDir).sort()) {
     const dir = join(outDir, name);
     if (!existsSync(join(dir, RUN_FILE))) continue;
-    entries.push(readEntry(dir, name));
+    entries.push(readRunEntry(dir, name));
   }
   return entries;
 }
 
-function readEntry(dir: string, name: string): RunEntry {
+/** One run folder as `azlon runs` sees it. */
+export function readRunEntry(dir: string, name: string): RunEntry {
+  const holder = readLock(join(dir, LOCK_FILE));
+  const driver = holder
+    ? { owner: { pid: holder.pid, host: holder.host, start: holder.start }, locked: true }
+    : null;
   let state: Partial<RunState>;
   try {
     state = JSON.parse(readFileSync(join(dir, RUN_FILE), "utf8"));
@@ -49,7 +61,8 @@ function readEntry(dir: string, name: string): RunEntry {
       image: null,
       createdAt: null,
       updatedAt: null,
-      owner: null,
+      owner: driver?.owner ?? null,
+      locked: !!driver,
       queued: false,
     };
   }
@@ -63,7 +76,9 @@ function readEntry(dir: string, name: string): RunEntry {
     image: typeof state.image === "string" ? state.image : null,
     createdAt: state.createdAt ?? null,
     updatedAt: state.updatedAt ?? null,
-    owner: leg?.pid && leg.host ? { pid: leg.pid, host: leg.host } : null,
+    owner:
+      driver?.owner ?? (leg?.pid && leg.host ? { pid: leg.pid, host: leg.host, start: leg.start } : null),
+    locked: !!driver,
     queued: queuedByServe(dir),
   };
 }
@@ -78,19 +93,26 @@ function queuedByServe(dir: string): boolean {
 }
 
 /**
- * Whether the run is going on now: run.json says running and its process is alive here. A
- * run going on at another host cannot be checked and counts as live.
+ * Whether the run is going on now: its lock is held by a live process (whatever run.json says:
+ * a resume that has just begun), or, with no lock (an azlon from before it), run.json says
+ * running and its process is alive here. A run going on at another host cannot be checked and
+ * counts as live.
  */
-export function runIsLive(entry: RunEntry, here: string, alive: (pid: number) => boolean): boolean {
-  if (entry.status !== "running" || !entry.owner) return false;
-  return entry.owner.host !== here || alive(entry.owner.pid);
+export function runIsLive(
+  entry: Pick<RunEntry, "status" | "owner" | "locked">,
+  here: string,
+  alive: (pid: number, start?: string | null) => boolean,
+): boolean {
+  if (!entry.owner || (!entry.locked && entry.status !== "running")) return false;
+  return entry.owner.host !== here || alive(entry.owner.pid, entry.owner.start ?? null);
 }
 
 /**
- * The status to show: "queued" for a run waiting in a server's queue, "killed" for a run that
- * says running but whose process is gone.
+ * The status to show: "running" for a run going on, "queued" for a run waiting in a server's
+ * queue, "killed" for a run that says running but whose process is gone.
  */
 export function shownStatus(entry: Pick<RunEntry, "status"> & { queued?: boolean }, live: boolean): string {
-  if (entry.status === "running" && !live) return entry.queued ? "queued" : "killed";
+  if (live) return "running";
+  if (entry.status === "running") return entry.queued ? "queued" : "killed";
   return entry.status;
 }

@@ -404,7 +404,8 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
     const cross = await s.api("/healthz", { headers: { origin: "http://elsewhere.test" } });
     expect(cross.headers.get("access-control-allow-origin")).toBeNull();
     // On 0.0.0.0 with a token it starts, and still answers 401 without it.
-    const wide = await startServe(["--out", out, "--host", "0.0.0.0"], {
+    // (Another --out: one server at a time drives a folder of runs.)
+    const wide = await startServe(["--out", join(out, "..", "wide"), "--host", "0.0.0.0"], {
       cwd: join(out, ".."),
       env: { ...env(), AZLON_SERVE_TOKEN: token },
     });

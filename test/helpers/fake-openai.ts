@@ -31,6 +31,8 @@ export interface Reply {
   error?: { message: string; type?: string; code?: string };
   headers?: Record<string, string>;
   delayMs?: number;
+  /** Answer only once this settles: a reply held open for as long as a test needs. */
+  hold?: Promise<unknown>;
   /** Close the connection without an answer. */
   hangUp?: boolean;
   /** Answer 200 with this body and content type instead of a completion (a wrong server). */
@@ -161,6 +163,7 @@ export class FakeOpenAI {
     }
     const reply = typeof script === "function" ? script(recorded, index) : script;
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+    if (reply.hold) await reply.hold.catch(() => {});
     if (reply.hangUp) {
       req.socket.destroy();
       return;

@@ -22,6 +22,7 @@ function folder(runId: string, fields: Partial<RunEntry> = {}): RunEntry {
     createdAt: new Date(NOW - DAY).toISOString(),
     updatedAt: new Date(NOW - DAY).toISOString(),
     owner: { pid: DEAD_PID, host: HERE },
+    locked: false,
     ...fields,
   };
 }
@@ -97,6 +98,34 @@ describe("what `azlon clean` removes", () => {
     ]);
   });
 
+  it("never a run going on at another host, between rounds (no container): this host cannot ask its process", () => {
+    const p = plan({
+      folders: [
+        // The process number means nothing here: on this host it names no process.
+        folder("remote", { status: "running", owner: { pid: DEAD_PID, host: "there" } }),
+        folder("remote-locked", { status: "failed", owner: { pid: DEAD_PID, host: "there" }, locked: true }),
+      ],
+      images: [image("remote"), image("remote-locked")],
+    });
+    expect(p.runs).toEqual([]);
+    expect(p.kept).toEqual([
+      { runId: "remote", why: `still running (process ${DEAD_PID} on there)` },
+      { runId: "remote-locked", why: `still running (process ${DEAD_PID} on there)` },
+    ]);
+  });
+
+  it("a run whose lock a live process holds is going on, whatever run.json says (a resume just begun); one whose lock's holder is gone is over", () => {
+    const p = plan({
+      folders: [
+        folder("resuming", { status: "failed", owner: { pid: LIVE_PID, host: HERE }, locked: true }),
+        folder("killed", { status: "running", owner: { pid: DEAD_PID, host: HERE }, locked: true }),
+      ],
+      images: [image("resuming"), image("killed")],
+    });
+    expect(p.runs.map((r) => r.runId)).toEqual(["killed"]);
+    expect(p.kept).toEqual([{ runId: "resuming", why: `still running (process ${LIVE_PID})` }]);
+  });
+
   it("a killed run's container goes; one owned on another host only after its deadline and the grace", () => {
     const p = plan({
       scope: "all",
@@ -165,5 +194,7 @@ describe("the status shown", () => {
     expect(shownStatus({ status: "running", queued: true }, false)).toBe("queued");
     expect(shownStatus({ status: "running", queued: true }, true)).toBe("running");
     expect(shownStatus({ status: "passed", queued: false }, false)).toBe("passed");
+    // Locked by a live process that has not yet written that it runs (a resume just begun).
+    expect(shownStatus({ status: "failed" }, true)).toBe("running");
   });
 });

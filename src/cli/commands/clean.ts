@@ -1,8 +1,9 @@
 import { UsageError } from "../../core/errors.js";
 import { resolveDockerTarget } from "../../sandbox/connection.js";
-import { currentOwner, OWNER_PID_LABEL, processAlive } from "../../sandbox/owner.js";
+import { currentOwner, OWNER_PID_LABEL } from "../../sandbox/owner.js";
 import { formatAge, parseAge } from "../../util/age.js";
 import { formatBytes } from "../../util/format.js";
+import { processAlive } from "../../util/liveness.js";
 import { shownAsText } from "../../util/terminal.js";
 import { listRunFolders, shownStatus } from "../../workspace/run-list.js";
 import { type CleanPlan, planClean } from "../clean-plan.js";

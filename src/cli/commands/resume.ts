@@ -42,16 +42,24 @@ export async function resumeCommand(dir: string, flags: ResumeFlags, ctx: CliCon
   for (const key of RESUME_KEYS) if (flags[key] !== undefined) overrides[key] = coerceFlag(key, flags[key]);
   const given = validateLayer(overrides, flagSource("resume"));
   const redactor = redactorFor(ctx.env, apiKey, given.baseUrl ?? null);
+  // Locked from here (a second resume is refused at once, naming this one) until the run ends.
   // run.json keeps the base URL's query secrets masked: OPENAI_BASE_URL may hold them.
   const prepared = openRun(runDir, redactor, given, {
     force: !!flags.force,
     baseUrls: [ctx.env.OPENAI_BASE_URL],
+    by: "azlon resume",
   });
-  refuseReachedLimits(prepared.state, runDir);
-  // A template with an unknown placeholder fails here, before the engine is reached.
-  loadTemplates(prepared.state.options.prompts, runDir);
-  const engine = await Engine.connect(ctx.env, apiKey, redactor);
-  await engine.prepare(prepared.state.options);
-  prepared.folder.init();
+  let engine: Engine;
+  try {
+    refuseReachedLimits(prepared.state, runDir);
+    // A template with an unknown placeholder fails here, before the engine is reached.
+    loadTemplates(prepared.state.options.prompts, runDir);
+    engine = await Engine.connect(ctx.env, apiKey, redactor);
+    await engine.prepare(prepared.state.options);
+    prepared.folder.init();
+  } catch (error) {
+    prepared.folder.close();
+    throw error;
+  }
   return executeRun({ ctx, engine, prepared, flags });
 }

@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
 import type Docker from "dockerode";
 import { resolveConfig } from "../../config/load.js";
-import { currentOwner, processAlive } from "../../sandbox/owner.js";
 import { formatAge } from "../../util/age.js";
 import { formatBytes } from "../../util/format.js";
+import { currentProcess, processAlive } from "../../util/liveness.js";
 import { listRunFolders, type RunEntry, runIsLive, shownStatus } from "../../workspace/run-list.js";
 import type { CliContext } from "../io.js";
 
@@ -56,7 +56,7 @@ async function imageSizes(ctx: CliContext): Promise<Map<string, number> | null> 
   }
 }
 
-interface RunRow extends Omit<RunEntry, "owner"> {
+interface RunRow extends Omit<RunEntry, "owner" | "locked"> {
   live: boolean;
   /** Whether the engine still has the run's image; null when it cannot be asked. */
   imagePresent: boolean | null;
@@ -68,8 +68,8 @@ export async function runsCommand(flags: RunsFlags, ctx: CliContext): Promise<nu
   const outDir = await outDirFor(flags, ctx);
   const entries = listRunFolders(outDir);
   const sizes = entries.some((e) => e.image) ? await imageSizes(ctx) : null;
-  const here = currentOwner().host;
-  const rows: RunRow[] = entries.map(({ owner: _owner, ...entry }, i) => {
+  const here = currentProcess().host;
+  const rows: RunRow[] = entries.map(({ owner: _owner, locked: _locked, ...entry }, i) => {
     const bytes = entry.image ? sizes?.get(entry.image.replace(/:latest$/, "")) : undefined;
     return {
       ...entry,

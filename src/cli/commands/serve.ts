@@ -50,13 +50,22 @@ export async function serveCommand(flags: ServeFlags, ctx: CliContext): Promise<
   runOptionsFrom(config, ctx.cwd, outDir);
   const apiKey = apiKeyFrom(ctx.env);
   const redactor = redactorFor({ ...ctx.env, AZLON_SERVE_TOKEN: token ?? undefined }, apiKey, config.baseUrl);
-  const { checkBind, startServer } = await import("../../server/server.js");
+  const { checkBind, lockOutDir, startServer } = await import("../../server/server.js");
   // Refused before the engine is reached: a clear message, whatever Docker's state.
   checkBind(host, token);
-  const engine = await Engine.connect(ctx.env, apiKey, redactor);
-  await engine.prepare(runOptionsFrom(config, ctx.cwd, outDir));
+  // A second server on this --out is refused at once, naming the live one.
+  const lock = lockOutDir(outDir);
+  let engine: Engine;
+  try {
+    engine = await Engine.connect(ctx.env, apiKey, redactor);
+    await engine.prepare(runOptionsFrom(config, ctx.cwd, outDir));
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const log = (line: string) => ctx.stderr.write(`azlon serve: ${redactor.redactMessage(line)}\n`);
   const server = await startServer({
+    lock,
     engine,
     config,
     cwd: ctx.cwd,
