@@ -132,4 +132,27 @@ describeDocker("azlon run end to end (real engine, loopback model)", () => {
     expect(readFileSync(join(dir, "iterations/01/build.log"), "utf8")).toContain("non-zero code: 7");
     expect(existsSync(join(dir, "iterations/01/output.log"))).toBe(false);
   });
+  it("(e) a run of twelve rounds prints no MaxListenersExceededWarning (nothing piles up on the run's signal)", async () => {
+    const cwd = tempDir();
+    const out = join(cwd, "runs");
+    const rounds = 12;
+    server.enqueue(generation(`FROM ${BUSYBOX}\nENTRYPOINT ["echo", "nope"]\n`, {}));
+    // Every round a model call, a build and a run: each used to leave a listener behind.
+    for (let i = 1; i <= rounds; i++) {
+      server.enqueue(
+        fail("still wrong", { dockerfile: `FROM ${BUSYBOX}\nENTRYPOINT ["echo", "nope ${i}"]\n` }),
+      );
+    }
+    const result = await runCli(args(out, ["--max-iterations", String(rounds)]), {
+      cwd,
+      env: { OPENAI_API_KEY: KEY },
+    });
+    expect(result.code, result.stderr).toBe(1);
+    const json = JSON.parse(result.stdout);
+    images.push(json.image);
+    expect(json.iterations).toBe(rounds);
+    expect(server.chatRequests).toHaveLength(rounds + 1);
+    expect(result.stderr).not.toContain("MaxListenersExceededWarning");
+    expect(result.stderr).not.toMatch(/memory leak/i);
+  });
 });
