@@ -156,7 +156,9 @@ export class HumanReporter {
         else
           this.done(
             false,
-            event.timedOut ? "build timed out" : `build failed (${formatDuration(event.durationMs)})`,
+            event.timedOut
+              ? "build timed out"
+              : `build failed (${formatDuration(event.durationMs)})${event.cause ? `: ${cutEcho(oneLine(event.cause))}` : ""}`,
           );
         break;
       case "exec.finished": {

@@ -18,6 +18,7 @@ import {
 } from "../core/types.js";
 import { formatDuration } from "../util/format.js";
 import type { Redactor } from "../util/secrets.js";
+import { buildFailureCause } from "./build-error.js";
 import { runChecks, runService } from "./checks.js";
 import { connectionError, type DockerTarget } from "./connection.js";
 import { FrameDemuxer } from "./demux.js";
@@ -230,6 +231,7 @@ export class DockerSandbox implements Sandbox {
           log: await capture.finish(),
           durationMs: Math.round(performance.now() - started),
           imageId: null,
+          cause: null,
         };
       }
       const status = (error as { statusCode?: number }).statusCode;
@@ -252,12 +254,14 @@ export class DockerSandbox implements Sandbox {
     if (!failed && previous && previous !== imageId) {
       this.removing = this.removeUntagged(previous, { ownOnly: true });
     }
+    const written = await capture.finish();
     return {
       ok: !failed,
       timedOut: false,
-      log: await capture.finish(),
+      log: written,
       durationMs: Math.round(performance.now() - started),
       imageId: failed ? null : imageId,
+      cause: failed ? buildFailureCause(written.text) : null,
     };
   }
 
@@ -545,7 +549,12 @@ function parseBuildLine(line: string): BuildEvent | null {
 export function describeDockerError(error: unknown): string {
   const err = error as { json?: { message?: string }; message?: string; reason?: string };
   const message = err?.json?.message ?? err?.message ?? String(error);
-  return message.replace(/^\(HTTP code \d+\)\s*/, "").trim();
+  // docker-modem's "(HTTP code 400) unexpected - <the engine's words>": the engine's words.
+  const status = /^\(HTTP code \d+\)\s*/.exec(message);
+  if (!status) return message.trim();
+  const rest = message.slice(status[0].length);
+  const word = `${err.reason ?? "unexpected"} - `;
+  return (rest.startsWith(word) ? rest.slice(word.length) : rest).trim();
 }
 
 /** The engine went away (or failed) mid-run: an environment failure, exit 3. */

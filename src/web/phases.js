@@ -15,7 +15,7 @@ export function phaseParts(s, f) {
   if (s.reusedFrom !== undefined) parts.push(`nothing changed: round ${s.reusedFrom}'s result reused`);
   if (s.build)
     parts.push(
-      `build: ${s.build.ok ? "ok" : s.build.timedOut ? "timed out" : "failed"} (${f.duration(s.build.durationMs)})`,
+      `build: ${s.build.ok ? "ok" : s.build.timedOut ? "timed out" : "failed"} (${f.duration(s.build.durationMs)})${s.build.cause ? `: ${s.build.cause}` : ""}`,
     );
   if (s.exec) {
     const how = s.exec.timedOut

@@ -131,7 +131,7 @@ export function describeEvent(e) {
     case "changes.applied":
       return `files: ${e.written.length} written, ${e.deleted.length} deleted${e.refused.length ? `, ${e.refused.length} refused` : ""}`;
     case "build.finished":
-      return `build ${e.ok ? "ok" : e.timedOut ? "timed out" : "failed"} (${ms(e.durationMs)})`;
+      return `build ${e.ok ? "ok" : e.timedOut ? "timed out" : "failed"} (${ms(e.durationMs)})${e.cause ? `: ${e.cause}` : ""}`;
     case "exec.finished":
       return `run: exit ${e.exitCode}${e.timedOut ? " (timed out)" : ""} (${ms(e.durationMs)})`;
     case "execute.reused":

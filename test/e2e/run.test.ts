@@ -132,6 +132,34 @@ describeDocker("azlon run end to end (real engine, loopback model)", () => {
     expect(readFileSync(join(dir, "iterations/01/build.log"), "utf8")).toContain("non-zero code: 7");
     expect(existsSync(join(dir, "iterations/01/output.log"))).toBe(false);
   });
+  it("(f) a Dockerfile the engine cannot parse: the terminal, the journal, run.json and the report say why", async () => {
+    const cwd = tempDir();
+    const out = join(cwd, "runs");
+    server.enqueue(generation(`FROM ${BUSYBOX}\nK=-\n`, {}), fail("the Dockerfile does not parse", {}));
+    const result = await runCli(args(out, ["--max-iterations", "1"]), { cwd, env: { OPENAI_API_KEY: KEY } });
+    expect(result.code, result.stderr).toBe(1);
+    // The builder's words on the round's own line, not only in build.log.
+    expect(result.stderr).toMatch(
+      /✖ iteration 1\/1 build failed \(\d+ ms\): dockerfile parse error line \d+: unknown instruction: K=-\n/,
+    );
+    expect(result.stderr).not.toContain("unexpected -");
+    const dir = onlyRun(out);
+    const cause = "unknown instruction: K=-";
+    const finished = readFileSync(join(dir, "events.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .find((e) => e.type === "build.finished");
+    expect(finished).toMatchObject({ ok: false, cause: expect.stringContaining(cause) });
+    const state = JSON.parse(readFileSync(join(dir, "run.json"), "utf8"));
+    expect(state.iterations[0].build.cause).toContain(cause);
+    const report = await runCli(["report", dir], { cwd });
+    expect(report.code, report.stderr).toBe(0);
+    expect(readFileSync(join(dir, "report.html"), "utf8")).toMatch(
+      /build: failed \(\d+ ms\): dockerfile parse error line \d+: unknown instruction: K=-/,
+    );
+  });
+
   it("(e) a run of twelve rounds prints no MaxListenersExceededWarning (nothing piles up on the run's signal)", async () => {
     const cwd = tempDir();
     const out = join(cwd, "runs");

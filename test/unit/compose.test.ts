@@ -42,6 +42,7 @@ const failedBuild: BuildResult = {
   },
   durationMs: 4_200,
   imageId: null,
+  cause: "Could not open requirements file",
 };
 
 const okBuild: BuildResult = {
@@ -50,6 +51,7 @@ const okBuild: BuildResult = {
   log: { text: "Successfully built\n", totalBytes: 19, truncated: false },
   durationMs: 12_000,
   imageId: "sha256:abc",
+  cause: null,
 };
 
 const truncatedRun: ExecResult = {

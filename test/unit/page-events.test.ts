@@ -25,6 +25,20 @@ describe("the page's events", () => {
     }
   });
 
+  it("a failed build says why, in the builder's words", () => {
+    expect(
+      describeEvent({
+        type: "build.finished",
+        iteration: 1,
+        ok: false,
+        timedOut: false,
+        durationMs: 52,
+        image: null,
+        cause: "unknown instruction: K=-",
+      }),
+    ).toBe("build failed (52 ms): unknown instruction: K=-");
+  });
+
   it("a reused round says so", () => {
     expect(describeEvent({ type: "execute.reused", iteration: 3, from: 2 })).toBe(
       "round 3: nothing changed, so round 2's result is reused (not built or run again)",
