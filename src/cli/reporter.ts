@@ -4,6 +4,7 @@ import { assertNever, type LoopEvent, type Phase } from "../core/events.js";
 import { cutEcho, oneLine } from "../util/echo.js";
 import { formatBytes, formatDuration } from "../util/format.js";
 import { forTerminalDeep } from "../util/terminal.js";
+import { changesText } from "../web/phases.js";
 import type { OutStream } from "./io.js";
 
 export interface ReporterOptions {
@@ -143,11 +144,7 @@ export class HumanReporter {
         this.warn("the endpoint does not take json_schema; using plain JSON replies from now on");
         break;
       case "changes.applied": {
-        const count = event.written.length + (event.dockerfileChanged ? 1 : 0);
-        this.done(
-          event.refused.length ? "warn" : true,
-          `wrote ${count} file${count === 1 ? "" : "s"}${event.deleted.length ? `, deleted ${event.deleted.length}` : ""}`,
-        );
+        this.done(event.refused.length ? "warn" : true, changesText(event));
         for (const r of event.refused) this.warn(`refused ${JSON.stringify(r.path)}: ${oneLine(r.reason)}`);
         break;
       }

@@ -1,6 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
+import { phaseParts } from "../../src/web/phases.js";
+// @ts-expect-error: the page's plain ES module has no type declarations
+import { describeEvent } from "../../src/web/view.js";
 import { runCli } from "../helpers/cli.js";
 import { describeDocker, leftovers } from "../helpers/docker.js";
 import { loopbackModel, runArgs } from "../helpers/e2e.js";
@@ -158,6 +161,38 @@ describeDocker("azlon run end to end (real engine, loopback model)", () => {
     expect(readFileSync(join(dir, "report.html"), "utf8")).toMatch(
       /build: failed \(\d+ ms\): dockerfile parse error line \d+: unknown instruction: K=-/,
     );
+  });
+
+  it("(g) a round that changed only the Dockerfile: the terminal, the page and the report count one file written", async () => {
+    const cwd = tempDir();
+    const out = join(cwd, "runs");
+    server.enqueue(
+      generation(`FROM ${BUSYBOX}\nENTRYPOINT ["echo", "nope"]\n`, {}),
+      fail("still wrong", { dockerfile: `FROM ${BUSYBOX}\nENTRYPOINT ["echo", "nope again"]\n` }),
+      fail("still wrong", {}),
+    );
+    const result = await runCli(args(out, ["--max-iterations", "2"]), { cwd, env: { OPENAI_API_KEY: KEY } });
+    expect(result.code, result.stderr).toBe(1);
+    images.push(JSON.parse(result.stdout).image);
+    const dir = onlyRun(out);
+    // The terminal.
+    expect(result.stderr).toContain("✔ iteration 1/2 1 file written\n");
+    expect(result.stderr).toContain("✔ iteration 2/2 1 file written\n");
+    // The page: its rounds (run.json's summaries) and its progress log (the journal).
+    const state = JSON.parse(readFileSync(join(dir, "run.json"), "utf8"));
+    const format = { duration: String, bytes: String, count: String };
+    for (const round of state.iterations) expect(phaseParts(round, format)).toContain("1 file written");
+    const applied = readFileSync(join(dir, "events.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.type === "changes.applied");
+    expect(applied.map(describeEvent)).toEqual(["1 file written", "1 file written"]);
+    // The report, over the round's Dockerfile diff.
+    expect((await runCli(["report", dir], { cwd })).code).toBe(0);
+    const html = readFileSync(join(dir, "report.html"), "utf8");
+    expect(html.match(/<span>1 file written<\/span>/g)).toHaveLength(2);
+    expect(html).not.toMatch(/0 (files )?written/);
   });
 
   it("(e) a run of twelve rounds prints no MaxListenersExceededWarning (nothing piles up on the run's signal)", async () => {
