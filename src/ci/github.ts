@@ -61,6 +61,10 @@ export function stepSummary(result: Result): string {
     lines.push("", "#### Evidence", "");
     for (const line of result.evidence.slice(0, 20)) lines.push(`- ${code(line, 300)}`);
   }
+  if (result.rejectedEvidence.length) {
+    lines.push("", "#### The judge's last quotes (no proof of a pass)", "");
+    for (const line of result.rejectedEvidence.slice(0, 20)) lines.push(`- ${code(line, 300)}`);
+  }
   return `${lines.join("\n")}\n\n`;
 }
 

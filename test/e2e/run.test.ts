@@ -108,6 +108,9 @@ describeDocker("azlon run end to end (real engine, loopback model)", () => {
     images.push(json.image);
     expect(json).toMatchObject({ status: "failed", stopReason: "max-iterations", iterations: 2 });
     expect(json.reason).toContain("not passed after 2 iterations");
+    // The judge's quotes proved no pass: they are not the result's evidence.
+    expect(json.evidence).toEqual([]);
+    expect(json.rejectedEvidence).toEqual(["nope again"]);
     expect(server.chatRequests).toHaveLength(3);
     const state = JSON.parse(readFileSync(join(json.runDir, "run.json"), "utf8"));
     expect(state.status).toBe("failed");

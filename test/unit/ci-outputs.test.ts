@@ -92,6 +92,12 @@ describe("what CI reads", () => {
     expect(md.split("\n").filter((l) => l.includes("forged"))).toHaveLength(1);
   });
 
+  it("step summary: a failed run's quotes are the judge's last quotes, not evidence, and stay text", () => {
+    const md = stepSummary(base({ status: "failed", rejectedEvidence: ["![q](http://evil.example/q.png)"] }));
+    expect(md).not.toContain("#### Evidence");
+    expect(md).toContain("#### The judge's last quotes (no proof of a pass)\n\n- <code>\\!\\[q\\]\\(http");
+  });
+
   it("annotations: escaped so a reason cannot start a second command", () => {
     const lines = annotations(base({ status: "failed", reason: "bad\n::set-output name=x::1 100%" }));
     expect(lines[0]).toBe("::error title=azlon failed::bad%0A::set-output name=x::1 100%25");
