@@ -46,6 +46,7 @@ const build: BuildResult = {
   log: { text: "", totalBytes: 0, truncated: false },
   durationMs: 1200,
   imageId: "sha256:bench",
+  cause: null,
 };
 
 function run(round: number): ExecResult {

@@ -1,15 +1,26 @@
 import type { Result } from "../engine/result.js";
+import { cutEcho, oneLine } from "../util/echo.js";
 import { formatCount, formatDuration } from "../util/format.js";
+import { forTerminal, stripControls } from "../util/terminal.js";
 
-/** A value in a markdown table cell: one line, pipes escaped, bounded. */
-function cell(text: string, max = 200): string {
-  const one = text.replace(/\s+/g, " ").trim();
-  const cut = one.length > max ? `${one.slice(0, max)}…` : one;
-  return cut.replace(/\|/g, "\\|");
+/**
+ * ASCII punctuation: what starts markdown and HTML (an image, a link, a tag, an entity,
+ * emphasis, a table cell, an autolink's `://` or `www.`), and what CommonMark lets a
+ * backslash make plain.
+ */
+const MARKDOWN_PUNCTUATION = /[!-/:-@[-`{-~]/g;
+
+/**
+ * Text from the model or a program (a reason, a quote, a check's problem) in the step summary:
+ * one line, bounded, every punctuation character escaped, so the job page shows it as text and
+ * never as a live image, link, tag or table cell of its own.
+ */
+function text(value: string, max = 200): string {
+  return cutEcho(oneLine(forTerminal(value)), max).replace(MARKDOWN_PUNCTUATION, "\\$&");
 }
 
-function code(text: string, max = 120): string {
-  return `<code>${cell(text, max).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")}</code>`;
+function code(value: string, max = 120): string {
+  return `<code>${text(value, max)}</code>`;
 }
 
 const ICON: Record<Result["status"], string> = {
@@ -28,7 +39,7 @@ export function stepSummary(result: Result): string {
     "| | |",
     "|---|---|",
     `| status | ${result.status} (${result.stopReason}) |`,
-    `| reason | ${cell(result.reason ?? "")} |`,
+    `| reason | ${text(result.reason ?? "")} |`,
     `| verdict by | ${result.verdict ?? "-"} |`,
     `| tokens | ${formatCount(used)} (${formatCount(result.usage.cachedTokens)} cached) |`,
     `| cost | ${result.costUsd === null ? "unknown (no price for the model)" : `$${result.costUsd.toFixed(4)}`} |`,
@@ -42,7 +53,7 @@ export function stepSummary(result: Result): string {
     lines.push("| check | result | exit code | time |", "|---|---|---|---|");
     for (const r of result.checks.results) {
       lines.push(
-        `| ${code(r.command)} | ${r.passed ? "✅ passed" : `❌ ${cell(r.problem ?? "failed", 80)}`} | ${r.exitCode ?? "-"} | ${formatDuration(r.durationMs)} |`,
+        `| ${code(r.command)} | ${r.passed ? "✅ passed" : `❌ ${text(r.problem ?? "failed", 80)}`} | ${r.exitCode ?? "-"} | ${formatDuration(r.durationMs)} |`,
       );
     }
   }
@@ -50,12 +61,19 @@ export function stepSummary(result: Result): string {
     lines.push("", "#### Evidence", "");
     for (const line of result.evidence.slice(0, 20)) lines.push(`- ${code(line, 300)}`);
   }
+  if (result.rejectedEvidence.length) {
+    lines.push("", "#### The judge's last quotes (no proof of a pass)", "");
+    for (const line of result.rejectedEvidence.slice(0, 20)) lines.push(`- ${code(line, 300)}`);
+  }
   return `${lines.join("\n")}\n\n`;
 }
 
-/** Escapes a workflow command's message (GitHub's own escaping: %, CR, LF). */
-function escapeData(text: string): string {
-  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+/**
+ * A workflow command's message: GitHub's own escaping (%, CR, LF) keeps it on its line; no
+ * escape sequences reach the log.
+ */
+function escapeData(value: string): string {
+  return stripControls(value).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 }
 
 /** `::error` / `::notice` annotations for the run's outcome and each failing check. */

@@ -81,7 +81,11 @@ export function junitXml(result: Result, checkOutputs: ReadonlyMap<string, strin
   const verdictName =
     result.verdict === "checks" ? "verdict (the checks decide)" : "verdict (the judge's proven pass)";
   const reason = result.reason ?? "";
-  const evidence = result.evidence.length ? `\nevidence:\n${result.evidence.join("\n")}` : "";
+  const evidence = result.evidence.length
+    ? `\nevidence:\n${result.evidence.join("\n")}`
+    : result.rejectedEvidence.length
+      ? `\nthe judge's last quotes (no proof of a pass):\n${result.rejectedEvidence.join("\n")}`
+      : "";
   cases.push({
     classname: "azlon.verdict",
     name: verdictName,

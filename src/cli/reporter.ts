@@ -1,9 +1,10 @@
 import { Chalk, type ChalkInstance } from "chalk";
 import type { Ora } from "ora";
 import { assertNever, type LoopEvent, type Phase } from "../core/events.js";
-import { cutEcho } from "../util/echo.js";
+import { cutEcho, oneLine } from "../util/echo.js";
 import { formatBytes, formatDuration } from "../util/format.js";
 import { forTerminalDeep } from "../util/terminal.js";
+import { changesText } from "../web/phases.js";
 import type { OutStream } from "./io.js";
 
 export interface ReporterOptions {
@@ -129,7 +130,9 @@ export class HumanReporter {
           const what = { invalid: "unusable", refusal: "a refusal", length: "cut at the length limit" }[
             event.outcome
           ];
-          this.warn(`the model's reply was ${what}${event.detail ? ` (${cutEcho(event.detail)})` : ""}`);
+          this.warn(
+            `the model's reply was ${what}${event.detail ? ` (${cutEcho(oneLine(event.detail))})` : ""}`,
+          );
         }
         break;
       case "model.http":
@@ -141,12 +144,8 @@ export class HumanReporter {
         this.warn("the endpoint does not take json_schema; using plain JSON replies from now on");
         break;
       case "changes.applied": {
-        const count = event.written.length + (event.dockerfileChanged ? 1 : 0);
-        this.done(
-          event.refused.length ? "warn" : true,
-          `wrote ${count} file${count === 1 ? "" : "s"}${event.deleted.length ? `, deleted ${event.deleted.length}` : ""}`,
-        );
-        for (const r of event.refused) this.warn(`refused ${JSON.stringify(r.path)}: ${r.reason}`);
+        this.done(event.refused.length ? "warn" : true, changesText(event));
+        for (const r of event.refused) this.warn(`refused ${JSON.stringify(r.path)}: ${oneLine(r.reason)}`);
         break;
       }
       case "build.finished":
@@ -154,7 +153,9 @@ export class HumanReporter {
         else
           this.done(
             false,
-            event.timedOut ? "build timed out" : `build failed (${formatDuration(event.durationMs)})`,
+            event.timedOut
+              ? "build timed out"
+              : `build failed (${formatDuration(event.durationMs)})${event.cause ? `: ${cutEcho(oneLine(event.cause))}` : ""}`,
           );
         break;
       case "exec.finished": {
@@ -179,12 +180,14 @@ export class HumanReporter {
       case "checks.finished": {
         const passed = event.results.filter((r) => r.passed).length;
         if (event.service && !event.service.ready) {
-          this.done(false, `service not ready: ${event.service.problem}`);
+          this.done(false, `service not ready: ${cutEcho(oneLine(event.service.problem ?? ""))}`);
         } else {
           this.done(passed === event.results.length, `checks: ${passed}/${event.results.length} passed`);
         }
         for (const r of event.results.filter((c) => !c.passed)) {
-          this.warn(`check failed: ${r.command.slice(0, 120)} (${r.problem ?? "failed"})`);
+          this.warn(
+            `check failed: ${oneLine(r.command).slice(0, 120)} (${cutEcho(oneLine(r.problem ?? "failed"))})`,
+          );
         }
         break;
       }
@@ -196,7 +199,7 @@ export class HumanReporter {
         );
         break;
       case "verdict": {
-        const reason = cutEcho(event.reason.replace(/\s+/g, " "));
+        const reason = cutEcho(oneLine(event.reason));
         if (event.accepted) this.done(true, `passed: ${reason}`);
         else if (event.passed) this.done(false, `pass not accepted: ${reason}`);
         else this.done(false, `not passed: ${reason}`);

@@ -4,6 +4,7 @@ import { ExitCode, FatalError } from "../core/errors.js";
 import { iterationsRun, type RunState } from "../core/state.js";
 import type { Engine, RunOutcome } from "../engine/engine.js";
 import type { PreparedRun } from "../engine/runs.js";
+import { oneLine } from "../util/echo.js";
 import { formatCount, formatDuration } from "../util/format.js";
 import type { Redactor } from "../util/secrets.js";
 import { forTerminal, safeJson } from "../util/terminal.js";
@@ -133,7 +134,8 @@ function printSummary(
   }[state.status];
   const lines = [
     `${state.status === "passed" ? "✔" : "✖"} ${head} after ${iterations} iteration${iterations === 1 ? "" : "s"} · ${formatDuration(state.elapsedMs)} · ${formatCount(used)} tokens${state.usage.cachedTokens > 0 ? ` (${formatCount(state.usage.cachedTokens)} cached)` : ""}${cost}`,
-    `  reason      ${forTerminal(redactor.redactMessage(state.reason ?? ""))}`,
+    // The judge's prose on one line: a line of its own could be anything, a CI command too.
+    `  reason      ${oneLine(forTerminal(redactor.redactMessage(state.reason ?? "")))}`,
     `  run folder  ${dir}`,
   ];
   if (state.image) lines.push(`  image       ${state.image}   (docker run --rm ${state.image})`);

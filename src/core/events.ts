@@ -72,6 +72,8 @@ export type LoopEvent =
       timedOut: boolean;
       durationMs: number;
       image: string | null;
+      /** Why it failed, in the builder's words; null when it built (absent in older journals). */
+      cause?: string | null;
     }
   | ({ type: "exec.finished"; iteration: number } & ExecSummary)
   /** Nothing changed since iteration `from` was built and run: its result is this round's. */

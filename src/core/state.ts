@@ -98,7 +98,8 @@ export interface IterationSummary {
   workspaceHash?: string;
   /** The iteration whose build and run this round reused, because nothing had changed. */
   reusedFrom?: number;
-  build?: { ok: boolean; timedOut: boolean; durationMs: number };
+  /** `cause`: why it failed, in the builder's words (absent when it built, and in older runs). */
+  build?: { ok: boolean; timedOut: boolean; durationMs: number; cause?: string | null };
   exec?: ExecSummary | null;
   /** The checks' outcome: how many passed of how many, and the service's readiness. */
   checks?: { passed: number; total: number; serviceReady: boolean | null };

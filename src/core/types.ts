@@ -78,6 +78,8 @@ export interface BuildResult {
   log: BoundedText;
   durationMs: number;
   imageId: string | null;
+  /** Why it failed, in the builder's words (one line, bounded); null when it built or the log names nothing. */
+  cause: string | null;
 }
 
 export interface ExecResult {

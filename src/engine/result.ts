@@ -86,7 +86,14 @@ export const ResultSchema = z
     runDir: z.string().nullable(),
     image: z.string().nullable().describe("the Docker image of the last successful build"),
     reason: z.string().nullable(),
-    evidence: z.array(z.string()).describe("the lines that prove the pass (or the last verdict's quotes)"),
+    evidence: z
+      .array(z.string())
+      .describe("the output lines that prove the pass; empty unless azlon accepted the pass"),
+    rejectedEvidence: z
+      .array(z.string())
+      .describe(
+        "the last verdict's quotes when they proved no pass (the judge said not passed, or azlon did not accept its pass); empty for a passed run",
+      ),
     verdict: z.enum(["checks", "judge", "both"]).nullable().describe("who decides a pass in this run"),
     checks: z
       .object({
@@ -162,7 +169,9 @@ export function resultOf(report: RunReport): Result {
     runDir: report.runDir,
     image: state.image,
     reason: state.reason,
-    evidence: report.verdict?.evidence ?? [],
+    // Quotes are evidence only when they proved the pass; a failed run's are kept apart.
+    evidence: report.verdict?.accepted ? report.verdict.evidence : [],
+    rejectedEvidence: report.verdict && !report.verdict.accepted ? report.verdict.evidence : [],
     verdict: verdictOf(state.options),
     checks: checksResult(report),
     usage: { ...state.usage },
@@ -184,6 +193,7 @@ export function errorResult(reason: string, error: unknown): Result {
     image: null,
     reason,
     evidence: [],
+    rejectedEvidence: [],
     verdict: null,
     checks: null,
     usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0 },

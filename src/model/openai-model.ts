@@ -16,6 +16,7 @@ import type {
 } from "../core/types.js";
 import { type ChatMessage, generateMessages, judgeMessages, type PromptContext } from "../prompts/compose.js";
 import type { Templates } from "../prompts/templates.js";
+import { scopedSignal } from "../util/abort.js";
 import { formatCount } from "../util/format.js";
 import {
   type EndpointInfo,
@@ -180,9 +181,11 @@ export class OpenAIModel implements Model {
     this.askedMs = null;
     for (let attempt = 1; ; attempt++) {
       this.exchange = null;
+      // The SDK leaves a listener on the signal it is given: it gets one for this attempt only.
+      const attemptSignal = scopedSignal(ctx.signal);
       try {
         const completion = await this.client.chat.completions.create(body, {
-          signal: ctx.signal,
+          signal: attemptSignal.signal,
           maxRetries: 0,
           timeout: this.options.timeoutMs,
         });
@@ -198,6 +201,8 @@ export class OpenAIModel implements Model {
         this.journalAttempt(ctx, attempt, error, plan?.waitMs ?? null);
         if (!plan) throw error;
         await waitAbortably(plan.waitMs, ctx.signal);
+      } finally {
+        attemptSignal.dispose();
       }
     }
   }

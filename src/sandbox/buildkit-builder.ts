@@ -4,6 +4,7 @@ import { AbortedError, abortCause } from "../core/errors.js";
 import type { BuildResult, Limits } from "../core/types.js";
 import { formatDuration } from "../util/format.js";
 import { packContext, readDockerfile } from "./build-context.js";
+import { buildFailureCause } from "./build-error.js";
 import type { BuildSpec, ImageBuilder } from "./builder.js";
 import { BuildKitLog } from "./buildkit-status.js";
 import { connectionLost, describeDockerError, engineAnswered } from "./docker-errors.js";
@@ -47,13 +48,18 @@ export class BuildKitBuilder implements ImageBuilder {
     const progress = new BuildKitLog();
     let failed = false;
     let imageId: string | null = null;
-    const done = async (timedOut: boolean): Promise<BuildResult> => ({
-      ok: !failed,
-      timedOut,
-      log: await capture.finish(),
-      durationMs: Math.round(performance.now() - started),
-      imageId: failed ? null : imageId,
-    });
+    const done = async (timedOut: boolean): Promise<BuildResult> => {
+      const log = await capture.finish();
+      return {
+        ok: !failed,
+        timedOut,
+        log,
+        durationMs: Math.round(performance.now() - started),
+        imageId: failed ? null : imageId,
+        // Why it failed, in the builder's words, for the line the terminal shows.
+        cause: failed && !timedOut ? buildFailureCause(log.text) : null,
+      };
+    };
     try {
       const stream = await new Promise<Readable>((resolve, reject) => {
         this.docker.modem.dial(

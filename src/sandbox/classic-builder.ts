@@ -4,6 +4,7 @@ import { AbortedError, abortCause } from "../core/errors.js";
 import type { BuildResult, Limits } from "../core/types.js";
 import { formatDuration } from "../util/format.js";
 import { packContext, readDockerfile } from "./build-context.js";
+import { buildFailureCause } from "./build-error.js";
 import type { BuildSpec, ImageBuilder } from "./builder.js";
 import { connectionLost, describeDockerError, engineAnswered } from "./docker-errors.js";
 import { labelDockerfile } from "./dockerfile-labels.js";
@@ -63,13 +64,18 @@ export class ClassicBuilder implements ImageBuilder {
     // The image of the last step that succeeded: a failed build leaves it (and its untagged
     // parents) behind without the run's label, which the classic builder adds only at the end.
     let lastStepImage: string | null = null;
-    const done = async (timedOut: boolean): Promise<BuildResult> => ({
-      ok: !failed,
-      timedOut,
-      log: await capture.finish(),
-      durationMs: Math.round(performance.now() - started),
-      imageId: failed ? null : imageId,
-    });
+    const done = async (timedOut: boolean): Promise<BuildResult> => {
+      const log = await capture.finish();
+      return {
+        ok: !failed,
+        timedOut,
+        log,
+        durationMs: Math.round(performance.now() - started),
+        imageId: failed ? null : imageId,
+        // Why it failed, in the builder's words, for the line the terminal shows.
+        cause: failed && !timedOut ? buildFailureCause(log.text) : null,
+      };
+    };
     try {
       const stream = (await this.docker.buildImage(
         packContext(spec.contextDir, labelled) as unknown as NodeJS.ReadableStream,

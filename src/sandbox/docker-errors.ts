@@ -4,7 +4,12 @@ import { DockerUnavailableError } from "../core/errors.js";
 export function describeDockerError(error: unknown): string {
   const err = error as { json?: { message?: string }; message?: string; reason?: string };
   const message = err?.json?.message ?? err?.message ?? String(error);
-  return message.replace(/^\(HTTP code \d+\)\s*/, "").trim();
+  // docker-modem's "(HTTP code 400) unexpected - <the engine's words>": the engine's words.
+  const status = /^\(HTTP code \d+\)\s*/.exec(message);
+  if (!status) return message.trim();
+  const rest = message.slice(status[0].length);
+  const word = `${err.reason ?? "unexpected"} - `;
+  return (rest.startsWith(word) ? rest.slice(word.length) : rest).trim();
 }
 
 /** Whether the engine answered the call with an error (rather than going away). */

@@ -40,3 +40,8 @@ export function nameList(names: readonly string[], max: number): string {
   const shown = names.slice(0, max).map((n) => cutEcho(n));
   return names.length > max ? `${shown.join(", ")} and ${names.length - max} more` : shown.join(", ");
 }
+
+/** Text echoed on one line (a reason, a problem): each run of white space, newlines too, one space. */
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}

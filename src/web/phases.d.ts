@@ -1,3 +1,11 @@
+export interface RoundChanges {
+  written: string[];
+  deleted: string[];
+  refused?: unknown[];
+  dockerfileChanged?: boolean;
+}
+export function filesWritten(changes: Pick<RoundChanges, "written" | "dockerfileChanged">): number;
+export function changesText(changes: RoundChanges): string;
 export function phaseParts(
   // biome-ignore lint/suspicious/noExplicitAny: a round's summary as run.json holds it
   summary: any,

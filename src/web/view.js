@@ -1,7 +1,7 @@
 // How a run's parts look on the page: rounds, verdicts, checks, diffs and journal events, from the API's JSON.
 import { fileDiff } from "./diff.js";
 import { count, h, ms } from "./dom.js";
-import { phaseParts } from "./phases.js";
+import { changesText, phaseParts } from "./phases.js";
 
 /** The line diff of one file's change, drawn as the report draws it. */
 export function diffView(change) {
@@ -129,9 +129,9 @@ export function describeEvent(e) {
     case "model.fallback":
       return `structured output: ${e.from} → ${e.to} (${e.reason})`;
     case "changes.applied":
-      return `files: ${e.written.length} written, ${e.deleted.length} deleted${e.refused.length ? `, ${e.refused.length} refused` : ""}`;
+      return changesText(e);
     case "build.finished":
-      return `build ${e.ok ? "ok" : e.timedOut ? "timed out" : "failed"} (${ms(e.durationMs)})`;
+      return `build ${e.ok ? "ok" : e.timedOut ? "timed out" : "failed"} (${ms(e.durationMs)})${e.cause ? `: ${e.cause}` : ""}`;
     case "exec.finished":
       return `run: exit ${e.exitCode}${e.timedOut ? " (timed out)" : ""} (${ms(e.durationMs)})`;
     case "execute.reused":

@@ -84,13 +84,34 @@ async function runAction(
     last = r;
     if (r.status !== 0) break;
   }
-  const outputs = Object.fromEntries(
-    readFileSync(outputFile, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-  );
-  return { ...last, outputs, summary };
+  return { ...last, outputs: readOutputs(readFileSync(outputFile, "utf8")), summary };
+}
+
+/**
+ * $GITHUB_OUTPUT read as the runner reads it (actions/runner, EnvFileKeyValuePairs): lines of
+ * `name=value`, or `name<<delimiter`, the value's lines, and the delimiter alone on a line.
+ */
+function readOutputs(text: string): Record<string, string> {
+  const lines = text.split("\n");
+  const outputs: Record<string, string> = {};
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line === "") continue;
+    const equals = line.indexOf("=");
+    const heredoc = line.indexOf("<<");
+    if (equals >= 0 && (heredoc < 0 || equals < heredoc)) {
+      outputs[line.slice(0, equals)] = line.slice(equals + 1);
+    } else if (heredoc > 0) {
+      const delimiter = line.slice(heredoc + 2);
+      const end = lines.indexOf(delimiter, i + 1);
+      if (!delimiter || end < 0) throw new Error(`the runner refuses ${JSON.stringify(line)}: no delimiter`);
+      outputs[line.slice(0, heredoc)] = lines.slice(i + 1, end).join("\n");
+      i = end;
+    } else {
+      throw new Error(`the runner refuses ${JSON.stringify(line)}: invalid format`);
+    }
+  }
+  return outputs;
 }
 
 describeDocker("action.yml: its steps run locally as the runner runs them", () => {
@@ -155,6 +176,27 @@ describeDocker("action.yml: its steps run locally as the runner runs them", () =
     expect(r.outputs.status).toBe("failed");
     if (r.outputs.image) images.push(r.outputs.image);
     expect(r.stderr).toContain("::error title=azlon failed::");
+  });
+  it("an output value with a newline stays one value: it cannot set another output", async () => {
+    server.enqueue(generation(`FROM ${BUSYBOX}\nENTRYPOINT ["echo", "nope"]\n`, {}), fail("prints nope", {}));
+    const cwd = tempDir();
+    // A folder name is the user's, but any value could hold a newline: none may forge a status.
+    const r = await runAction(
+      {
+        prompt: "a greeter",
+        tests: "prints hello",
+        model: "gpt-test",
+        "base-url": server.url,
+        "max-iterations": "1",
+        out: "runs\nstatus=passed\nimage=forged",
+      },
+      cwd,
+    );
+    expect(r.status).toBe(1);
+    const result = JSON.parse(r.stdout.trim().split("\n").at(-1) as string);
+    if (result.image) images.push(result.image);
+    expect(result.runDir).toContain("\nstatus=passed\n");
+    expect(r.outputs).toMatchObject({ status: "failed", "run-dir": result.runDir, image: result.image });
   });
 });
 

@@ -1,6 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
+import { phaseParts } from "../../src/web/phases.js";
+// @ts-expect-error: the page's plain ES module has no type declarations
+import { describeEvent } from "../../src/web/view.js";
 import { runCli } from "../helpers/cli.js";
 import { describeDocker, leftovers } from "../helpers/docker.js";
 import { loopbackModel, runArgs } from "../helpers/e2e.js";
@@ -105,6 +108,9 @@ describeDocker("azlon run end to end (real engine, loopback model)", () => {
     images.push(json.image);
     expect(json).toMatchObject({ status: "failed", stopReason: "max-iterations", iterations: 2 });
     expect(json.reason).toContain("not passed after 2 iterations");
+    // The judge's quotes proved no pass: they are not the result's evidence.
+    expect(json.evidence).toEqual([]);
+    expect(json.rejectedEvidence).toEqual(["nope again"]);
     expect(server.chatRequests).toHaveLength(3);
     const state = JSON.parse(readFileSync(join(json.runDir, "run.json"), "utf8"));
     expect(state.status).toBe("failed");
@@ -131,5 +137,88 @@ describeDocker("azlon run end to end (real engine, loopback model)", () => {
     const dir = onlyRun(out);
     expect(readFileSync(join(dir, "iterations/01/build.log"), "utf8")).toContain("non-zero code: 7");
     expect(existsSync(join(dir, "iterations/01/output.log"))).toBe(false);
+  });
+  it("(f) a Dockerfile the engine cannot parse: the terminal, the journal, run.json and the report say why", async () => {
+    const cwd = tempDir();
+    const out = join(cwd, "runs");
+    server.enqueue(generation(`FROM ${BUSYBOX}\nK=-\n`, {}), fail("the Dockerfile does not parse", {}));
+    const result = await runCli(args(out, ["--max-iterations", "1"]), { cwd, env: { OPENAI_API_KEY: KEY } });
+    expect(result.code, result.stderr).toBe(1);
+    // The builder's words on the round's own line, not only in build.log.
+    expect(result.stderr).toMatch(
+      /✖ iteration 1\/1 build failed \([^)]+\): dockerfile parse error line \d+: unknown instruction: K=-\n/,
+    );
+    expect(result.stderr).not.toContain("unexpected -");
+    const dir = onlyRun(out);
+    const cause = "unknown instruction: K=-";
+    const finished = readFileSync(join(dir, "events.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .find((e) => e.type === "build.finished");
+    expect(finished).toMatchObject({ ok: false, cause: expect.stringContaining(cause) });
+    const state = JSON.parse(readFileSync(join(dir, "run.json"), "utf8"));
+    expect(state.iterations[0].build.cause).toContain(cause);
+    const report = await runCli(["report", dir], { cwd });
+    expect(report.code, report.stderr).toBe(0);
+    expect(readFileSync(join(dir, "report.html"), "utf8")).toMatch(
+      /build: failed \([^)]+\): dockerfile parse error line \d+: unknown instruction: K=-/,
+    );
+  });
+
+  it("(g) a round that changed only the Dockerfile: the terminal, the page and the report count one file written", async () => {
+    const cwd = tempDir();
+    const out = join(cwd, "runs");
+    server.enqueue(
+      generation(`FROM ${BUSYBOX}\nENTRYPOINT ["echo", "nope"]\n`, {}),
+      fail("still wrong", { dockerfile: `FROM ${BUSYBOX}\nENTRYPOINT ["echo", "nope again"]\n` }),
+      fail("still wrong", {}),
+    );
+    const result = await runCli(args(out, ["--max-iterations", "2"]), { cwd, env: { OPENAI_API_KEY: KEY } });
+    expect(result.code, result.stderr).toBe(1);
+    images.push(JSON.parse(result.stdout).image);
+    const dir = onlyRun(out);
+    // The terminal.
+    expect(result.stderr).toContain("✔ iteration 1/2 1 file written\n");
+    expect(result.stderr).toContain("✔ iteration 2/2 1 file written\n");
+    // The page: its rounds (run.json's summaries) and its progress log (the journal).
+    const state = JSON.parse(readFileSync(join(dir, "run.json"), "utf8"));
+    const format = { duration: String, bytes: String, count: String };
+    for (const round of state.iterations) expect(phaseParts(round, format)).toContain("1 file written");
+    const applied = readFileSync(join(dir, "events.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.type === "changes.applied");
+    expect(applied.map(describeEvent)).toEqual(["1 file written", "1 file written"]);
+    // The report, over the round's Dockerfile diff.
+    expect((await runCli(["report", dir], { cwd })).code).toBe(0);
+    const html = readFileSync(join(dir, "report.html"), "utf8");
+    expect(html.match(/<span>1 file written<\/span>/g)).toHaveLength(2);
+    expect(html).not.toMatch(/0 (files )?written/);
+  });
+
+  it("(e) a run of twelve rounds prints no MaxListenersExceededWarning (nothing piles up on the run's signal)", async () => {
+    const cwd = tempDir();
+    const out = join(cwd, "runs");
+    const rounds = 12;
+    server.enqueue(generation(`FROM ${BUSYBOX}\nENTRYPOINT ["echo", "nope"]\n`, {}));
+    // Every round a model call, a build and a run: each used to leave a listener behind.
+    for (let i = 1; i <= rounds; i++) {
+      server.enqueue(
+        fail("still wrong", { dockerfile: `FROM ${BUSYBOX}\nENTRYPOINT ["echo", "nope ${i}"]\n` }),
+      );
+    }
+    const result = await runCli(args(out, ["--max-iterations", String(rounds)]), {
+      cwd,
+      env: { OPENAI_API_KEY: KEY },
+    });
+    expect(result.code, result.stderr).toBe(1);
+    const json = JSON.parse(result.stdout);
+    images.push(json.image);
+    expect(json.iterations).toBe(rounds);
+    expect(server.chatRequests).toHaveLength(rounds + 1);
+    expect(result.stderr).not.toContain("MaxListenersExceededWarning");
+    expect(result.stderr).not.toMatch(/memory leak/i);
   });
 });

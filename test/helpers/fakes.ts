@@ -19,6 +19,7 @@ import type {
   Verdict,
 } from "../../src/core/types.js";
 import { toRunOptions } from "../../src/engine/options.js";
+import { buildFailureCause } from "../../src/sandbox/build-error.js";
 import { Redactor } from "../../src/util/secrets.js";
 import { RunFolder } from "../../src/workspace/run-folder.js";
 
@@ -118,6 +119,7 @@ export class FakeSandbox implements Sandbox {
       log: { text, totalBytes: text.length, truncated: false },
       durationMs: 5,
       imageId: ok ? "sha256:fake" : null,
+      cause: ok ? null : buildFailureCause(text),
     };
   }
 

@@ -166,7 +166,7 @@ export function failedRun(): string {
         iterations: [
           {
             iteration: 1,
-            build: { ok: false, timedOut: false, durationMs: 500 },
+            build: { ok: false, timedOut: false, durationMs: 500, cause: `pull access denied ${HOSTILE}` },
             exec: null,
             verdict: { passed: false, accepted: false, reason: HOSTILE },
           },

@@ -88,10 +88,20 @@ describe("the loop with a scripted model and a fake sandbox", () => {
         judge({ ...notPassed("bad base image"), dockerfile: "FROM busybox\n" }),
         judge(passed(["ok"])),
       ],
-      [{ buildOk: false, buildLog: "pull access denied for nope" }, { output: "ok\n" }],
+      [
+        { buildOk: false, buildLog: "Step 1/1 : FROM nope\nERROR: pull access denied for nope" },
+        { output: "ok\n" },
+      ],
     );
     const { state } = await h.run();
     expect(state.status).toBe("passed");
+    // Why it failed is in run.json and the journal, not only in build.log.
+    expect(state.iterations[0]?.build).toMatchObject({ ok: false, cause: "pull access denied for nope" });
+    expect(state.iterations[1]?.build?.cause).toBeUndefined();
+    expect(h.journal().find((e) => e.type === "build.finished")).toMatchObject({
+      ok: false,
+      cause: "pull access denied for nope",
+    });
     const first = h.model.judged[0]?.request;
     expect(first?.build.ok).toBe(false);
     expect(first?.build.log.text).toContain("pull access denied");

@@ -57,7 +57,47 @@ describe("what CI reads", () => {
   it("step summary: a checks table whose cells cannot break the table", () => {
     const md = stepSummary(failed);
     expect(md).toContain("### ❌ azlon: failed after 2 iterations");
-    expect(md).toContain("| <code>pytest -q \\| tee log</code> | ❌ exit 1 | 1 | 1.2 s |");
+    expect(md).toContain("| <code>pytest \\-q \\| tee log</code> | ❌ exit 1 | 1 | 1.2 s |");
+  });
+
+  it("step summary: a judge's markdown and HTML show as text, never as a live image, link or tag", () => {
+    const md = stepSummary(
+      base({
+        status: "failed",
+        reason:
+          "nope ![](http://evil.example/pixel.png) [click](https://evil.example) <img src=x onerror=alert(1)> www.evil.example *bold* `code` &lt; | cell\n::error::forged",
+        checks: {
+          total: 1,
+          passed: 0,
+          failed: 1,
+          serviceReady: null,
+          trust: null,
+          results: [
+            {
+              command: "true",
+              passed: false,
+              exitCode: 1,
+              timedOut: false,
+              problem: "![p](http://evil.example/p.png)",
+              durationMs: 1,
+            },
+          ],
+        },
+      }),
+    );
+    expect(md).toContain(
+      "| reason | nope \\!\\[\\]\\(http\\:\\/\\/evil\\.example\\/pixel\\.png\\) \\[click\\]\\(https\\:\\/\\/evil\\.example\\) \\<img src\\=x onerror\\=alert\\(1\\)\\> www\\.evil\\.example \\*bold\\* \\`code\\` \\&lt\\; \\| cell \\: \\:error\\:\\:forged |",
+    );
+    // Nothing markdown or HTML would act on is left unescaped.
+    expect(md).not.toMatch(/(^|[^\\])(!\[|\]\(|<img|:\/\/|www\.|&lt;)/m);
+    expect(md).toContain("❌ \\!\\[p\\]\\(http");
+    expect(md.split("\n").filter((l) => l.includes("forged"))).toHaveLength(1);
+  });
+
+  it("step summary: a failed run's quotes are the judge's last quotes, not evidence, and stay text", () => {
+    const md = stepSummary(base({ status: "failed", rejectedEvidence: ["![q](http://evil.example/q.png)"] }));
+    expect(md).not.toContain("#### Evidence");
+    expect(md).toContain("#### The judge's last quotes (no proof of a pass)\n\n- <code>\\!\\[q\\]\\(http");
   });
 
   it("annotations: escaped so a reason cannot start a second command", () => {

@@ -46,6 +46,7 @@ const failedBuild: BuildResult = {
   },
   durationMs: 4_200,
   imageId: null,
+  cause: "Could not open requirements file",
 };
 
 const okBuild: BuildResult = {
@@ -54,6 +55,7 @@ const okBuild: BuildResult = {
   log: { text: "Successfully built\n", totalBytes: 19, truncated: false },
   durationMs: 12_000,
   imageId: "sha256:abc",
+  cause: null,
 };
 
 const truncatedRun: ExecResult = {

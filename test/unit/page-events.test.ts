@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { changesText, phaseParts } from "../../src/web/phases.js";
 // @ts-expect-error: the page's plain ES module has no type declarations
 import { describeEvent, EVENT_TYPES } from "../../src/web/view.js";
 
@@ -23,6 +24,32 @@ describe("the page's events", () => {
         }),
       ).not.toBe(type);
     }
+  });
+
+  it("a failed build says why, in the builder's words", () => {
+    expect(
+      describeEvent({
+        type: "build.finished",
+        iteration: 1,
+        ok: false,
+        timedOut: false,
+        durationMs: 52,
+        image: null,
+        cause: "unknown instruction: K=-",
+      }),
+    ).toBe("build failed (52 ms): unknown instruction: K=-");
+  });
+
+  it("a round that changed only the Dockerfile wrote one file, in the progress log and the round's phases alike", () => {
+    const changes = { written: [], deleted: [], refused: [], dockerfileChanged: true };
+    expect(describeEvent({ type: "changes.applied", iteration: 2, ...changes, notes: [] })).toBe(
+      "1 file written",
+    );
+    const format = { duration: String, bytes: String, count: String };
+    expect(phaseParts({ iteration: 2, changes }, format)).toEqual(["1 file written"]);
+    expect(changesText({ written: ["a", "b"], deleted: ["c"], refused: [{}], dockerfileChanged: true })).toBe(
+      "3 files written, 1 deleted, 1 refused",
+    );
   });
 
   it("a reused round says so", () => {

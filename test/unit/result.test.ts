@@ -58,6 +58,38 @@ describe("the --json result and its published schema", () => {
     });
   });
 
+  it("evidence only when the pass was accepted: a failed run's quotes are rejectedEvidence", () => {
+    const verdict = {
+      reason: "x",
+      evidence: ["==", "F"],
+      dockerfile: null,
+      files: null,
+      delete: null,
+      rejections: [],
+    };
+    const failed = freshState({});
+    Object.assign(failed, { status: "failed", stopReason: "max-iterations" });
+    const report = { state: failed, runDir: "/runs/x", error: null, checks: null };
+    for (const claimed of [
+      { ...verdict, passed: false, accepted: false },
+      // A claimed pass azlon did not accept (its quotes were not in the output).
+      { ...verdict, passed: true, accepted: false },
+    ]) {
+      const result = resultOf({ ...report, verdict: claimed });
+      expectValidResult(result);
+      expect(result).toMatchObject({ status: "failed", evidence: [], rejectedEvidence: ["==", "F"] });
+    }
+    const passed = freshState({});
+    Object.assign(passed, { status: "passed", stopReason: "passed" });
+    const proven = resultOf({
+      ...report,
+      state: passed,
+      verdict: { ...verdict, passed: true, accepted: true },
+    });
+    expect(proven).toMatchObject({ evidence: ["==", "F"], rejectedEvidence: [] });
+    expect(errorResult("x", null)).toMatchObject({ evidence: [], rejectedEvidence: [] });
+  });
+
   it("errors carry their category", () => {
     for (const [error, category] of [
       [new UsageError("x"), "usage"],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { forTerminal, forTerminalDeep, safeJson } from "../../src/util/terminal.js";
+import { forTerminal, forTerminalDeep, inertForCi, safeJson } from "../../src/util/terminal.js";
 
 const ESC = "\u001b";
 const BEL = "\u0007";
@@ -65,6 +65,55 @@ describe("forTerminal: what the model or the endpoint says is shown, never obeye
   });
 });
 
+/**
+ * Would the GitHub Actions runner take this line for a command? Its own rules (actions/runner,
+ * ActionCommand.TryParseV2 and TryParse): `::` after the line's leading white space, or `##[`
+ * anywhere; Azure Pipelines' agent reads `##vso[` anywhere.
+ */
+function isRunnerCommand(line: string): boolean {
+  return line.trimStart().startsWith("::") || line.includes("##[") || /##vso\[/i.test(line);
+}
+
+describe("inertForCi: no line the model writes is a CI runner's command", () => {
+  it.each([
+    ["a command opening the text", "::error::forged", ": :error::forged"],
+    ["a command on a later line", "done\n::add-mask::secret", "done\n: :add-mask::secret"],
+    [
+      "a command after blanks",
+      "x\n \t\u00a0\u3000::stop-commands::t",
+      "x\n \t\u00a0\u3000: :stop-commands::t",
+    ],
+    ["the old form mid-line", "all good ##[error]forged", "all good ## [error]forged"],
+    [
+      "Azure's form mid-line",
+      "ok ##vso[task.setvariable variable=x]1",
+      "ok ## vso[task.setvariable variable=x]1",
+    ],
+    ["three colons", ":::warning::x", ": ::warning::x"],
+  ])("%s", (_what, input, expected) => {
+    const shown = inertForCi(input);
+    expect(shown).toBe(expected);
+    for (const line of shown.split("\n")) expect(isRunnerCommand(line), line).toBe(false);
+  });
+
+  it("leaves ordinary text alone: C++ names, IPv6 addresses, headings", () => {
+    const text = "std::vector at [::1]:8080\n## [Unreleased]\n# Title";
+    expect(inertForCi(text)).toBe(text);
+  });
+
+  it("is part of forTerminal, after carriage returns are gone", () => {
+    // The runner splits lines at a bare CR too; with the CR gone, this is one line, "fine::...".
+    expect(forTerminal("fine\r::error::x")).toBe("fine::error::x");
+    expect(forTerminal("fine\n\r::error::x")).toBe("fine\n: :error::x");
+  });
+
+  it("takes linear time on hostile input", () => {
+    const started = performance.now();
+    inertForCi(`${"\n".repeat(100_000)}${" ".repeat(100_000)}x${"\n ".repeat(100_000)}`);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
 describe("safeJson: JSON that is safe to cat to a terminal", () => {
   it("escapes C0 (as JSON.stringify does), and also DEL, C1, line separators and bidi overrides", () => {
     const value = { reason: `${ESC}]52;c;eA==${BEL} \u009b31m \u007f \u2028 \u202e`, n: 1 };
@@ -73,6 +122,13 @@ describe("safeJson: JSON that is safe to cat to a terminal", () => {
     expect(text).not.toContain("\u2028");
     expect(text).toContain("\\u001b");
     expect(text).toContain("\\u009b");
+    expect(JSON.parse(text)).toEqual(value);
+  });
+
+  it("writes `##[` as `\\u0023#[`: the JSON line is no runner command, and parses to the same value", () => {
+    const value = { reason: "x ##[error]forged ##vso[task.complete]\n::error::y", quotes: ["###["] };
+    const text = safeJson(value);
+    expect(isRunnerCommand(text)).toBe(false);
     expect(JSON.parse(text)).toEqual(value);
   });
 

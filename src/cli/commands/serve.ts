@@ -3,6 +3,7 @@ import { resolveConfig } from "../../config/load.js";
 import { UsageError } from "../../core/errors.js";
 import { Engine } from "../../engine/engine.js";
 import { apiKeyFrom, redactorFor, runOptionsFrom } from "../../engine/options.js";
+import { forTerminal } from "../../util/terminal.js";
 import type { CliContext, InterruptSignal } from "../io.js";
 import { interruptExitCode } from "../io.js";
 
@@ -63,7 +64,9 @@ export async function serveCommand(flags: ServeFlags, ctx: CliContext): Promise<
     lock.release();
     throw error;
   }
-  const log = (line: string) => ctx.stderr.write(`azlon serve: ${redactor.redactMessage(line)}\n`);
+  // A log line may quote a run's error or warning: shown as text, on a terminal or in CI.
+  const log = (line: string) =>
+    ctx.stderr.write(`azlon serve: ${forTerminal(redactor.redactMessage(line))}\n`);
   const server = await startServer({
     lock,
     engine,

@@ -122,6 +122,7 @@ export function roundSteps({ state, store, sandbox, emit, save }: RoundContext) 
       const build = await sandbox.build(store.workspaceDir, { path: store.logPath(n, "build.log") }, inner);
       const summary = summaryFor(state, n);
       summary.build = { ok: build.ok, timedOut: build.timedOut, durationMs: build.durationMs };
+      if (!build.ok) summary.build.cause = build.cause;
       if (build.ok) state.image = sandbox.imageTag;
       emit({
         type: "build.finished",
@@ -130,6 +131,7 @@ export function roundSteps({ state, store, sandbox, emit, save }: RoundContext) 
         timedOut: build.timedOut,
         durationMs: build.durationMs,
         image: build.ok ? sandbox.imageTag : null,
+        cause: build.cause,
       });
       let exec: ExecResult | null = null;
       let next: "check" | "validate" = "validate";
