@@ -31,13 +31,18 @@ alive() {
   fi
 }
 
+# An ISO time (as azlon writes it) in seconds since 1970: GNU date, else BSD date (macOS).
+epoch() {
+  date -d "$1" +%s 2>/dev/null || date -j -u -f '%Y-%m-%dT%H:%M:%S' "${1%%[.Z]*}" +%s 2>/dev/null
+}
+
 # Prints why a container goes, or nothing when it stays, from its owner pid, owner host and
 # deadline labels.
 why_orphan() {
   local pid=$1 host=$2 deadline=$3 now deadline_s owner
   # GNU date reads "" as today's midnight: an empty deadline is no deadline.
   [ -n "$deadline" ] || return 0
-  deadline_s=$(date -d "$deadline" +%s 2>/dev/null) || return 0
+  deadline_s=$(epoch "$deadline") || return 0
   now=$(date +%s)
   owner="pid $(shown "$pid") on $(shown "$host")"
   if [[ "$pid" =~ ^[1-9][0-9]{0,9}$ ]] && [ -n "$host" ] && [ "$host" = "$here" ]; then
