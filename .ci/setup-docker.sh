@@ -41,12 +41,9 @@ if ! engine_up; then
 fi
 log "engine: $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})')"
 
-# Leftovers of earlier runs (a killed session leaves Exited containers behind).
-leftovers=$(docker ps -aq --filter label=azlon.run || true)
-if [ -n "$leftovers" ]; then
-  log "removing leftover azlon containers"
-  docker rm -f $leftovers >/dev/null || true
-fi
+# Leftovers of killed sessions, and only those: the engine may be shared, and another user's
+# run, live, has containers too. A failed sweep does not stop the setup.
+bash "$(dirname "$0")/sweep-docker.sh" || log "could not sweep leftover azlon containers"
 
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 

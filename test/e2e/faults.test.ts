@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { expect, it } from "vitest";
 import { cutEcho } from "../../src/util/echo.js";
 import { runCli } from "../helpers/cli.js";
@@ -19,8 +20,7 @@ const hello = () =>
   });
 
 /** Runs the CLI against the loopback server; checks the key never reaches the run folder. */
-async function run(extra: string[] = [], env: Record<string, string> = {}) {
-  const cwd = tempDir();
+async function run(extra: string[] = [], env: Record<string, string> = {}, cwd = tempDir()) {
   const out = join(cwd, "runs");
   const result = await runCli(
     runArgs(server, out, extra, { prompt: "greet", tests: "prints hello, world" }),
@@ -31,6 +31,25 @@ async function run(extra: string[] = [], env: Record<string, string> = {}) {
   if (existsSync(out)) expectNoSecret(out, KEY);
   expect(result.stderr).not.toContain(KEY);
   return { ...result, json, out, dir: existsSync(out) ? onlyRunDir(out) : null };
+}
+
+/**
+ * Files named with `tag` outside the workspace, where a path with `..` that got out of it
+ * would land: anywhere under the test's own folder (the run folder, the runs folder, the
+ * folder itself) and in the tmp dir above it.
+ */
+function escapedFiles(cwd: string, tag: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.name.includes(tag)) found.push(full);
+      if (entry.isDirectory() && entry.name !== "workspace") walk(full);
+    }
+  };
+  walk(cwd);
+  for (const name of readdirSync(dirname(cwd))) if (name.includes(tag)) found.push(join(dirname(cwd), name));
+  return found;
 }
 
 // The model faults that end a run before any build live in model-faults.test.ts (no engine needed).
@@ -89,13 +108,28 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
   });
 
   it("every unsafe path of the table is refused, told to the judge, journaled, and the run completes", async () => {
+    // Unique names: a path that got out would be found wherever it landed, and nothing else.
+    const tag = `escape-${process.pid}-${Date.now()}`;
+    // The workspace is <tmp>/<cwd>/runs/<run>/workspace: each of these would land in a folder
+    // above it (the run folder, the runs folder, the temp folder the test made, the tmp dir).
+    const escaping = [
+      `../${tag}-1.sh`,
+      `a/../../${tag}-2.sh`,
+      `./../${tag}-3.sh`,
+      `src/../../../${tag}-4.sh`,
+      `..\\..\\${tag}-5.sh`,
+      `../../../${tag}-6.sh`,
+      `../../../../${tag}-7.sh`,
+    ];
     const bad = [
-      "../escape.sh",
+      ...escaping,
       "/etc/passwd",
+      "/app/main.py",
       "C:\\Windows\\evil.bat",
       "\\\\server\\share\\x",
       "nul\u0000byte",
       ".git/config",
+      "sub/.GIT/hooks/post-checkout",
       `${"d/".repeat(130)}long.txt`,
       "~/.ssh/authorized_keys",
     ];
@@ -106,12 +140,21 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
       }),
       pass(["hello, world"]),
     );
-    const r = await run();
+    const cwd = tempDir();
+    expect(dirname(cwd)).toBe(tmpdir());
+    const r = await run([], {}, cwd).catch((error: Error) => error);
+    const escaped = escapedFiles(cwd, tag);
+    for (const path of escaped) rmSync(path, { force: true });
+    expect(escaped, "a path escaped the workspace").toEqual([]);
+    if (r instanceof Error) throw r;
     expect(r.code, r.stderr).toBe(0);
     const applied = readJournal(r.dir as string).find((e) => e.type === "changes.applied");
     // Echoed paths are cut at 200 characters, saying how much was cut.
     expect(applied?.refused.map((x: { path: string }) => x.path)).toEqual(bad.map((p) => cutEcho(p)));
-    expect(applied?.refused[6].path).toContain("… (68 more characters)");
+    expect(applied?.refused.find((x: { path: string }) => x.path.startsWith("d/")).path).toContain(
+      "… (68 more characters)",
+    );
+    expect(applied?.written).toEqual(["hello.sh"]);
     const judged = lastUserMessage(server.chatRequests[1]);
     for (const reason of [
       "escapes the workspace",
@@ -125,7 +168,6 @@ describeDocker("model faults, budgets and a proven pass (real engine, loopback m
     ]) {
       expect(judged).toContain(reason);
     }
-    expect(existsSync(join(r.out, "escape.sh"))).toBe(false);
   });
 
   it("--max-tokens stops the run with stopReason max-tokens and exit 1", async () => {
