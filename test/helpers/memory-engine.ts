@@ -136,6 +136,8 @@ export class MemoryEngine {
       );
     } else if (method === "GET" && path === "/images/json") {
       json(res, 200, []);
+    } else if (method === "GET" && path === "/volumes") {
+      json(res, 200, { Volumes: [], Warnings: null });
     } else if (method === "GET" && path.startsWith("/images/") && path.endsWith("/json")) {
       const name = decodeURIComponent(path.slice("/images/".length, -"/json".length));
       const image = [...this.images.values()].find((i) => i.id === name || i.tags.includes(name));
