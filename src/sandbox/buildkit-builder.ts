@@ -8,7 +8,7 @@ import { buildFailureCause } from "./build-error.js";
 import type { BuildSpec, ImageBuilder } from "./builder.js";
 import { BuildKitLog } from "./buildkit-status.js";
 import { connectionLost, describeDockerError, engineAnswered } from "./docker-errors.js";
-import { labelDockerfile } from "./dockerfile-labels.js";
+import { labelDockerfile, labelLineOf, modelLineNumbers } from "./dockerfile-labels.js";
 import type { OutputCapture } from "./output.js";
 
 interface BuildEvent {
@@ -39,9 +39,11 @@ export class BuildKitBuilder implements ImageBuilder {
     const started = performance.now();
     const capture = this.capture(spec.log.path);
     if (spec.note) await capture.writeText(`${spec.note}\n`);
-    const labelled = spec.labelsLast
-      ? null
-      : labelDockerfile(await readDockerfile(spec.contextDir), spec.labels);
+    const original = await readDockerfile(spec.contextDir);
+    const labelled = spec.labelsLast ? null : labelDockerfile(original, spec.labels);
+    // The engine counts azlon's LABEL line: its errors are told with the model's numbers.
+    const labelLine = labelLineOf(original, labelled);
+    const error = (message: string) => capture.writeText(`ERROR: ${modelLineNumbers(message, labelLine)}\n`);
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), limits.buildTimeoutMs);
     const requestSignal = AbortSignal.any([signal, timeout.signal]);
@@ -99,7 +101,7 @@ export class BuildKitBuilder implements ImageBuilder {
         }
         if (event.error || event.errorDetail) {
           failed = true;
-          await capture.writeText(`ERROR: ${event.errorDetail?.message ?? event.error}\n`);
+          await error(event.errorDetail?.message ?? event.error ?? "");
         } else if (event.id === "moby.buildkit.trace" && typeof event.aux === "string") {
           const lines = progress.lines(event.aux);
           if (lines.length) await capture.writeText(`${lines.join("\n")}\n`);
@@ -116,7 +118,7 @@ export class BuildKitBuilder implements ImageBuilder {
         for (const line of lines) await handle(line);
       }
       await handle(pending);
-    } catch (error) {
+    } catch (failure) {
       failed = true;
       if (signal.aborted) {
         await capture.finish();
@@ -128,11 +130,11 @@ export class BuildKitBuilder implements ImageBuilder {
         );
         return done(true);
       }
-      if (!engineAnswered(error)) {
+      if (!engineAnswered(failure)) {
         await capture.finish();
-        throw connectionLost(error);
+        throw connectionLost(failure);
       }
-      await capture.writeText(`ERROR: ${describeDockerError(error)}\n`);
+      await error(describeDockerError(failure));
     } finally {
       clearTimeout(timer);
     }

@@ -7,7 +7,7 @@ import { packContext, readDockerfile } from "./build-context.js";
 import { buildFailureCause } from "./build-error.js";
 import type { BuildSpec, ImageBuilder } from "./builder.js";
 import { connectionLost, describeDockerError, engineAnswered } from "./docker-errors.js";
-import { labelDockerfile } from "./dockerfile-labels.js";
+import { labelDockerfile, labelLineOf, modelLineNumbers } from "./dockerfile-labels.js";
 import type { OutputCapture } from "./output.js";
 
 interface BuildEvent {
@@ -53,9 +53,11 @@ export class ClassicBuilder implements ImageBuilder {
     const started = performance.now();
     const capture = this.capture(spec.log.path);
     if (spec.note) await capture.writeText(`${spec.note}\n`);
-    const labelled = spec.labelsLast
-      ? null
-      : labelDockerfile(await readDockerfile(spec.contextDir), spec.labels);
+    const original = await readDockerfile(spec.contextDir);
+    const labelled = spec.labelsLast ? null : labelDockerfile(original, spec.labels);
+    // The engine counts azlon's LABEL line: its errors are told with the model's numbers.
+    const labelLine = labelLineOf(original, labelled);
+    const error = (message: string) => capture.writeText(`ERROR: ${modelLineNumbers(message, labelLine)}\n`);
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), limits.buildTimeoutMs);
     const requestSignal = AbortSignal.any([signal, timeout.signal]);
@@ -100,7 +102,7 @@ export class ClassicBuilder implements ImageBuilder {
         if (!event) return;
         if (event.error || event.errorDetail) {
           failed = true;
-          await capture.writeText(`ERROR: ${event.errorDetail?.message ?? event.error}\n`);
+          await error(event.errorDetail?.message ?? event.error ?? "");
         } else if (event.stream) {
           const step = STEP_IMAGE.exec(event.stream);
           if (step?.[1]) lastStepImage = step[1];
@@ -117,7 +119,7 @@ export class ClassicBuilder implements ImageBuilder {
         for (const line of lines) await handle(parseBuildLine(line));
       }
       await handle(parseBuildLine(pending));
-    } catch (error) {
+    } catch (failure) {
       failed = true;
       if (signal.aborted) {
         await capture.finish();
@@ -129,13 +131,13 @@ export class ClassicBuilder implements ImageBuilder {
         );
         return done(true);
       }
-      if (!engineAnswered(error)) {
+      if (!engineAnswered(failure)) {
         await capture.finish();
-        throw connectionLost(error);
+        throw connectionLost(failure);
       }
       // The engine answered with an error before building (a bad Dockerfile, say): the
       // model can fix that, so it is a failed build, not a crash.
-      await capture.writeText(`ERROR: ${describeDockerError(error)}\n`);
+      await error(describeDockerError(failure));
     } finally {
       clearTimeout(timer);
       // However the build ended short of an image, the last step's image goes.

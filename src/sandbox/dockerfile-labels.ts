@@ -34,3 +34,24 @@ export function labelDockerfile(dockerfile: string, labels: Readonly<Record<stri
   lines.splice(lastFrom + 1, 0, `LABEL ${pairs.join(" ")}`);
   return lines.join("\n");
 }
+
+/** The line (from 1) labelDockerfile put its LABEL on, or null when it changed nothing. */
+export function labelLineOf(original: string, labelled: string | null): number | null {
+  if (labelled === null) return null;
+  const a = original.split("\n");
+  const b = labelled.split("\n");
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return i + 1;
+  return null;
+}
+
+/**
+ * An engine's error with the Dockerfile's line numbers as the model wrote them: the builder
+ * counted azlon's LABEL line, so every line after it is one less in the model's file.
+ */
+export function modelLineNumbers(message: string, labelLine: number | null): string {
+  if (labelLine === null) return message;
+  return message.replace(/\b(line |Dockerfile:)(\d+)/g, (whole, prefix: string, n: string) => {
+    const line = Number(n);
+    return line > labelLine ? `${prefix}${line - 1}` : whole;
+  });
+}

@@ -146,7 +146,7 @@ describeDocker("azlon run end to end (real engine, loopback model)", () => {
     expect(result.code, result.stderr).toBe(1);
     // The builder's words on the round's own line, not only in build.log.
     expect(result.stderr).toMatch(
-      /✖ iteration 1\/1 build failed \([^)]+\): dockerfile parse error line \d+: unknown instruction: K=-\n/,
+      /✖ iteration 1\/1 build failed \([^)]+\): dockerfile parse error line 2: unknown instruction: K=-\n/,
     );
     expect(result.stderr).not.toContain("unexpected -");
     const dir = onlyRun(out);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { labelDockerfile } from "../../src/sandbox/dockerfile-labels.js";
+import { labelDockerfile, labelLineOf, modelLineNumbers } from "../../src/sandbox/dockerfile-labels.js";
 
 const labels = { "azlon.run": "r1", "azlon.owner.pid": "42" };
 const LABEL = 'LABEL "azlon.run"="r1" "azlon.owner.pid"="42"';
@@ -28,5 +28,29 @@ describe("the run's labels written into the Dockerfile, where the builder caches
     expect(labelDockerfile("FROM \\\n busybox\n", labels)).toBeNull();
     expect(labelDockerfile("RUN echo hi\n", labels)).toBeNull();
     expect(labelDockerfile("", labels)).toBeNull();
+  });
+});
+
+describe("the engine's line numbers, as the model wrote its Dockerfile", () => {
+  const original = "FROM busybox\nK=-\nCMD x\n";
+  const labelled = labelDockerfile(original, { "azlon.run": "r" });
+
+  it("azlon's LABEL is on line 2; a parse error on the builder's line 3 is the model's line 2", () => {
+    const line = labelLineOf(original, labelled);
+    expect(line).toBe(2);
+    expect(modelLineNumbers("dockerfile parse error line 3: unknown instruction: K=-", line)).toBe(
+      "dockerfile parse error line 2: unknown instruction: K=-",
+    );
+    expect(modelLineNumbers("failed to solve: dockerfile parse error on line 3: x; Dockerfile:4", line)).toBe(
+      "failed to solve: dockerfile parse error on line 2: x; Dockerfile:3",
+    );
+  });
+
+  it("lines before the label, and a Dockerfile azlon did not edit, keep their numbers", () => {
+    expect(modelLineNumbers("dockerfile parse error line 1: FROM requires one argument", 2)).toBe(
+      "dockerfile parse error line 1: FROM requires one argument",
+    );
+    expect(labelLineOf(original, null)).toBeNull();
+    expect(modelLineNumbers("error line 3", null)).toBe("error line 3");
   });
 });
