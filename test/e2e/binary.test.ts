@@ -145,7 +145,7 @@ describeBinary("the single executable, in a container without Node", () => {
     const missing = await inContainer(["doctor"], cwd);
     expect(missing.code, missing.stdout + missing.stderr).toBe(3);
     expect(missing.stdout).toMatch(/✖ api key +OPENAI_API_KEY is not set/);
-    expect(missing.stdout).toMatch(/✔ docker +engine/);
+    expect(missing.stdout).toMatch(/✔ docker +Docker /);
     expect(missing.stdout).toMatch(/✔ sandbox/);
     const ok = await inContainer(["doctor", "--base-url", server.url, "--model", "gpt-test"], cwd, {
       OPENAI_API_KEY: KEY,

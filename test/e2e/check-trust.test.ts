@@ -225,6 +225,21 @@ describeDocker("a check the model's build cannot forge (real engine, loopback mo
     expect(lastUserMessage(server.chatRequests[1])).toContain("the image must leave /azlon/checks free");
   });
 
+  it("clean --all shows a hostile label value as text: its escape sequences are written out, never sent to the terminal", async () => {
+    const label = `evil-${process.pid}\u001b]0;pwned\u0007\u001b[31mred`;
+    const container = await docker.createContainer({ Image: BUSYBOX, Cmd: ["true"], Labels: { "azlon.run": label } });
+    try {
+      const cwd = tempDir();
+      const r = await runCli(["clean", "--all", "--out", join(cwd, "runs")], { cwd, env: {} });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`evil-${process.pid}\\x1b]0;pwned\\x07\\x1b[31mred`);
+      expect(r.stdout).not.toContain("\u001b");
+      expect(r.stdout).not.toContain("\u0007");
+    } finally {
+      await container.remove({ force: true });
+    }
+  });
+
   it("a Dockerfile's own LABEL azlon.run loses to azlon's: the image is found by its run, and .dockerignore is honoured", async () => {
     server.enqueue(
       generation(

@@ -263,7 +263,7 @@ describeDocker("azlon doctor", () => {
     expect(stdout).toMatch(/✔ config/);
     expect(stdout).toMatch(/✔ api key/);
     expect(stdout).toMatch(/✔ endpoint .*"gpt-test" is listed/);
-    expect(stdout).toMatch(/✔ docker +engine/);
+    expect(stdout).toMatch(/✔ docker +Docker /);
     expect(stdout).toMatch(/✔ sandbox/);
     expect(code).toBe(0);
   });
