@@ -114,6 +114,34 @@ export function checkFoundLayer(layer: ConfigInput, ctx: FoundLayerContext): voi
       );
     }
   }
+  // Nor loosen the box the model's code runs in, or the meter a budget is kept by.
+  const loosened: Array<[keyof ConfigInput, boolean, string, string]> = [
+    [
+      "network",
+      layer.network === "bridge",
+      "would let the model's programs reach the network",
+      "--network bridge",
+    ],
+    [
+      "builder",
+      layer.builder === "buildkit",
+      "would free every build step from the memory and CPU limits",
+      "--builder buildkit",
+    ],
+    [
+      "prices",
+      layer.prices !== undefined && Object.keys(layer.prices).length > 0,
+      "would set the prices --max-cost is kept by",
+      "",
+    ],
+  ];
+  for (const [key, loosens, what, flag] of loosened) {
+    if (!loosens || ctx.overridden.has(key)) continue;
+    throw new ConfigError(
+      `${name(key)} ${what}; a config azlon finds may not loosen the run's limits`,
+      trustHint(`${flag ? `give ${flag} yourself, or ` : ""}remove ${key} from it`),
+    );
+  }
   const paths: Array<[string, string]> = [];
   for (const key of ["out", "checksDir"] as const) {
     const value = layer[key];

@@ -85,6 +85,32 @@ describe("the endpoint of a found config", () => {
   });
 });
 
+describe("a found config may not loosen the box or the meter", () => {
+  it.each([
+    ["network: bridge (the model's programs on the network)", { network: "bridge" }, "network"],
+    ["builder: buildkit (build steps free of the memory limit)", { builder: "buildkit" }, "builder"],
+    [
+      "prices (a cheaper meter defeats --max-cost)",
+      { prices: { "gpt-test": { input: 0, output: 0 } } },
+      "prices",
+    ],
+  ])("%s is refused unless trusted", async (_, layer, key) => {
+    const cwd = repo({ ".azlonrc.json": JSON.stringify(layer) });
+    const error = await refusal(resolveConfig(input(cwd)));
+    expect(error.message).toContain(`"${key}"`);
+    expect(error.message).toContain("may not loosen");
+    const trusted = await resolveConfig(input(cwd, { env: { AZLON_TRUST_CONFIG: "1" } }));
+    expect(trusted.trusted).toBe(true);
+  });
+
+  it("what tightens is fine: network none, builder classic, and a flag the user gave wins unrefused", async () => {
+    const cwd = repo({ ".azlonrc.json": JSON.stringify({ network: "none", builder: "classic" }) });
+    expect((await resolveConfig(input(cwd))).config.builder).toBe("classic");
+    const bridge = repo({ ".azlonrc.json": JSON.stringify({ network: "bridge" }) });
+    expect((await resolveConfig(input(bridge, { flags: { network: "none" } }))).config.network).toBe("none");
+  });
+});
+
 describe("the paths of a found config stay in its folder", () => {
   it("relative ones inside are fine, from a subfolder too", async () => {
     const cwd = repo({
@@ -200,8 +226,9 @@ describe("the user's own config", () => {
         prices: { "project-model": { input: 3, output: 4 } },
       }),
     });
+    // Trusted: a found config may set prices only then (they are what --max-cost is kept by).
     const { config, sources, userConfigPath } = await resolveConfig(
-      input(cwd, { env: { XDG_CONFIG_HOME: xdg } }),
+      input(cwd, { env: { XDG_CONFIG_HOME: xdg, AZLON_TRUST_CONFIG: "1" } }),
     );
     expect(userConfigPath).toBe(join(xdg, "azlon/config.yml"));
     expect(config).toMatchObject({

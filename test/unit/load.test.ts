@@ -46,9 +46,9 @@ describe("resolveConfig", () => {
   });
 
   it("a YAML .azlonrc works too", async () => {
-    const root = project({ ".azlonrc": "model: yaml-model\nnetwork: bridge\n" });
+    const root = project({ ".azlonrc": "model: yaml-model\nmemory: 2g\n" });
     const resolved = await resolveConfig(input(root));
-    expect(resolved.config).toMatchObject({ model: "yaml-model", network: "bridge" });
+    expect(resolved.config).toMatchObject({ model: "yaml-model", memory: "2g" });
   });
 
   it("precedence: flags > environment > config file > defaults", async () => {
