@@ -192,8 +192,9 @@ describe("the CLI's surface", () => {
       // No /props (OpenAI, Ollama, vLLM): no context line.
       expect((await doctor()).stdout).not.toContain("context");
       // Large: the room left for the project is named.
-      server.props = { default_generation_settings: { n_ctx: 131072 } };
+      server.props = { default_generation_settings: { n_ctx: 131072, params: { n_predict: -1 } } };
       const roomy = await doctor();
+      expect(roomy.stdout).not.toContain("reply cap");
       expect(roomy.stdout).toMatch(
         /✔ context +llama-server holds 131,072 tokens a request: .* about [\d,]+ are left for the project \(about [\d.]+ KiB\)/,
       );
@@ -222,6 +223,16 @@ describe("the CLI's surface", () => {
         /! context +llama-server holds 4,096 tokens a request: .* leave [\d,]+ for the project and the program's output/,
       );
       expect(tight.stdout).toMatch(/fix: .* or lower maxOutputBytes or maxReplyTokens/);
+      // llama-server -n 2048 cuts every reply below azlon's cap (1024 now: fine; the default 16,384: warned).
+      server.props = { default_generation_settings: { n_ctx: 131072, params: { n_predict: 2048 } } };
+      expect((await doctor()).stdout).not.toContain("reply cap");
+      writeFileSync(join(cwd, ".azlonrc.json"), JSON.stringify({}));
+      const capped = await doctor();
+      expect(capped.stdout).toMatch(
+        /! reply cap +llama-server cuts every reply at 2,048 tokens \(its -n\), below azlon's cap of 16,384/,
+      );
+      expect(capped.stdout).toMatch(/fix: start llama-server with -n 16384 .* or set the reply cap to 2048/);
+      expect(failedCount(capped.stdout)).toBe(failedCount(roomy.stdout));
       // The check asked with the key, as llama-server --api-key wants.
       const asked = server.requests.filter((r) => r.path === "/props");
       expect(asked.at(-1)?.headers.authorization).toBe(`Bearer ${KEY}`);

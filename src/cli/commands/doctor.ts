@@ -183,9 +183,10 @@ const estimateTokens = (bytes: number) => Math.ceil(bytes / 4);
  * shared among its `-np` slots). The judge's instructions and a reply of up to maxReplyTokens
  * must fit there, with the project on top. Other servers have no /props: no check then.
  */
-async function checkContext(config: Config, apiKey: string, templates: Templates): Promise<Check | null> {
+async function checkContext(config: Config, apiKey: string, templates: Templates): Promise<Check[]> {
   const baseUrl = config.baseUrl ?? DEFAULT_BASE_URL;
   let nCtx: unknown;
+  let nPredict: unknown;
   try {
     // Read whole under the timeout and the size bound, as the endpoint check reads its reply.
     const { boundedFetch } = await import("../../model/transport.js");
@@ -195,14 +196,42 @@ async function checkContext(config: Config, apiKey: string, templates: Templates
       headers: { authorization: `Bearer ${apiKey}` },
       signal: AbortSignal.timeout(ENDPOINT_TIMEOUT_MS),
     });
-    if (!response.ok) return null;
-    nCtx = ((await response.json()) as { default_generation_settings?: { n_ctx?: unknown } })
-      .default_generation_settings?.n_ctx;
+    if (!response.ok) return [];
+    const settings = (
+      (await response.json()) as {
+        default_generation_settings?: {
+          n_ctx?: unknown;
+          n_predict?: unknown;
+          params?: { n_predict?: unknown };
+        };
+      }
+    ).default_generation_settings;
+    nCtx = settings?.n_ctx;
+    // Its -n: where it is, depends on the server's version.
+    nPredict = settings?.params?.n_predict ?? settings?.n_predict;
   } catch {
-    return null;
+    return [];
   }
-  if (typeof nCtx !== "number" || !Number.isInteger(nCtx) || nCtx <= 0) return null;
-  return contextCheck(nCtx, config, templates);
+  if (typeof nCtx !== "number" || !Number.isInteger(nCtx) || nCtx <= 0) return [];
+  const cap = replyCapCheck(nPredict, config);
+  return [contextCheck(nCtx, config, templates), ...(cap ? [cap] : [])];
+}
+
+/**
+ * llama-server's -n caps every reply, whatever a request asks for: below azlon's own cap, a
+ * reply the server cuts ends the run, where one cut at azlon's cap is asked for again.
+ */
+function replyCapCheck(nPredict: unknown, config: Config): Check | null {
+  if (typeof nPredict !== "number" || !Number.isInteger(nPredict) || nPredict <= 0) return null;
+  const ours = config.maxReplyTokens;
+  if (ours !== null && nPredict >= ours) return null;
+  return {
+    name: "reply cap",
+    ok: true,
+    warn: true,
+    detail: `llama-server cuts every reply at ${formatCount(nPredict)} tokens (its -n), ${ours === null ? "and azlon sends no cap (maxReplyTokens: null)" : `below azlon's cap of ${formatCount(ours)} (maxReplyTokens)`}: a longer reply is cut by the server and ends the run, where one cut at azlon's cap is asked for again`,
+    fix: `start llama-server with -n ${ours ?? -1} (or -n -1, no cap of its own), or set the reply cap to ${nPredict} (maxReplyTokens in the config, or run --max-reply-tokens ${nPredict})`,
+  };
 }
 
 /** The power of two at or above `n`. */
@@ -332,8 +361,7 @@ export async function doctorCommand(
   } else if (apiKey) {
     const endpoint = await checkEndpoint(effective, apiKey);
     checks.push(endpoint);
-    const context = endpoint.ok ? await checkContext(effective, apiKey, templates ?? loadTemplates()) : null;
-    if (context) checks.push(context);
+    if (endpoint.ok) checks.push(...(await checkContext(effective, apiKey, templates ?? loadTemplates())));
   } else
     checks.push({
       name: "endpoint",
