@@ -1,13 +1,9 @@
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
-import { AbortedError, abortCause } from "../core/errors.js";
 import type { BuildResult, Limits } from "../core/types.js";
-import { formatDuration } from "../util/format.js";
-import { packContext, readDockerfile } from "./build-context.js";
-import { buildFailureCause } from "./build-error.js";
+import { packContext } from "./build-context.js";
+import { streamBuild } from "./build-stream.js";
 import type { BuildSpec, ImageBuilder } from "./builder.js";
-import { connectionLost, describeDockerError, engineAnswered } from "./docker-errors.js";
-import { labelDockerfile, labelLineOf, modelLineNumbers } from "./dockerfile-labels.js";
 import type { OutputCapture } from "./output.js";
 
 interface BuildEvent {
@@ -22,16 +18,6 @@ interface BuildEvent {
 
 /** A build step's resulting image, as the classic builder prints it: " ---> 3f2e1d0c9b8a". */
 const STEP_IMAGE = /^\s*---> ([0-9a-f]{12,64})\s*$/m;
-
-function parseBuildLine(line: string): BuildEvent | null {
-  const trimmed = line.trim();
-  if (!trimmed) return null;
-  try {
-    return JSON.parse(trimmed) as BuildEvent;
-  } catch {
-    return { stream: `${trimmed}\n` };
-  }
-}
 
 /**
  * The engine's classic builder: RUN steps get the run's memory and CPU limits (it enforces
@@ -48,101 +34,57 @@ export class ClassicBuilder implements ImageBuilder {
     private readonly removeLeftover: (imageId: string) => Promise<void>,
   ) {}
 
-  async build(spec: BuildSpec, signal: AbortSignal): Promise<BuildResult> {
+  build(spec: BuildSpec, signal: AbortSignal): Promise<BuildResult> {
     const { limits } = this;
-    const started = performance.now();
-    const capture = this.capture(spec.log.path);
-    if (spec.note) await capture.writeText(`${spec.note}\n`);
-    const original = await readDockerfile(spec.contextDir);
-    const labelled = spec.labelsLast ? null : labelDockerfile(original, spec.labels);
-    // The engine counts azlon's LABEL line: its errors are told with the model's numbers.
-    const labelLine = labelLineOf(original, labelled);
-    const error = (message: string) => capture.writeText(`ERROR: ${modelLineNumbers(message, labelLine)}\n`);
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), limits.buildTimeoutMs);
-    const requestSignal = AbortSignal.any([signal, timeout.signal]);
-    let failed = false;
-    let imageId: string | null = null;
     // The image of the last step that succeeded: a failed build leaves it (and its untagged
     // parents) behind without the run's label, which the classic builder adds only at the end.
     let lastStepImage: string | null = null;
-    const done = async (timedOut: boolean): Promise<BuildResult> => {
-      const log = await capture.finish();
-      return {
-        ok: !failed,
-        timedOut,
-        log,
-        durationMs: Math.round(performance.now() - started),
-        imageId: failed ? null : imageId,
-        // Why it failed, in the builder's words, for the line the terminal shows.
-        cause: failed && !timedOut ? buildFailureCause(log.text) : null,
-      };
-    };
-    try {
-      const stream = (await this.docker.buildImage(
-        packContext(spec.contextDir, labelled) as unknown as NodeJS.ReadableStream,
-        {
-          t: spec.tag,
-          // In the Dockerfile when it could be edited safely (cached there), else as the option.
-          ...(labelled === null ? { labels: spec.labels } : {}),
-          rm: true,
-          forcerm: true,
-          // RUN steps execute model-written code too: they get the same memory and CPU limits.
-          memory: limits.memoryBytes,
-          memswap: limits.memoryBytes,
-          cpuperiod: 100_000,
-          cpuquota: Math.round(limits.cpus * 100_000),
-          abortSignal: requestSignal,
-        } as Docker.ImageBuildOptions,
-      )) as unknown as Readable;
-      // followProgress would report success even for a failed build: the failure is an
-      // event in the stream, so every event is read here.
-      let pending = "";
-      const handle = async (event: BuildEvent | null): Promise<void> => {
-        if (!event) return;
-        if (event.error || event.errorDetail) {
-          failed = true;
-          await error(event.errorDetail?.message ?? event.error ?? "");
-        } else if (event.stream) {
-          const step = STEP_IMAGE.exec(event.stream);
-          if (step?.[1]) lastStepImage = step[1];
-          await capture.writeText(event.stream);
-        } else if (event.status && !event.progress) {
-          await capture.writeText(`${event.id ? `${event.id}: ` : ""}${event.status}\n`);
-        }
-        if (event.aux?.ID) imageId = event.aux.ID;
-      };
-      for await (const chunk of stream) {
-        pending += (chunk as Buffer).toString("utf8");
-        const lines = pending.split("\n");
-        pending = lines.pop() ?? "";
-        for (const line of lines) await handle(parseBuildLine(line));
-      }
-      await handle(parseBuildLine(pending));
-    } catch (failure) {
-      failed = true;
-      if (signal.aborted) {
-        await capture.finish();
-        throw new AbortedError(abortCause(signal));
-      }
-      if (timeout.signal.aborted) {
-        await capture.writeText(
-          `\n[azlon: the build was stopped after ${formatDuration(limits.buildTimeoutMs)}, the build time limit]\n`,
-        );
-        return done(true);
-      }
-      if (!engineAnswered(failure)) {
-        await capture.finish();
-        throw connectionLost(failure);
-      }
-      // The engine answered with an error before building (a bad Dockerfile, say): the
-      // model can fix that, so it is a failed build, not a crash.
-      await error(describeDockerError(failure));
-    } finally {
-      clearTimeout(timer);
-      // However the build ended short of an image, the last step's image goes.
-      if (failed && lastStepImage) await this.removeLeftover(lastStepImage);
-    }
-    return done(false);
+    return streamBuild(
+      spec,
+      limits,
+      this.capture(spec.log.path),
+      {
+        open: async (dockerfile, requestSignal) =>
+          (await this.docker.buildImage(
+            packContext(spec.contextDir, dockerfile) as unknown as NodeJS.ReadableStream,
+            {
+              t: spec.tag,
+              // In the Dockerfile when it could be edited safely (cached there), else as the option.
+              ...(dockerfile === null ? { labels: spec.labels } : {}),
+              rm: true,
+              forcerm: true,
+              // RUN steps execute model-written code too: they get the same memory and CPU limits.
+              memory: limits.memoryBytes,
+              memswap: limits.memoryBytes,
+              cpuperiod: 100_000,
+              cpuquota: Math.round(limits.cpus * 100_000),
+              abortSignal: requestSignal,
+            } as Docker.ImageBuildOptions,
+          )) as unknown as Readable,
+        line: async (text, log) => {
+          let event: BuildEvent;
+          try {
+            event = JSON.parse(text) as BuildEvent;
+          } catch {
+            event = { stream: `${text}\n` };
+          }
+          if (event.error || event.errorDetail) {
+            await log.fail(event.errorDetail?.message ?? event.error ?? "");
+          } else if (event.stream) {
+            const step = STEP_IMAGE.exec(event.stream);
+            if (step?.[1]) lastStepImage = step[1];
+            await log.capture.writeText(event.stream);
+          } else if (event.status && !event.progress) {
+            await log.capture.writeText(`${event.id ? `${event.id}: ` : ""}${event.status}\n`);
+          }
+          if (event.aux?.ID) log.imageId = event.aux.ID;
+        },
+        // However the build ended short of an image, the last step's image goes.
+        cleanUp: async () => {
+          if (lastStepImage) await this.removeLeftover(lastStepImage);
+        },
+      },
+      signal,
+    );
   }
 }
