@@ -1,0 +1,379 @@
+import { writeFileSync } from "node:fs";
+import { chmod, copyFile, lstat, mkdir, readdir, readFile, readlink, rm, symlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { AbortedError, abortCause } from "../core/errors.js";
+import type { SourceOptions } from "../core/state.js";
+import type { Delivery, FileEntry, ProjectSource, ProjectView, SourceRecord } from "../core/types.js";
+import { GitError, git, splitZ } from "./git.js";
+import { DOCKERFILE } from "./paths.js";
+import { applyToFolder, branchProblem, makeBranch } from "./source-deliver.js";
+import { listSource, type SourceFile, type SourceListing, type TreeEntry } from "./source-list.js";
+import { contextFiles, formatMap } from "./source-map.js";
+import { modeOf, SourceStore, walkFiles } from "./source-store.js";
+
+export { applyToFolder, branchProblem, listSource, makeBranch };
+
+/** The patch of a --from run, in its run folder: the snapshot to the workspace, as git diffs it. */
+export const PATCH_FILE = "changes.patch";
+
+/** How many files are copied at the same time. */
+const COPY_BATCH = 32;
+
+/** Empties a folder (a snapshot taken again after a crash starts from nothing). */
+async function emptyFolder(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
+}
+
+/** Copies files (each from its own path in the project) into the workspace, a batch at a time. */
+async function copyInto(
+  from: string,
+  to: string,
+  files: ReadonlyArray<SourceFile & { from: string }>,
+  signal: AbortSignal,
+): Promise<void> {
+  for (let i = 0; i < files.length; i += COPY_BATCH) {
+    if (signal.aborted) throw new AbortedError(abortCause(signal));
+    await Promise.all(
+      files.slice(i, i + COPY_BATCH).map(async (f) => {
+        const target = join(to, f.path);
+        await mkdir(dirname(target), { recursive: true });
+        // A link is copied as a link, never followed: its target may be outside the project.
+        if (f.kind === "link") await symlink(f.target ?? "", target);
+        else {
+          await copyFile(join(from, f.from), target);
+          await chmod(target, f.kind === "exec" ? 0o755 : 0o644);
+        }
+      }),
+    );
+  }
+}
+
+/** The project path of the Dockerfile azlon builds with: the one --dockerfile named, or the root's. */
+function dockerfileOf(options: SourceOptions): string {
+  return options.dockerfile ?? DOCKERFILE;
+}
+
+/** The user's files as the workspace holds them: a named Dockerfile becomes the root Dockerfile. */
+function workspaceFiles(
+  listing: SourceListing,
+  options: SourceOptions,
+): {
+  copied: Array<SourceFile & { from: string }>;
+  held: SourceFile[];
+} {
+  const named = options.dockerfile;
+  const copied: Array<SourceFile & { from: string }> = [];
+  const held: SourceFile[] = [];
+  for (const f of listing.files) {
+    if (named !== null && f.path === DOCKERFILE) held.push(f);
+    else if (named !== null && f.path === named) copied.push({ ...f, path: DOCKERFILE, from: f.path });
+    else copied.push({ ...f, from: f.path });
+  }
+  return { copied, held };
+}
+
+/** HEAD's tree entries under the folder, from the user's repository (read only). */
+async function headEntries(record: Pick<SourceRecord, "top" | "prefix" | "commit">): Promise<TreeEntry[]> {
+  if (!record.commit) return [];
+  const spec = record.prefix ? `${record.commit}:${record.prefix.replace(/\/$/, "")}` : record.commit;
+  const out = await git(["ls-tree", "-r", "-z", spec], { cwd: record.top, allowFail: true });
+  return splitZ(out.stdout).map((line) => {
+    const tab = line.indexOf("\t");
+    const [mode = "", , sha = ""] = line.slice(0, tab).split(" ");
+    return { mode, sha, path: line.slice(tab + 1) };
+  });
+}
+
+/** The entries of `now` that differ from `base` (added or changed), and the paths gone from it. */
+export function entryDiff(base: readonly TreeEntry[], now: readonly TreeEntry[]) {
+  const before = new Map(base.map((e) => [e.path, e]));
+  const after = new Map(now.map((e) => [e.path, e]));
+  const changed = now.filter((e) => {
+    const was = before.get(e.path);
+    return !was || was.sha !== e.sha || was.mode !== e.mode;
+  });
+  const removed = base.filter((e) => !after.has(e.path)).map((e) => e.path);
+  return { changed, removed };
+}
+
+/**
+ * Copies the user's project into the workspace and records it in the run folder's own git
+ * store: the snapshot's tree, its HEAD and whether the working tree differed from HEAD (the
+ * blobs of what differed are kept, for the branch's first commit). The user's folder is only read.
+ */
+export async function takeSnapshot(
+  options: SourceOptions,
+  runDir: string,
+  workspaceDir: string,
+  outDir: string | null,
+  signal: AbortSignal,
+): Promise<SourceRecord> {
+  const listing = listSource(options.dir, options.maxBytes, outDir);
+  const { copied, held } = workspaceFiles(listing, options);
+  await emptyFolder(workspaceDir);
+  await copyInto(options.dir, workspaceDir, copied, signal);
+  const store = new SourceStore(runDir, listing.objectFormat);
+  await store.init();
+  const hashes = await store.hash(workspaceDir, copied, false);
+  // A Dockerfile left out of the workspace (another one was named) stays in the project as it is.
+  const heldHashes = await store.hash(options.dir, held, true);
+  const entries: TreeEntry[] = [
+    ...copied.map((f) => ({ mode: modeOf(f), sha: hashes.get(f.path) ?? "", path: f.from })),
+    ...held.map((f) => ({ mode: modeOf(f), sha: heldHashes.get(f.path) ?? "", path: f.path })),
+    ...listing.held,
+  ];
+  const tree = await store.writeTree(entries);
+  const base = { top: listing.top, prefix: listing.prefix, commit: listing.commit };
+  let dirty = listing.kind === "git" && listing.commit === null ? entries.length > 0 : false;
+  if (listing.commit) {
+    const spec = listing.prefix
+      ? `${listing.commit}:${listing.prefix.replace(/\/$/, "")}`
+      : `${listing.commit}^{tree}`;
+    const head = await git(["rev-parse", "-q", "--verify", spec], { cwd: listing.top, allowFail: true });
+    dirty = head.stdout.toString().trim() !== tree;
+  }
+  if (dirty) {
+    // What the user changed goes into the branch's first commit: its blobs are kept now,
+    // while the workspace still holds them as they were.
+    const { changed } = entryDiff(await headEntries(base), entries);
+    const paths = new Set(changed.map((e) => e.path));
+    await store.hash(
+      workspaceDir,
+      copied.filter((f) => paths.has(f.from)),
+      true,
+    );
+  }
+  const dockerfile = dockerfileOf(options);
+  return {
+    kind: listing.kind,
+    top: listing.top,
+    prefix: listing.prefix,
+    commit: listing.commit,
+    branch: listing.branch,
+    dirty,
+    tree,
+    objectFormat: listing.objectFormat,
+    files: entries.length,
+    bytes: listing.bytes,
+    ownDockerfile: listing.files.some((f) => f.path === dockerfile),
+    context: [],
+  };
+}
+
+/**
+ * Keeps the workspace's current copies of these paths in the run's git store, before the apply
+ * step changes them: the patch's "before" side needs the snapshot's bytes of every file azlon
+ * changes. Only regular files and links directly in the workspace (no path through a link).
+ */
+export async function preserveBlobs(runDir: string, workspaceDir: string, paths: readonly string[]) {
+  const files: SourceFile[] = [];
+  for (const path of new Set(paths)) {
+    const file = await plainEntry(workspaceDir, path);
+    if (file) files.push(file);
+  }
+  if (!files.length) return;
+  // The store's own config says its object format.
+  await new SourceStore(runDir, "sha1").hash(workspaceDir, files, true);
+}
+
+/** The file at path as a SourceFile when it is a file or a link reached through real folders only. */
+export async function plainEntry(root: string, path: string): Promise<SourceFile | null> {
+  const parts = path.split("/");
+  let current = root;
+  for (const [i, part] of parts.entries()) {
+    current = join(current, part);
+    let stat: Awaited<ReturnType<typeof lstat>>;
+    try {
+      stat = await lstat(current);
+    } catch {
+      return null;
+    }
+    const last = i === parts.length - 1;
+    if (!last && !stat.isDirectory()) return null;
+    if (last) {
+      if (stat.isSymbolicLink()) {
+        const target = await readlink(current);
+        return { path, kind: "link", size: Buffer.byteLength(target), target };
+      }
+      if (stat.isFile()) return { path, kind: stat.mode & 0o111 ? "exec" : "file", size: stat.size };
+      return null;
+    }
+  }
+  return null;
+}
+
+/** The project's files after the run: the workspace mapped back (a named Dockerfile to its path). */
+export async function finalEntries(
+  record: SourceRecord,
+  options: SourceOptions,
+  store: SourceStore,
+  workspaceDir: string,
+): Promise<{ entries: TreeEntry[]; files: Map<string, SourceFile> }> {
+  const named = options.dockerfile;
+  const scaffold = !record.ownDockerfile && !options.keepDockerfile;
+  const all = await walkFiles(workspaceDir);
+  const files = all.filter(
+    (f) => !(f.path === DOCKERFILE && scaffold) && !(named !== null && f.path === named),
+  );
+  const hashes = await store.hash(workspaceDir, files, false);
+  const entries = files.map((f) => ({
+    mode: modeOf(f),
+    sha: hashes.get(f.path) ?? "",
+    path: named !== null && f.path === DOCKERFILE ? named : f.path,
+  }));
+  const byProjectPath = new Map(
+    files.map((f) => [named !== null && f.path === DOCKERFILE ? named : f.path, f]),
+  );
+  // What the workspace never held stays as the snapshot had it: submodules, and the root
+  // Dockerfile when --dockerfile named another.
+  const snapshot = await store.listTree(record.tree);
+  for (const e of snapshot) {
+    if (e.mode === "160000" || (named !== null && e.path === DOCKERFILE)) entries.push(e);
+  }
+  return { entries, files: byProjectPath };
+}
+
+/** The change from the snapshot to the workspace: a tree of it, and what changed, path by path. */
+export async function changeOf(
+  record: SourceRecord,
+  options: SourceOptions,
+  runDir: string,
+  workspaceDir: string,
+) {
+  const store = new SourceStore(runDir, record.objectFormat);
+  const { entries, files } = await finalEntries(record, options, store, workspaceDir);
+  const tree = await store.writeTree(entries);
+  const changes = await store.changes(record.tree, tree);
+  // The new side's blobs are stored now; the old side's were kept before each apply.
+  const written = changes.flatMap((c) => {
+    const f = c.after && c.after.mode !== "160000" ? files.get(c.path) : undefined;
+    return f ? [f] : [];
+  });
+  await store.hash(workspaceDir, written, true);
+  return { store, tree, changes };
+}
+
+/** Writes changes.patch (empty when nothing changed); the paths it changes. */
+export async function writePatch(
+  record: SourceRecord,
+  options: SourceOptions,
+  runDir: string,
+  workspaceDir: string,
+): Promise<{ path: string; tree: string; changes: Awaited<ReturnType<SourceStore["changes"]>> }> {
+  const { store, tree, changes } = await changeOf(record, options, runDir, workspaceDir);
+  const before = changes.flatMap((c) => (c.before && c.before.mode !== "160000" ? [c.before.sha] : []));
+  const lost = await store.missing(before);
+  if (lost.length) {
+    throw new GitError(
+      `the run folder lacks the snapshot's copy of ${changes.find((c) => c.before?.sha === lost[0])?.path ?? lost[0]}, so no patch can be made`,
+    );
+  }
+  const patch = await store.diff(record.tree, tree, record.prefix);
+  const path = join(runDir, PATCH_FILE);
+  writeFileSync(path, patch);
+  return { path, tree, changes };
+}
+
+/** The first line of the prompt, as a commit's subject. */
+function subjectOf(prompt: string): string {
+  const line = prompt.trim().split("\n")[0]?.trim() ?? "";
+  return line.length > 72 ? `${line.slice(0, 71)}…` : line || "azlon's change";
+}
+
+/** The user's project behind a run (--from): what the loop asks of it, over the run folder. */
+export class UserProject implements ProjectSource {
+  constructor(
+    private readonly options: SourceOptions,
+    private readonly runDir: string,
+    private readonly workspaceDir: string,
+    private readonly outDir: string | null,
+  ) {}
+
+  snapshot(signal: AbortSignal): Promise<SourceRecord> {
+    return takeSnapshot(this.options, this.runDir, this.workspaceDir, this.outDir, signal);
+  }
+
+  async view(record: SourceRecord, task: { prompt: string; tests: string }): Promise<ProjectView> {
+    const files = await walkFiles(this.workspaceDir);
+    const words = `${task.prompt}\n${task.tests}`;
+    const dockerfile = files.find((f) => f.path === DOCKERFILE && f.kind !== "link");
+    let context = record.context;
+    let named: string[] = [];
+    if (!context.length) {
+      const picked = await contextFiles(this.workspaceDir, files, words, undefined, new Set([DOCKERFILE]));
+      context = picked.shown;
+      named = picked.named;
+    }
+    const shown: FileEntry[] = [];
+    for (const path of context) {
+      const file = await plainEntry(this.workspaceDir, path);
+      if (file?.kind === "link" || !file) continue;
+      shown.push({ path, content: await readFile(join(this.workspaceDir, path), "utf8") });
+    }
+    return {
+      map: formatMap(files, words),
+      files: shown,
+      named,
+      dockerfile:
+        record.ownDockerfile && dockerfile
+          ? await readFile(join(this.workspaceDir, DOCKERFILE), "utf8")
+          : null,
+      dockerfilePath: this.options.dockerfile,
+    };
+  }
+
+  async map(task = ""): Promise<string> {
+    return formatMap(await walkFiles(this.workspaceDir), task);
+  }
+
+  async deliver(
+    record: SourceRecord,
+    run: { runId: string; prompt: string; passed: boolean },
+  ): Promise<Delivery> {
+    const { path, changes } = await writePatch(record, this.options, this.runDir, this.workspaceDir);
+    const delivery: Delivery = {
+      patch: path,
+      files: changes.map((c) => c.path),
+      branch: null,
+      commit: null,
+      applied: null,
+      note: null,
+    };
+    if (!run.passed) return delivery;
+    const store = new SourceStore(this.runDir, record.objectFormat);
+    const notes: string[] = [];
+    const name = this.options.branch;
+    if (name !== null) {
+      const problem =
+        record.kind === "git" ? branchProblem(record.top, name) : "the project is not a git repository";
+      if (problem) notes.push(`no branch was made: ${problem}`);
+      else {
+        delivery.commit = await makeBranch({
+          record,
+          store,
+          runDir: this.runDir,
+          name,
+          snapshot: await store.listTree(record.tree),
+          changes,
+          message: `${subjectOf(run.prompt)}\n\nMade by azlon, run ${run.runId}.\n`,
+          wipMessage:
+            `WIP: the uncommitted work azlon started from\n\nThe working tree as it was when azlon run ${run.runId} ` +
+            "took its snapshot: tracked files with their uncommitted changes, and the untracked files .gitignore allows.\n",
+        });
+        delivery.branch = name;
+      }
+    }
+    if (this.options.apply) {
+      const applied = await applyToFolder(this.options.dir, store, changes);
+      delivery.applied = applied.applied;
+      if (!applied.applied) {
+        notes.push(
+          `nothing was applied: ${applied.changedSince.slice(0, 5).join(", ")}${applied.changedSince.length > 5 ? ` and ${applied.changedSince.length - 5} more` : ""} changed in ${this.options.dir} since the snapshot; the patch is ${path}`,
+        );
+      }
+    }
+    delivery.note = notes.length ? notes.join("; ") : null;
+    return delivery;
+  }
+}
