@@ -330,8 +330,8 @@ export interface ProjectSource {
   snapshot(signal: AbortSignal): Promise<SourceRecord>;
   /** The map and the files most likely to matter to this task (chosen once, then kept). */
   view(record: SourceRecord, task: { prompt: string; tests: string }): Promise<ProjectView>;
-  /** The map of the workspace as it is now. */
-  map(): Promise<string>;
+  /** The map of the workspace as it is now (the folders that share the task's words open first). */
+  map(task: string): Promise<string>;
   /** Writes changes.patch; after a pass, also the branch and the apply asked for. */
   deliver(record: SourceRecord, run: { runId: string; prompt: string; passed: boolean }): Promise<Delivery>;
 }

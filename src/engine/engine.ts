@@ -121,6 +121,7 @@ export class Engine {
       { runLoop },
       { sweepOrphans },
       { runtimeFacts },
+      { UserProject },
     ] = await Promise.all([
       import("openai"),
       import("../model/openai-model.js"),
@@ -128,6 +129,7 @@ export class Engine {
       import("../core/loop.js"),
       import("../sandbox/orphans.js"),
       import("./runtime.js"),
+      import("../workspace/source.js"),
     ]);
     const options = state.options;
     const owner = this.options.owner ?? { pid: process.pid, host: hostname() };
@@ -200,6 +202,9 @@ export class Engine {
           now: () => performance.now(),
           legInfo: owner,
           checks: checkViewOf(options),
+          source: options.source
+            ? new UserProject(options.source, folder.dir, folder.workspaceDir, options.out)
+            : null,
         },
         signal,
       );

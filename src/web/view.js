@@ -111,6 +111,9 @@ export const EVENT_TYPES = [
   "checks.finished",
   "verdict",
   "evidence.rejected",
+  "source.snapshot",
+  "files.read",
+  "source.delivered",
   "warning",
   "run.finished",
 ];
@@ -142,6 +145,12 @@ export function describeEvent(e) {
       return `verdict: ${e.accepted ? "pass accepted" : e.passed ? "pass not accepted" : "not passed"} — ${e.reason}`;
     case "evidence.rejected":
       return `evidence rejected: ${e.problem}`;
+    case "source.snapshot":
+      return `your project copied: ${e.files} files${e.commit ? ` at ${String(e.commit).slice(0, 12)}${e.dirty ? " (with uncommitted changes)" : ""}` : ""}`;
+    case "files.read":
+      return `round ${e.iteration}: read ${(e.shown ?? []).length} file(s) for the model${e.refused?.length ? `, ${e.refused.length} refused` : ""}`;
+    case "source.delivered":
+      return `change: ${(e.files ?? []).length} file(s) in changes.patch${e.branch ? `; branch ${e.branch}` : ""}${e.applied ? "; applied" : ""}${e.note ? ` (${e.note})` : ""}`;
     case "warning":
       return `warning: ${e.message}`;
     case "run.finished":

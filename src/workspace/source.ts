@@ -171,10 +171,26 @@ export async function preserveBlobs(runDir: string, workspaceDir: string, paths:
   for (const path of new Set(paths)) {
     const file = await plainEntry(workspaceDir, path);
     if (file) files.push(file);
+    else if (await realFolder(workspaceDir, path)) {
+      // A folder deleted whole: every file in it.
+      for (const f of await walkFiles(join(workspaceDir, path)))
+        files.push({ ...f, path: `${path}/${f.path}` });
+    }
   }
   if (!files.length) return;
   // The store's own config says its object format.
   await new SourceStore(runDir, "sha1").hash(workspaceDir, files, true);
+}
+
+/** Whether path is a folder reached through real folders only. */
+async function realFolder(root: string, path: string): Promise<boolean> {
+  let current = root;
+  for (const part of path.split("/")) {
+    current = join(current, part);
+    const stat = await lstat(current).catch(() => null);
+    if (!stat?.isDirectory()) return false;
+  }
+  return true;
 }
 
 /** The file at path as a SourceFile when it is a file or a link reached through real folders only. */
@@ -323,7 +339,7 @@ export class UserProject implements ProjectSource {
     };
   }
 
-  async map(task = ""): Promise<string> {
+  async map(task: string): Promise<string> {
     return formatMap(await walkFiles(this.workspaceDir), task);
   }
 

@@ -6,6 +6,7 @@ import { UsageError } from "../../core/errors.js";
 import { Engine } from "../../engine/engine.js";
 import { apiKeyFrom, redactorFor, runOptionsFrom } from "../../engine/options.js";
 import { createRun } from "../../engine/runs.js";
+import { refuseSourceFromFile } from "../../engine/source-options.js";
 import { loadTemplates } from "../../prompts/templates.js";
 import { fileErrorCause } from "../../util/file-errors.js";
 import type { CliContext } from "../io.js";
@@ -51,6 +52,12 @@ export const RUN_CONFIG_FLAGS: readonly ConfigKey[] = [
   "verdict",
   "modelRetries",
   "modelTimeout",
+  "from",
+  "dockerfile",
+  "branch",
+  "apply",
+  "keepDockerfile",
+  "maxFromSize",
 ];
 
 /** All of standard input, as text. */
@@ -123,12 +130,13 @@ export async function runCommand(flags: RunFlags, ctx: CliContext): Promise<numb
   // --check (repeatable) is the config's "checks"; --checks <dir> is "checksDir".
   if (Array.isArray(flags.check)) configFlags.checks = flags.check;
   if (flags.checks !== undefined) configFlags.checksDir = flags.checks;
-  const { config } = await resolveConfig({
+  const { config, sources } = await resolveConfig({
     cwd: ctx.cwd,
     env: ctx.env,
     flags: configFlags,
     configPath: flags.config ?? null,
   });
+  refuseSourceFromFile(config, sources);
   const options = runOptionsFrom(config, ctx.cwd, resolve(ctx.cwd, config.out));
   const apiKey = apiKeyFrom(ctx.env);
   // A template with an unknown placeholder fails here, before anything is written.
