@@ -314,13 +314,13 @@ export class UserProject implements ProjectSource {
     const files = await walkFiles(this.workspaceDir);
     const words = `${task.prompt}\n${task.tests}`;
     const dockerfile = files.find((f) => f.path === DOCKERFILE && f.kind !== "link");
-    let context = record.context;
-    let named: string[] = [];
-    if (!context.length) {
-      const picked = await contextFiles(this.workspaceDir, files, words, undefined, new Set([DOCKERFILE]));
-      context = picked.shown;
-      named = picked.named;
-    }
+    // Links are never followed: not even to weigh what they point at. The choice is made again
+    // each time (the workspace has not changed before the first answer applies), but the files
+    // shown are the ones first chosen.
+    const plain = files.filter((f) => f.kind !== "link");
+    const picked = await contextFiles(this.workspaceDir, plain, words, undefined, new Set([DOCKERFILE]));
+    const context = record.context.length ? record.context : picked.shown;
+    const named = picked.named.filter((p) => !context.includes(p));
     const shown: FileEntry[] = [];
     for (const path of context) {
       const file = await plainEntry(this.workspaceDir, path);

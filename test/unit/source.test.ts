@@ -189,6 +189,27 @@ describe("the result of a --from run", () => {
     ]);
   });
 
+  it("--dockerfile: the named Dockerfile is built as the Dockerfile, and a change to it lands on its own path", async () => {
+    const dir = gitRepo({
+      Dockerfile: 'FROM busybox\nCMD ["serve"]\n',
+      "docker/test.Dockerfile": 'FROM busybox\nCMD ["test"]\n',
+      "a.txt": "a\n",
+    });
+    const { runDir, workspace, project } = runOf(dir, { dockerfile: "docker/test.Dockerfile" });
+    const record = await project.snapshot(signal);
+    expect(record).toMatchObject({ ownDockerfile: true, dirty: false });
+    expect(readFileSync(join(workspace, "Dockerfile"), "utf8")).toBe('FROM busybox\nCMD ["test"]\n');
+    expect(existsSync(join(workspace, "docker/test.Dockerfile"))).toBe(false);
+    await modelWrites(runDir, workspace, { Dockerfile: 'FROM busybox\nCMD ["test", "-v"]\n' });
+    const delivery = await project.deliver(record, { runId: "r", prompt: "p", passed: false });
+    expect(delivery.files).toEqual(["docker/test.Dockerfile"]);
+    gitIn(dir, ["apply", join(runDir, PATCH_FILE)]);
+    expect(readFileSync(join(dir, "docker/test.Dockerfile"), "utf8")).toBe(
+      'FROM busybox\nCMD ["test", "-v"]\n',
+    );
+    expect(readFileSync(join(dir, "Dockerfile"), "utf8")).toBe('FROM busybox\nCMD ["serve"]\n');
+  });
+
   it("--branch holds the user's work in progress, then azlon's commit touching only its files; nothing else of the user's changes", async () => {
     const dir = busyRepo();
     const before = fingerprint(dir);
