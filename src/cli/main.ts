@@ -262,6 +262,10 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
       "answer requests for this host name too (repeatable); on loopback a name but the address, localhost, 127.0.0.1 and [::1] gets 403",
       (name: string, names: string[] = []) => [...names, name],
     )
+    .option(
+      "--projects-root <dir>",
+      'runs may start from a folder under this one ("from" in POST /api/runs; a copy, never written); without it, none may',
+    )
     .option("-c, --config <path>", "use this config file")
     .action(async (flags) => {
       const { serveCommand } = await import("./commands/serve.js");

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { tempDir, writeTree } from "./tmp.js";
 
@@ -24,6 +24,7 @@ export function gitIn(dir: string, args: string[], input?: string): string {
 
 /** A repository in a temp folder with `committed` as its first commit, on branch main. */
 export function gitRepo(committed: Record<string, string>, dir = tempDir()): string {
+  mkdirSync(dir, { recursive: true });
   gitIn(dir, ["init", "-q", "-b", "main"]);
   writeTree(dir, committed);
   gitIn(dir, ["add", "-A"]);
