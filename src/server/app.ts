@@ -9,6 +9,7 @@ import { ConfigError, FatalError, RunStateError } from "../core/errors.js";
 import { readRun } from "../engine/runs.js";
 import type { TemplateName } from "../prompts/templates.js";
 import { webFile } from "../report/assets.js";
+import { readPatch } from "../report/read.js";
 import { eventStream } from "./events.js";
 import { hostGuard, jsonOnly, originGuard } from "./guard.js";
 import { declaredSize, errorBody, HttpError, jsonBody, query } from "./http.js";
@@ -194,7 +195,8 @@ export function createApp(o: AppOptions): Hono {
     const id = c.req.param("id");
     const dir = runDir(id);
     const { state } = readRun(dir, manager.redactor);
-    return c.json(detailOf(state, manager.statusOf(id), manager.phaseOf(id), manager.resultOf(id, dir)));
+    const result = manager.resultOf(id, dir);
+    return c.json(detailOf(state, manager.statusOf(id), manager.phaseOf(id), result, readPatch(dir)));
   });
 
   app.post("/api/runs/:id/cancel", (c) => {

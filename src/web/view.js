@@ -1,5 +1,5 @@
 // How a run's parts look on the page: rounds, verdicts, checks, diffs and journal events, from the API's JSON.
-import { fileDiff } from "./diff.js";
+import { fileDiff, patchFiles } from "./diff.js";
 import { count, h, ms } from "./dom.js";
 import { phaseParts } from "./phases.js";
 
@@ -20,6 +20,29 @@ export function diffView(change) {
     head,
     d.rows.map((row) => h("div", { class: `diff-row ${row.cls}` }, row.text)),
   );
+}
+
+/** A run from the user's project: its change against the snapshot (changes.patch), file by file. */
+export function changeView(change) {
+  if (!change) return [];
+  const files = patchFiles(change.text);
+  return [
+    h("h2", { id: "change" }, "Change to your project"),
+    h("p", { class: "muted" }, `against the snapshot azlon started from; git apply takes ${change.path}`),
+    files.length
+      ? files.map((f) =>
+          h(
+            "div",
+            { class: "diff" },
+            h("div", { class: "diff-file" }, `${f.path} `, h("span", { class: "muted" }, f.what)),
+            f.rows.map((row) => h("div", { class: `diff-row ${row.cls}` }, row.text)),
+          ),
+        )
+      : h("p", { class: "muted" }, "no change"),
+    change.truncated
+      ? h("p", { class: "muted" }, `the patch is cut here; the whole is ${change.path}`)
+      : null,
+  ];
 }
 
 export function phaseLine(s) {

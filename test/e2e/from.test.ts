@@ -90,6 +90,13 @@ describeDocker("a run from the user's project (real engine, real git, loopback m
     expect(gitIn(dir, ["rev-parse", "azlon/greet"]).trim()).toBe(r.json.commit);
     expect(gitIn(dir, ["diff", "--name-only", "azlon/greet~1", "azlon/greet"]).trim()).toBe("greet.sh");
     expect(gitIn(dir, ["show", "azlon/greet~1:notes.txt"])).toBe("todo: translate\n");
+    // The report shows the change against the snapshot.
+    const report = await runCli(["report", r.json.runDir], { cwd: tempDir() });
+    expect(report.code, report.stderr).toBe(0);
+    const html = readFileSync(join(r.json.runDir, "report.html"), "utf8");
+    expect(html).toContain('<h2 id="change">Change to your project</h2>');
+    expect(html).toContain('<div class="diff-row add">+echo &quot;hello, world&quot;</div>');
+    expect(html).toContain('<div class="diff-row del">-echo &quot;hello, wrld&quot;</div>');
   });
 
   it("--apply refuses over a file the user changed during the run, writes nothing and says where the patch is; without one, it applies", async () => {

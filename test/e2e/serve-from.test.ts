@@ -79,6 +79,9 @@ describeDocker("azlon serve: runs from a folder under --projects-root", () => {
     const patch = readFileSync(run.result?.patch as string, "utf8");
     expect(patch).toContain('+echo "hello, world"');
     expect(fingerprint(project)).toEqual(before);
+    // The page's view of the run carries the change against the snapshot.
+    const shown = await json(await s.api(`/api/runs/${id}`));
+    expect(shown.change.text).toContain('+echo "hello, world"');
     const image = JSON.parse(readFileSync(join(cwd, "runs", id, "run.json"), "utf8")).image;
     if (image) images.push(image);
     expect(server.chatRequests.map((r) => JSON.stringify(r.body)).join("")).not.toContain(
