@@ -296,8 +296,6 @@ export interface SourceRecord {
   branch: string | null;
   /** Whether the working tree differed from HEAD (uncommitted or untracked files). */
   dirty: boolean;
-  /** The snapshot as a tree in the run folder's own git store (source.git). */
-  tree: string;
   objectFormat: "sha1" | "sha256";
   files: number;
   bytes: number;

@@ -19,6 +19,8 @@ export const CONTEXT_BYTES = 64 * 1024;
 export const CONTEXT_FILE_BYTES = 24 * 1024;
 /** Files read for their words; larger ones are scored by their names alone. */
 const SCAN_BYTES = 256 * 1024;
+/** Files read at the same time. */
+const READ_BATCH = 64;
 /** The most task words a file's contents are searched for. */
 const MAX_TERMS = 24;
 
@@ -224,21 +226,28 @@ export async function contextFiles(
   exclude: ReadonlySet<string> = new Set(),
 ): Promise<{ shown: string[]; named: string[] }> {
   const terms = taskTerms(task);
-  const texts = new Map<string, string>();
+  const texts = new Map<string, Buffer>();
   const usable = files.filter((f) => !exclude.has(f.path) && !LOCKFILES.test(f.path) && f.size > 0);
-  for (const f of usable) {
-    if (f.size > SCAN_BYTES) continue;
-    try {
-      const data = await readFile(join(root, f.path));
-      if (!isBinary(data)) texts.set(f.path, data.toString("utf8").toLowerCase());
-    } catch {
-      // A link to nowhere, or a file gone: not a candidate.
-    }
+  const scanned = usable.filter((f) => f.size <= SCAN_BYTES);
+  for (let i = 0; i < scanned.length; i += READ_BATCH) {
+    await Promise.all(
+      scanned.slice(i, i + READ_BATCH).map(async (f) => {
+        try {
+          const data = await readFile(join(root, f.path));
+          if (!isBinary(data)) texts.set(f.path, data);
+        } catch {
+          // A file gone meanwhile: not a candidate.
+        }
+      }),
+    );
   }
+  // Searched as bytes (no decoding): the word as the task has it, Capitalised, and in capitals.
+  const forms = new Map(terms.map((t) => [t, [t, t[0]?.toUpperCase() + t.slice(1), t.toUpperCase()]]));
+  const has = (data: Buffer, t: string) => (forms.get(t) ?? []).some((form) => data.includes(form));
   const found = new Map<string, number>();
   for (const t of terms) {
     let n = 0;
-    for (const text of texts.values()) if (text.includes(t)) n++;
+    for (const data of texts.values()) if (has(data, t)) n++;
     found.set(t, n);
   }
   const rarity = (t: string) => Math.log(1 + texts.size / Math.max(1, found.get(t) ?? 0));
@@ -252,7 +261,7 @@ export async function contextFiles(
     if (MANIFESTS.has(base) && depth <= 1) score += 6 - depth * 2;
     if (/^readme(\.|$)/.test(base) && depth === 0) score += 5;
     let words = 0;
-    for (const t of terms) if (text.includes(t)) words += rarity(t);
+    for (const t of terms) if (has(text, t)) words += rarity(t);
     score += Math.min(words, 8);
     if (score > 0) candidates.push({ path: f.path, size: f.size, score });
   }

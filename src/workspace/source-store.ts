@@ -1,11 +1,13 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { lstat, readdir, readFile, readlink } from "node:fs/promises";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { git, gitText, splitZ } from "./git.js";
 import type { SourceFile, TreeEntry } from "./source-list.js";
 
 /** The run folder's own git store: the snapshot as a tree, and the blobs a patch or branch needs. */
 export const STORE_DIR = "source.git";
+/** The snapshot's entries, as an index file inside the store (never the user's index). */
+const SNAPSHOT_INDEX = "snapshot.index";
 
 const MODES: Record<SourceFile["kind"], string> = { file: "100644", exec: "100755", link: "120000" };
 
@@ -69,6 +71,35 @@ export class SourceStore {
     rmSync(scratch, { recursive: true, force: true });
     for (const [i, path] of order.entries()) out.set(path, shas[i] ?? "");
     return out;
+  }
+
+  /** Keeps the snapshot's entries as an index file of the store's (trees are written only when needed). */
+  async saveSnapshot(entries: readonly TreeEntry[]): Promise<void> {
+    const indexFile = join(this.gitDir, SNAPSHOT_INDEX);
+    rmSync(indexFile, { force: true });
+    const input = entries.map((e) => `${e.mode} ${e.sha}\t${e.path}\0`).join("");
+    await git(["update-index", "-z", "--index-info"], this.call({ input, indexFile }));
+  }
+
+  /** The snapshot's entries, from its index file. */
+  async snapshotEntries(): Promise<TreeEntry[]> {
+    const out = await git(
+      ["ls-files", "-s", "-z"],
+      this.call({ indexFile: join(this.gitDir, SNAPSHOT_INDEX) }),
+    );
+    return splitZ(out.stdout).map((line) => {
+      const tab = line.indexOf("\t");
+      const [mode = "", sha = ""] = line.slice(0, tab).split(" ");
+      return { mode, sha, path: line.slice(tab + 1) };
+    });
+  }
+
+  /** The snapshot as a tree (written the first time; blobs may be missing, only trees are written). */
+  snapshotTree(): Promise<string> {
+    return gitText(
+      ["write-tree", "--missing-ok"],
+      this.call({ indexFile: join(this.gitDir, SNAPSHOT_INDEX) }),
+    );
   }
 
   /** Writes a tree of these entries (blobs may be missing: only trees are written) and gives its id. */
@@ -157,23 +188,27 @@ export class SourceStore {
   }
 }
 
-/** The files of a folder as they are on disk: regular files and links (never followed), by path. */
+/**
+ * The files of a folder as they are on disk: regular files and links (never followed), by path.
+ * Synchronous: thousands of small lstat calls take milliseconds this way, far longer one by one
+ * through the thread pool.
+ */
 export async function walkFiles(root: string): Promise<SourceFile[]> {
   const files: SourceFile[] = [];
-  async function walk(dir: string): Promise<void> {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = join(dir, entry.name);
       const path = relative(root, full).split(sep).join("/");
-      if (entry.isDirectory()) await walk(full);
+      if (entry.isDirectory()) walk(full);
       else if (entry.isSymbolicLink()) {
-        const target = await readlink(full);
+        const target = readlinkSync(full);
         files.push({ path, kind: "link", size: Buffer.byteLength(target), target });
       } else if (entry.isFile()) {
-        const stat = await lstat(full);
+        const stat = lstatSync(full);
         files.push({ path, kind: stat.mode & 0o111 ? "exec" : "file", size: stat.size });
       }
     }
-  }
-  if (existsSync(root)) await walk(root);
+  };
+  if (existsSync(root)) walk(root);
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { chmod, copyFile, lstat, mkdir, readdir, readFile, readlink, rm, symlink } from "node:fs/promises";
+import { copyFile, lstat, mkdir, readdir, readFile, readlink, rm, symlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { AbortedError, abortCause } from "../core/errors.js";
 import type { SourceOptions } from "../core/state.js";
@@ -17,7 +17,7 @@ export { applyToFolder, branchProblem, listSource, makeBranch };
 export const PATCH_FILE = "changes.patch";
 
 /** How many files are copied at the same time. */
-const COPY_BATCH = 32;
+const COPY_BATCH = 64;
 
 /** Empties a folder (a snapshot taken again after a crash starts from nothing). */
 async function emptyFolder(dir: string): Promise<void> {
@@ -25,25 +25,26 @@ async function emptyFolder(dir: string): Promise<void> {
   for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
 }
 
-/** Copies files (each from its own path in the project) into the workspace, a batch at a time. */
+/**
+ * Copies files (each from its own path in the project) into the workspace, a batch at a time.
+ * A copy keeps its file's mode (the executable bit is what a tree records).
+ */
 async function copyInto(
   from: string,
   to: string,
   files: ReadonlyArray<SourceFile & { from: string }>,
   signal: AbortSignal,
 ): Promise<void> {
+  const folders = new Set(files.map((f) => dirname(join(to, f.path))));
+  for (const folder of folders) await mkdir(folder, { recursive: true });
   for (let i = 0; i < files.length; i += COPY_BATCH) {
     if (signal.aborted) throw new AbortedError(abortCause(signal));
     await Promise.all(
       files.slice(i, i + COPY_BATCH).map(async (f) => {
         const target = join(to, f.path);
-        await mkdir(dirname(target), { recursive: true });
         // A link is copied as a link, never followed: its target may be outside the project.
         if (f.kind === "link") await symlink(f.target ?? "", target);
-        else {
-          await copyFile(join(from, f.from), target);
-          await chmod(target, f.kind === "exec" ? 0o755 : 0o644);
-        }
+        else await copyFile(join(from, f.from), target);
       }),
     );
   }
@@ -123,20 +124,14 @@ export async function takeSnapshot(
     ...held.map((f) => ({ mode: modeOf(f), sha: heldHashes.get(f.path) ?? "", path: f.path })),
     ...listing.held,
   ];
-  const tree = await store.writeTree(entries);
-  const base = { top: listing.top, prefix: listing.prefix, commit: listing.commit };
-  let dirty = listing.kind === "git" && listing.commit === null ? entries.length > 0 : false;
-  if (listing.commit) {
-    const spec = listing.prefix
-      ? `${listing.commit}:${listing.prefix.replace(/\/$/, "")}`
-      : `${listing.commit}^{tree}`;
-    const head = await git(["rev-parse", "-q", "--verify", spec], { cwd: listing.top, allowFail: true });
-    dirty = head.stdout.toString().trim() !== tree;
-  }
-  if (dirty) {
+  await store.saveSnapshot(entries);
+  let dirty = false;
+  if (listing.kind === "git") {
     // What the user changed goes into the branch's first commit: its blobs are kept now,
     // while the workspace still holds them as they were.
-    const { changed } = entryDiff(await headEntries(base), entries);
+    const base = { top: listing.top, prefix: listing.prefix, commit: listing.commit };
+    const { changed, removed } = entryDiff(await headEntries(base), entries);
+    dirty = changed.length > 0 || removed.length > 0;
     const paths = new Set(changed.map((e) => e.path));
     await store.hash(
       workspaceDir,
@@ -152,7 +147,6 @@ export async function takeSnapshot(
     commit: listing.commit,
     branch: listing.branch,
     dirty,
-    tree,
     objectFormat: listing.objectFormat,
     files: entries.length,
     bytes: listing.bytes,
@@ -243,8 +237,7 @@ export async function finalEntries(
   );
   // What the workspace never held stays as the snapshot had it: submodules, and the root
   // Dockerfile when --dockerfile named another.
-  const snapshot = await store.listTree(record.tree);
-  for (const e of snapshot) {
+  for (const e of await store.snapshotEntries()) {
     if (e.mode === "160000" || (named !== null && e.path === DOCKERFILE)) entries.push(e);
   }
   return { entries, files: byProjectPath };
@@ -259,15 +252,15 @@ export async function changeOf(
 ) {
   const store = new SourceStore(runDir, record.objectFormat);
   const { entries, files } = await finalEntries(record, options, store, workspaceDir);
-  const tree = await store.writeTree(entries);
-  const changes = await store.changes(record.tree, tree);
+  const [base, tree] = [await store.snapshotTree(), await store.writeTree(entries)];
+  const changes = await store.changes(base, tree);
   // The new side's blobs are stored now; the old side's were kept before each apply.
   const written = changes.flatMap((c) => {
     const f = c.after && c.after.mode !== "160000" ? files.get(c.path) : undefined;
     return f ? [f] : [];
   });
   await store.hash(workspaceDir, written, true);
-  return { store, tree, changes };
+  return { store, base, tree, changes };
 }
 
 /** Writes changes.patch (empty when nothing changed); the paths it changes. */
@@ -277,7 +270,7 @@ export async function writePatch(
   runDir: string,
   workspaceDir: string,
 ): Promise<{ path: string; tree: string; changes: Awaited<ReturnType<SourceStore["changes"]>> }> {
-  const { store, tree, changes } = await changeOf(record, options, runDir, workspaceDir);
+  const { store, base, tree, changes } = await changeOf(record, options, runDir, workspaceDir);
   const before = changes.flatMap((c) => (c.before && c.before.mode !== "160000" ? [c.before.sha] : []));
   const lost = await store.missing(before);
   if (lost.length) {
@@ -285,7 +278,7 @@ export async function writePatch(
       `the run folder lacks the snapshot's copy of ${changes.find((c) => c.before?.sha === lost[0])?.path ?? lost[0]}, so no patch can be made`,
     );
   }
-  const patch = await store.diff(record.tree, tree, record.prefix);
+  const patch = await store.diff(base, tree, record.prefix);
   const path = join(runDir, PATCH_FILE);
   writeFileSync(path, patch);
   return { path, tree, changes };
@@ -370,7 +363,7 @@ export class UserProject implements ProjectSource {
           store,
           runDir: this.runDir,
           name,
-          snapshot: await store.listTree(record.tree),
+          snapshot: await store.snapshotEntries(),
           changes,
           message: `${subjectOf(run.prompt)}\n\nMade by azlon, run ${run.runId}.\n`,
           wipMessage:
