@@ -2,8 +2,9 @@ import { rmSync } from "node:fs";
 import { chmod, lstat, mkdir, readlink, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { SourceRecord } from "../core/types.js";
-import { git, gitSync, gitText, splitZ } from "./git.js";
+import { git, gitSync, gitText } from "./git.js";
 import type { SourceFile, TreeEntry } from "./source-list.js";
+import { entryDiff, headEntries } from "./source-snapshot.js";
 import type { SourceStore } from "./source-store.js";
 
 /** One path's change from the snapshot to the run's end. */
@@ -25,6 +26,17 @@ export function branchProblem(top: string, name: string): string | null {
   return null;
 }
 
+/**
+ * The commit of a branch this run made already (a run stopped after making it, then resumed),
+ * told by the run id in its message; else null.
+ */
+export function branchMadeBy(top: string, name: string, runId: string): string | null {
+  const log = gitSync(["log", "-1", "--format=%H%x00%B", `refs/heads/${name}`, "--"], { cwd: top, allowFail: true });
+  if (log.code !== 0) return null;
+  const [sha = "", body = ""] = log.stdout.toString().split("\0");
+  return body.includes(`azlon, run ${runId}.`) ? sha.trim() : null;
+}
+
 const AZLON = { name: "azlon", email: "azlon@localhost" };
 
 /** Who commits: the user, as their git config says; azlon when it says nothing. */
@@ -37,16 +49,6 @@ function committer(top: string): Record<string, string> {
     GIT_COMMITTER_NAME: AZLON.name,
     GIT_COMMITTER_EMAIL: AZLON.email,
   };
-}
-
-/** HEAD's entries under the folder, from the user's repository (read only). */
-async function treeEntries(top: string, spec: string): Promise<TreeEntry[]> {
-  const out = await git(["ls-tree", "-r", "-z", spec], { cwd: top, allowFail: true });
-  return splitZ(out.stdout).map((line) => {
-    const tab = line.indexOf("\t");
-    const [mode = "", , sha = ""] = line.slice(0, tab).split(" ");
-    return { mode, sha, path: line.slice(tab + 1) };
-  });
 }
 
 export interface BranchInput {
@@ -103,17 +105,7 @@ export async function makeBranch(input: BranchInput): Promise<string> {
     if (record.commit) await git(["read-tree", record.commit], call());
     let parent = record.commit;
     if (record.dirty) {
-      const spec = record.prefix
-        ? `${record.commit}:${record.prefix.replace(/\/$/, "")}`
-        : (record.commit ?? "");
-      const head = record.commit ? await treeEntries(top, spec) : [];
-      const before = new Map(head.map((e) => [e.path, e]));
-      const after = new Set(input.snapshot.map((e) => e.path));
-      const changed = input.snapshot.filter((e) => {
-        const was = before.get(e.path);
-        return !was || was.sha !== e.sha || was.mode !== e.mode;
-      });
-      const removed = head.filter((e) => !after.has(e.path)).map((e) => e.path);
+      const { changed, removed } = entryDiff(await headEntries(record), input.snapshot);
       parent = await commit(await stage(changed, removed), parent, input.wipMessage);
     }
     const changed = input.changes.flatMap((c) => (c.after ? [c.after] : []));

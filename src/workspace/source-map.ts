@@ -51,6 +51,8 @@ const MANIFESTS = new Set([
 ]);
 const LOCKFILES =
   /(^|\/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|cargo\.lock|go\.sum|gemfile\.lock|composer\.lock|uv\.lock)$/i;
+/** Files that usually hold secrets: never chosen to show (the model may still ask to read one). */
+const SECRETISH = /(^|\/)(\.env(\.[^/]*)?|id_(rsa|dsa|ecdsa|ed25519)[^/]*|[^/]*\.(pem|key|p12|pfx))$/i;
 const STOPWORDS = new Set(
   (
     "the and for with that this from into when then than them they their there these those what which " +
@@ -227,7 +229,9 @@ export async function contextFiles(
 ): Promise<{ shown: string[]; named: string[] }> {
   const terms = taskTerms(task);
   const texts = new Map<string, Buffer>();
-  const usable = files.filter((f) => !exclude.has(f.path) && !LOCKFILES.test(f.path) && f.size > 0);
+  const usable = files.filter(
+    (f) => !exclude.has(f.path) && !LOCKFILES.test(f.path) && !SECRETISH.test(f.path) && f.size > 0,
+  );
   const scanned = usable.filter((f) => f.size <= SCAN_BYTES);
   for (let i = 0; i < scanned.length; i += READ_BATCH) {
     await Promise.all(

@@ -242,6 +242,19 @@ describe("the result of a --from run", () => {
     expect(gitIn(dir, ["log", "-1", "--format=%an|%B", "azlon/fix"])).toContain("azlon|fix the greeting");
   });
 
+  it("--branch made once: a run resumed after making it keeps it; another run's branch of that name is not moved", async () => {
+    const dir = gitRepo({ "a.txt": "a\n" });
+    const { runDir, workspace, project } = runOf(dir, { branch: "fix" });
+    const record = await project.snapshot(signal);
+    await modelWrites(runDir, workspace, { "a.txt": "A\n" });
+    const first = await project.deliver(record, { runId: "run-1", prompt: "p", passed: true });
+    const again = await project.deliver(record, { runId: "run-1", prompt: "p", passed: true });
+    expect(again).toMatchObject({ branch: "fix", commit: first.commit, note: null });
+    const other = await project.deliver(record, { runId: "run-2", prompt: "p", passed: true });
+    expect(other).toMatchObject({ branch: null, note: "no branch was made: a branch named fix exists already" });
+    expect(gitIn(dir, ["rev-parse", "fix"]).trim()).toBe(first.commit);
+  });
+
   it("--apply writes the change only where the user has not changed the files since, and loses nothing", async () => {
     const dir = gitRepo({ "a.txt": "a\n", "b.txt": "b\n" });
     const { runDir, workspace, project } = runOf(dir, { apply: true });
