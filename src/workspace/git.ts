@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { EnvironmentError, UsageError } from "../core/errors.js";
 
 /*
@@ -97,8 +98,14 @@ function settle(args: readonly string[], call: GitCall, result: GitResult): GitR
   return result;
 }
 
+/** A folder to run git in that is gone (the user's, moved or deleted during a run) says so. */
+function checkCwd(cwd: string): void {
+  if (!existsSync(cwd)) throw new GitError(`the folder ${cwd} is not there any more`);
+}
+
 /** The same, for the checks made before a run starts (a few small, quick commands). */
 export function gitSync(args: readonly string[], call: GitCall): GitResult {
+  checkCwd(call.cwd);
   const r = spawnSync("git", [...SAFE_CONFIG, ...args], {
     cwd: call.cwd,
     env: envOf(call),
@@ -113,6 +120,7 @@ export function gitSync(args: readonly string[], call: GitCall): GitResult {
 /** Runs git with azlon's safe settings; throws GitError on failure unless allowFail. */
 export function git(args: readonly string[], call: GitCall): Promise<GitResult> {
   return new Promise((resolve, reject) => {
+    checkCwd(call.cwd);
     const child = spawn("git", [...SAFE_CONFIG, ...args], {
       cwd: call.cwd,
       env: envOf(call),

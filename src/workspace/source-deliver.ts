@@ -31,7 +31,10 @@ export function branchProblem(top: string, name: string): string | null {
  * told by the run id in its message; else null.
  */
 export function branchMadeBy(top: string, name: string, runId: string): string | null {
-  const log = gitSync(["log", "-1", "--format=%H%x00%B", `refs/heads/${name}`, "--"], { cwd: top, allowFail: true });
+  const log = gitSync(["log", "-1", "--format=%H%x00%B", `refs/heads/${name}`, "--"], {
+    cwd: top,
+    allowFail: true,
+  });
   if (log.code !== 0) return null;
   const [sha = "", body = ""] = log.stdout.toString().split("\0");
   return body.includes(`azlon, run ${runId}.`) ? sha.trim() : null;

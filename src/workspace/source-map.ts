@@ -19,6 +19,8 @@ export const CONTEXT_BYTES = 64 * 1024;
 export const CONTEXT_FILE_BYTES = 24 * 1024;
 /** Files read for their words; larger ones are scored by their names alone. */
 const SCAN_BYTES = 256 * 1024;
+/** The most bytes of contents read to find the files that matter. */
+const SCAN_TOTAL = 8 * 2 ** 20;
 /** Files read at the same time. */
 const READ_BATCH = 64;
 /** The most task words a file's contents are searched for. */
@@ -232,7 +234,19 @@ export async function contextFiles(
   const usable = files.filter(
     (f) => !exclude.has(f.path) && !LOCKFILES.test(f.path) && !SECRETISH.test(f.path) && f.size > 0,
   );
-  const scanned = usable.filter((f) => f.size <= SCAN_BYTES);
+  // Read within a budget: first the files whose names share the task's words, then the shallow
+  // and the small (a large repository's contents are not all read before the first request).
+  const order = usable
+    .filter((f) => f.size <= SCAN_BYTES)
+    .map((f) => ({ ...f, name: nameScore(f.path, terms), depth: f.path.split("/").length }))
+    .sort((a, b) => b.name - a.name || a.depth - b.depth || a.size - b.size);
+  const scanned: MapFile[] = [];
+  let left = SCAN_TOTAL;
+  for (const f of order) {
+    if (f.size > left) continue;
+    left -= f.size;
+    scanned.push(f);
+  }
   for (let i = 0; i < scanned.length; i += READ_BATCH) {
     await Promise.all(
       scanned.slice(i, i + READ_BATCH).map(async (f) => {

@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { errorMessage } from "../core/errors.js";
 import type { SourceOptions } from "../core/state.js";
 import type { Delivery, FileEntry, ProjectSource, ProjectView, SourceRecord } from "../core/types.js";
 import { DOCKERFILE } from "./paths.js";
-import { applyToFolder, branchMadeBy, branchProblem, makeBranch } from "./source-deliver.js";
+import { applyToFolder, branchMadeBy, branchProblem, makeBranch, type PathChange } from "./source-deliver.js";
 import { listSource } from "./source-list.js";
 import { contextFiles, formatMap } from "./source-map.js";
 import { PATCH_FILE, plainEntry, preserveBlobs, takeSnapshot, writePatch } from "./source-snapshot.js";
@@ -73,6 +74,34 @@ export class UserProject implements ProjectSource {
     };
   }
 
+  /** The branch made (or found made by this run, resumed after making it), or why none could be. */
+  private async branch(
+    record: SourceRecord,
+    store: SourceStore,
+    name: string,
+    changes: PathChange[],
+    run: { runId: string; prompt: string },
+  ): Promise<{ made: { branch: string; commit: string } | null; refused: string | null }> {
+    if (record.kind !== "git") return { made: null, refused: "the project is not a git repository" };
+    const found = branchMadeBy(record.top, name, run.runId);
+    if (found) return { made: { branch: name, commit: found }, refused: null };
+    const refused = branchProblem(record.top, name);
+    if (refused) return { made: null, refused };
+    const commit = await makeBranch({
+      record,
+      store,
+      runDir: this.runDir,
+      name,
+      snapshot: await store.snapshotEntries(),
+      changes,
+      message: `${subjectOf(run.prompt)}\n\nMade by azlon, run ${run.runId}.\n`,
+      wipMessage:
+        `WIP: the uncommitted work azlon started from\n\nThe working tree as it was when azlon run ${run.runId} ` +
+        "took its snapshot: tracked files with their uncommitted changes, and the untracked files .gitignore allows.\n",
+    });
+    return { made: { branch: name, commit }, refused: null };
+  }
+
   async map(task: string): Promise<string> {
     return formatMap(await walkFiles(this.workspaceDir), task);
   }
@@ -93,37 +122,34 @@ export class UserProject implements ProjectSource {
     if (!run.passed) return delivery;
     const store = new SourceStore(this.runDir, record.objectFormat);
     const notes: string[] = [];
-    const name = this.options.branch;
-    const made = name !== null && record.kind === "git" ? branchMadeBy(record.top, name, run.runId) : null;
-    if (name !== null && made) Object.assign(delivery, { branch: name, commit: made });
-    else if (name !== null) {
-      const problem =
-        record.kind === "git" ? branchProblem(record.top, name) : "the project is not a git repository";
-      if (problem) notes.push(`no branch was made: ${problem}`);
-      else {
-        delivery.commit = await makeBranch({
-          record,
-          store,
-          runDir: this.runDir,
-          name,
-          snapshot: await store.snapshotEntries(),
-          changes,
-          message: `${subjectOf(run.prompt)}\n\nMade by azlon, run ${run.runId}.\n`,
-          wipMessage:
-            `WIP: the uncommitted work azlon started from\n\nThe working tree as it was when azlon run ${run.runId} ` +
-            "took its snapshot: tracked files with their uncommitted changes, and the untracked files .gitignore allows.\n",
-        });
-        delivery.branch = name;
+    // The run has passed and its patch is written: a branch or an apply that cannot be made
+    // (the folder gone, a disk full) is told, and the pass stands.
+    const attempt = async (what: string, act: () => Promise<void>) => {
+      try {
+        await act();
+      } catch (error) {
+        notes.push(`${what}: ${errorMessage(error)}; the patch is ${path}`);
       }
+    };
+    const name = this.options.branch;
+    if (name !== null) {
+      await attempt("no branch was made", async () => {
+        const { made, refused } = await this.branch(record, store, name, changes, run);
+        if (made) Object.assign(delivery, made);
+        if (refused) notes.push(`no branch was made: ${refused}`);
+      });
     }
     if (this.options.apply) {
-      const applied = await applyToFolder(this.options.dir, store, changes);
-      delivery.applied = applied.applied;
-      if (!applied.applied) {
-        notes.push(
-          `nothing was applied: ${applied.changedSince.slice(0, 5).join(", ")}${applied.changedSince.length > 5 ? ` and ${applied.changedSince.length - 5} more` : ""} changed in ${this.options.dir} since the snapshot; the patch is ${path}`,
-        );
-      }
+      await attempt("nothing was applied", async () => {
+        const applied = await applyToFolder(this.options.dir, store, changes);
+        delivery.applied = applied.applied;
+        if (!applied.applied) {
+          const more = applied.changedSince.length > 5 ? ` and ${applied.changedSince.length - 5} more` : "";
+          notes.push(
+            `nothing was applied: ${applied.changedSince.slice(0, 5).join(", ")}${more} changed in ${this.options.dir} since the snapshot; the patch is ${path}`,
+          );
+        }
+      });
     }
     delivery.note = notes.length ? notes.join("; ") : null;
     return delivery;

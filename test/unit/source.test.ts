@@ -251,8 +251,25 @@ describe("the result of a --from run", () => {
     const again = await project.deliver(record, { runId: "run-1", prompt: "p", passed: true });
     expect(again).toMatchObject({ branch: "fix", commit: first.commit, note: null });
     const other = await project.deliver(record, { runId: "run-2", prompt: "p", passed: true });
-    expect(other).toMatchObject({ branch: null, note: "no branch was made: a branch named fix exists already" });
+    expect(other).toMatchObject({
+      branch: null,
+      note: "no branch was made: a branch named fix exists already",
+    });
     expect(gitIn(dir, ["rev-parse", "fix"]).trim()).toBe(first.commit);
+  });
+
+  it("a passed run whose repository went away meanwhile keeps its pass and its patch, and says why no branch was made", async () => {
+    const dir = gitRepo({ "a.txt": "a\n" });
+    const { runDir, workspace, project } = runOf(dir, { branch: "fix" });
+    const record = await project.snapshot(signal);
+    await modelWrites(runDir, workspace, { "a.txt": "A\n" });
+    execFileSync("rm", ["-rf", dir]);
+    const delivery = await project.deliver(record, { runId: "r", prompt: "p", passed: true });
+    expect(delivery.branch).toBeNull();
+    expect(delivery.note).toBe(
+      `no branch was made: the folder ${dir} is not there any more; the patch is ${join(runDir, PATCH_FILE)}`,
+    );
+    expect(readFileSync(join(runDir, PATCH_FILE), "utf8")).toContain("+A");
   });
 
   it("--apply writes the change only where the user has not changed the files since, and loses nothing", async () => {
