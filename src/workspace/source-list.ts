@@ -23,6 +23,8 @@ export interface SourceFile {
   size: number;
   /** A link's target, as written (never followed). */
   target?: string;
+  /** The file's permission bits, when they were read. */
+  perm?: number;
 }
 
 /** An entry of a git tree: what azlon keeps of a path it does not copy (a submodule). */
@@ -182,7 +184,12 @@ function statFiles(dir: string, paths: Iterable<string>, skip: string | null): S
       const target = readlinkSync(join(dir, path));
       files.push({ path, kind: "link", size: Buffer.byteLength(target), target });
     } else if (stat.isFile()) {
-      files.push({ path, kind: stat.mode & 0o111 ? "exec" : "file", size: stat.size });
+      files.push({
+        path,
+        kind: stat.mode & 0o111 ? "exec" : "file",
+        size: stat.size,
+        perm: stat.mode & 0o777,
+      });
     }
   }
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { copyFile, lstat, mkdir, readdir, readlink, rm, symlink } from "node:fs/promises";
+import { chmod, copyFile, lstat, mkdir, readdir, readlink, rm, symlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { AbortedError, abortCause } from "../core/errors.js";
 import type { SourceOptions } from "../core/state.js";
@@ -28,7 +28,6 @@ async function emptyFolder(dir: string): Promise<void> {
 
 /**
  * Copies files (each from its own path in the project) into the workspace, a batch at a time.
- * A copy keeps its file's mode (the executable bit is what a tree records).
  */
 async function copyInto(
   from: string,
@@ -45,7 +44,14 @@ async function copyInto(
         const target = join(to, f.path);
         // A link is copied as a link, never followed: its target may be outside the project.
         if (f.kind === "link") await symlink(f.target ?? "", target);
-        else await copyFile(join(from, f.from), target);
+        else {
+          await copyFile(join(from, f.from), target);
+          // A copy keeps its mode: one the model's edits could not write (read-only) becomes
+          // 644 or 755, which is all a git tree records of it anyway.
+          if (f.perm !== undefined && f.perm !== 0o644 && f.perm !== 0o755) {
+            await chmod(target, f.kind === "exec" ? 0o755 : 0o644);
+          }
+        }
       }),
     );
   }

@@ -61,6 +61,7 @@ function busyRepo(): string {
   });
   chmodSync(join(dir, "run.sh"), 0o755);
   writeFileSync(join(dir, "data.bin"), BINARY);
+  chmodSync(join(dir, "README.md"), 0o444); // read-only: the copy must still take edits
   gitIn(dir, ["add", "-A"]);
   gitIn(dir, ["commit", "-q", "-m", "second"]);
   writeFileSync(join(dir, "app.py"), "print('hello, wip')\n"); // uncommitted
@@ -86,7 +87,8 @@ describe("the snapshot of a git work tree", () => {
     expect(existsSync(join(workspace, "build"))).toBe(false);
     expect(existsSync(join(workspace, ".git"))).toBe(false);
     expect(readFileSync(join(workspace, "data.bin"))).toEqual(BINARY);
-    expect(lstatSync(join(workspace, "run.sh")).mode & 0o111).not.toBe(0);
+    expect(lstatSync(join(workspace, "run.sh")).mode & 0o777).toBe(0o755);
+    expect(lstatSync(join(workspace, "README.md")).mode & 0o777).toBe(0o644);
     expect(lstatSync(join(workspace, "passwd-link")).isSymbolicLink()).toBe(true);
     expect(readlinkSync(join(workspace, "passwd-link"))).toBe("/etc/passwd");
     expect(fingerprint(dir)).toEqual(before);
