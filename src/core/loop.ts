@@ -84,8 +84,10 @@ export async function runLoop(state: RunState, deps: LoopDeps, signal: AbortSign
     if (resumed) await deps.sandbox.cleanup();
     for (;;) {
       if (ctx.signal.aborted) throw new AbortedError(abortCause(ctx.signal));
-      const ended =
-        ctx.budgetReached() ?? (await runStep(ctx, state.progress.step, state.progress.iteration));
+      const { step, iteration } = state.progress;
+      // A budget stops the run before more is spent; a run that has passed is handed back all the same.
+      const spent = step === "deliver" || step === "done" ? null : ctx.budgetReached();
+      const ended = spent ?? (await runStep(ctx, step, iteration));
       if (ended) return await finish(ctx, ended.stop, ended.reason);
     }
   } catch (error) {

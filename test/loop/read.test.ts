@@ -125,6 +125,23 @@ describe("the read step", () => {
     expect(state.iterations[1]?.reusedFrom).toBe(1);
   });
 
+  it("a run from the user's project that passes as its token budget runs out still passes, and hands back its patch", async () => {
+    const run = fromFolder({ "a.txt": "alpha\n", Dockerfile: "FROM busybox\n" });
+    run.state.options.budgets.maxTokens = 300; // the generation and the judge take 150 each
+    const h = harness(
+      [
+        { kind: "generate", answer: { ...gen({ "a.txt": "beta\n" }), dockerfile: null } },
+        judge(passed(["ok"])),
+      ],
+      [{ output: "ok\n" }],
+      run.deps,
+      run.dir,
+    );
+    const { state } = await h.run(run.state);
+    expect(state).toMatchObject({ status: "passed", stopReason: "passed" });
+    expect(state.delivery?.files).toEqual(["a.txt"]);
+  });
+
   it("a run stopped before its read resumes at the read step and shows the files", async () => {
     const controller = new AbortController();
     const run = fromFolder({ "a.txt": "alpha\n", Dockerfile: "FROM busybox\n" });
