@@ -9,14 +9,17 @@ import { branchProblem, listSource } from "../workspace/source.js";
 /** The keys a config file found around may not set: they read a folder, or write to one. */
 export const SOURCE_FLAG_KEYS = ["from", "branch", "apply"] as const;
 
-/** A config file (not the user's flags) that sets from, branch or apply is refused. */
+/**
+ * A config file found around (not the user's flags, nor a file named with --config) that sets
+ * from, branch or apply is refused: it could send another folder to the model, or write to one.
+ */
 export function refuseSourceFromFile(config: Config, sources: Partial<Record<string, string>>): void {
   for (const key of SOURCE_FLAG_KEYS) {
     const value = config[key];
     if (sources[key] === "config" && value !== null && value !== false) {
       throw new UsageError(
         `the config file sets "${key}", which only a flag may set (it reads your folder or writes to it)`,
-        `give --${key}${typeof value === "string" ? ` ${value}` : ""} on the command line, and remove "${key}" from the config file`,
+        `give --${key}${typeof value === "string" ? ` ${value}` : ""} on the command line (or name the file with --config), and remove "${key}" from the one found`,
       );
     }
   }

@@ -200,6 +200,14 @@ describeDocker("a run from the user's project (real engine, real git, loopback m
       expect(r.stderr).toMatch(message);
       expect(existsSync(join(cwd, "runs"))).toBe(false);
     }
+    // A config file found in the folder azlon runs in may not point it at another folder.
+    const cwd = tempDir({ ".azlonrc.json": JSON.stringify({ from: dir }), "package.json": "{}" });
+    const fromFile = await runCli(runArgs(server, join(cwd, "runs"), []), {
+      cwd,
+      env: { OPENAI_API_KEY: "sk-test-from-000000" },
+    });
+    expect(fromFile.code, fromFile.stderr).toBe(2);
+    expect(fromFile.stderr).toContain('the config file sets "from", which only a flag may set');
     expect(server.chatRequests).toHaveLength(0);
   });
 

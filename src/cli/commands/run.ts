@@ -136,7 +136,8 @@ export async function runCommand(flags: RunFlags, ctx: CliContext): Promise<numb
     flags: configFlags,
     configPath: flags.config ?? null,
   });
-  refuseSourceFromFile(config, sources);
+  // A config file named with --config is the user's own; one found around is not.
+  if (!flags.config) refuseSourceFromFile(config, sources);
   const options = runOptionsFrom(config, ctx.cwd, resolve(ctx.cwd, config.out));
   const apiKey = apiKeyFrom(ctx.env);
   // A template with an unknown placeholder fails here, before anything is written.

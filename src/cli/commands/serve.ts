@@ -61,6 +61,7 @@ export async function serveCommand(flags: ServeFlags, ctx: CliContext): Promise<
     flags: flags.out !== undefined ? { out: flags.out } : {},
     configPath: flags.config ?? null,
   });
+  // A server's runs start from what each request names (under --projects-root), never the config's.
   refuseSourceFromFile(config, sources);
   const projectsRoot = projectsRootOf(flags.projectsRoot, ctx.cwd);
   const outDir = resolve(ctx.cwd, config.out);
