@@ -18,6 +18,10 @@
  * 6. BuildKit: the per-iteration overhead of (1) with `--builder buildkit`, against the same
  *    docker CLI rounds; goal: ratio <= 0.85. Beside it a rebuild after a one-line change to a
  *    requirements.txt-style manifest, with a cache mount and without (bench/cache-mount.ts).
+ * 7. Existing projects (--from) on a 3,000-file, 30 MB repository (bench/from.ts): snapshot and
+ *    patch within 2 s; a one-line fix whose first request is at most 40,000 tokens and whose
+ *    requests and replies to the pass are at most 3 times that; --from adds at most 1.5 s to the
+ *    time before the first request, against a plain run.
  *
  * Needs a Docker engine and the busybox base image (bash .ci/setup-docker.sh). Run: npm run bench
  * BENCH_ITERATIONS, BENCH_BLOCKS and BENCH_STARTS change the counts; BENCH_PHASES=1 prints the
@@ -31,6 +35,7 @@ import { BIN, ROOT } from "../test/helpers/cli.js";
 import { FakeOpenAI, generation } from "../test/helpers/fake-openai.js";
 import { cacheMountFigure } from "./cache-mount.js";
 import { editFigure, estimateTokens } from "./edit-tokens.js";
+import { FROM_GOALS, fromFigures } from "./from.js";
 import { PREFIX_GOAL, prefixScenarios } from "./prefix.js";
 
 const IMAGE = process.env.AZLON_TEST_BUSYBOX_IMAGE ?? "busybox:latest";
@@ -270,6 +275,16 @@ for (const { name, figures } of prefix) {
       `requests ${figures.requestBytes.map((b) => `${(b / 1024).toFixed(1)}`).join(", ")} KiB`,
   );
 }
+const from = await fromFigures(IMAGE);
+console.log("existing projects (--from), a 3,000-file 30 MB repository, a one-line fix in a deep file:");
+console.log(`  snapshot + patch:             ${ms(from.snapshotMs)}`);
+console.log(`  first request:                ${from.first} tokens (JSON bytes / 4)`);
+console.log(
+  `  requests and replies to pass: ${from.total} tokens (${(from.total / from.first).toFixed(2)} x the first)`,
+);
+console.log(`  start to first request:       plain ${ms(from.startPlainMs)}, --from ${ms(from.startFromMs)}`);
+const within = (name: string, value: number, goal: number, unit: string) =>
+  `${name}: ${value.toFixed(0)} ${unit} (goal <= ${goal} ${unit}) ${value <= goal ? "MET" : "NOT MET"}`;
 console.log("");
 console.log(check("overhead ratio (azlon / docker CLI)", azlonMedian / cliMedian, OVERHEAD_GOAL));
 console.log(
@@ -289,3 +304,7 @@ for (const { name, figures } of prefix) {
     check(`prefix share, lowest round (${name})`, Math.min(...figures.shares), PREFIX_GOAL, "least"),
   );
 }
+console.log(within("--from snapshot + patch", from.snapshotMs, FROM_GOALS.snapshotMs, "ms"));
+console.log(within("--from first request", from.first, FROM_GOALS.firstTokens, "tokens"));
+console.log(within("--from tokens to the pass", from.total, FROM_GOALS.totalTokens, "tokens"));
+console.log(within("--from added start", from.startFromMs - from.startPlainMs, FROM_GOALS.startMs, "ms"));

@@ -40,7 +40,11 @@ Example:
 
   With your own checks deciding (files copied to /azlon/checks after the build):
   azlon run --prompt "a Python module add.py with add(a, b)" --tests "add works" \\
-            --checks tests/azlon --check "python3 /azlon/checks/test_add.py"`;
+            --checks tests/azlon --check "python3 /azlon/checks/test_add.py"
+
+  A change to your project, as a branch (changes.patch in the run folder always):
+  azlon run --from . --prompt "add a --json flag" --tests "app --json prints JSON" \\
+            --branch azlon/json-flag`;
 
 const TRUST_HELP =
   "trust the config azlon finds here to set the endpoint, name files outside its folder and be code (env AZLON_TRUST_CONFIG=1)";
@@ -152,6 +156,24 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
       ]),
     )
     .option("--junit <file>", "write JUnit XML of the checks and the verdict here, at the end of the run")
+    .option(
+      "--from <dir>",
+      "start from your project: a copy of its working tree (a git repository's tracked files with their changes and untracked ones .gitignore allows); your folder is never written during the run",
+    )
+    .option(
+      "--dockerfile <path>",
+      "with --from: build with this Dockerfile of the project (default: its root Dockerfile)",
+    )
+    .option("--branch <name>", "with --from, after a pass: a new git branch on your HEAD holding the change")
+    .option(
+      "--apply",
+      "with --from, after a pass: write the change into your folder, where nothing changed since",
+    )
+    .option(
+      "--keep-dockerfile",
+      "with --from: put a Dockerfile azlon wrote (your project had none) into the patch",
+    )
+    .option("--max-from-size <size>", "with --from: the most the copied files may take (default 200m)")
     .addHelpText("after", RUN_HELP_AFTER);
   // The main command's flags in the top-level help too, so `azlon --help` shows them all.
   program.addHelpText("after", () => `\n${run.helpInformation()}${RUN_HELP_AFTER}\n`);
@@ -253,6 +275,10 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
       "--allow-host <name>",
       "answer requests for this host name too (repeatable); on loopback a name but the address, localhost, 127.0.0.1 and [::1] gets 403",
       (name: string, names: string[] = []) => [...names, name],
+    )
+    .option(
+      "--projects-root <dir>",
+      'runs may start from a folder under this one ("from" in POST /api/runs; a copy, never written); without it, none may',
     )
     .option("-c, --config <path>", "use this config file instead of searching for one (trusted)")
     .option("--trust-config", TRUST_HELP)

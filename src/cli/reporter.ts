@@ -17,7 +17,10 @@ export interface ReporterOptions {
 }
 
 const PHASE_TEXT: Record<Phase, string> = {
+  snapshot: "copying your project",
   generate: "asking the model for a project",
+  read: "reading the files the model asked for",
+  deliver: "writing the patch",
   apply: "writing the files",
   build: "building the image",
   run: "running the program",
@@ -205,6 +208,26 @@ export class HumanReporter {
         else this.done(false, `not passed: ${reason}`);
         break;
       }
+      case "source.snapshot":
+        this.done(
+          true,
+          `copied ${event.files} files (${formatBytes(event.bytes)})${event.commit ? ` at ${event.commit.slice(0, 12)}${event.dirty ? " with uncommitted changes" : ""}` : ""}`,
+        );
+        break;
+      case "files.read":
+        this.done(
+          event.refused.length ? "warn" : true,
+          `read ${event.shown.length} file${event.shown.length === 1 ? "" : "s"} for the model`,
+        );
+        for (const r of event.refused) this.warn(`${JSON.stringify(r.path)}: ${r.reason}`);
+        break;
+      case "source.delivered":
+        this.done(
+          event.note === null ? true : "warn",
+          `patch of ${event.files.length} file${event.files.length === 1 ? "" : "s"}: ${event.patch}${event.branch ? `; branch ${event.branch}` : ""}${event.applied ? "; applied" : ""}`,
+        );
+        if (event.note) this.warn(event.note);
+        break;
       case "warning":
         this.warn(event.message);
         break;

@@ -139,6 +139,15 @@ function printSummary(
     `  run folder  ${dir}`,
   ];
   if (state.image) lines.push(`  image       ${state.image}   (docker run --rm ${state.image})`);
+  const delivery = state.delivery;
+  if (delivery) {
+    const n = delivery.files.length;
+    lines.push(`  patch       ${delivery.patch}   (${n} file${n === 1 ? "" : "s"}; git apply takes it)`);
+    if (delivery.branch)
+      lines.push(`  branch      ${delivery.branch}   (commit ${delivery.commit?.slice(0, 12) ?? ""})`);
+    if (delivery.applied) lines.push(`  applied     to ${state.options.source?.dir ?? "your folder"}`);
+    if (delivery.note) lines.push(`  note        ${forTerminal(redactor.redactMessage(delivery.note))}`);
+  }
   if (state.status !== "passed") lines.push(`  continue    ${continueCommand(state, dir)}`);
   if (error && !(error instanceof FatalError) && error.stack) {
     lines.push("  this is a bug in azlon; the details are in events.jsonl");

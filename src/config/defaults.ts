@@ -45,4 +45,10 @@ export const DEFAULTS: Config = {
   readyTimeout: 60,
   checkTimeout: null,
   verdict: null,
+  from: null,
+  dockerfile: null,
+  branch: null,
+  apply: false,
+  keepDockerfile: false,
+  maxFromSize: "200m",
 };

@@ -77,6 +77,15 @@ export const ConfigSchema = z
     readyTimeout: z.number().positive(),
     checkTimeout: z.number().positive().nullable(),
     verdict: z.enum(["checks", "judge", "both"]).nullable(),
+    from: z.string().min(1).nullable(),
+    dockerfile: z.string().min(1).nullable(),
+    branch: z.string().min(1).nullable(),
+    apply: z.boolean(),
+    keepDockerfile: z.boolean(),
+    maxFromSize: z.union([z.string(), z.number()]).refine((v) => {
+      const bytes = parseSize(v);
+      return bytes !== null && bytes >= 1024;
+    }, 'expected a size such as "200m" or "1g"'),
   })
   .partial()
   .strict();

@@ -45,6 +45,12 @@ export const ACCEPTS: Partial<Record<ConfigKey, string>> = {
   maxReplyTokens: "a whole number of tokens greater than 0, or null for none",
   maxRetryWait: SECONDS,
   maxReplyBytes: "a whole number of bytes, at least 65536",
+  from: "a folder path (not empty)",
+  dockerfile: "a path inside the --from folder (not empty)",
+  branch: "a branch name (not empty)",
+  apply: "true or false",
+  keepDockerfile: "true or false",
+  maxFromSize: 'a size such as "200m" or "1g"',
 };
 
 /** For keys without a line in ACCEPTS (nested ones such as prices.x.input): from the issue itself. */

@@ -1,6 +1,15 @@
-import type { ExecSummary, RefusedPath, ServiceStatus, Usage } from "./types.js";
+import type { Delivery, ExecSummary, RefusedPath, ServiceStatus, SourceRecord, Usage } from "./types.js";
 
-export type Phase = "generate" | "apply" | "build" | "run" | "check" | "validate";
+export type Phase =
+  | "snapshot"
+  | "generate"
+  | "read"
+  | "apply"
+  | "build"
+  | "run"
+  | "check"
+  | "validate"
+  | "deliver";
 export type RunStatus = "running" | "passed" | "failed" | "error" | "interrupted";
 export type StopReason =
   | "passed"
@@ -110,6 +119,21 @@ export type LoopEvent =
       missing: string[];
       problem: string;
     }
+  /** The user's project (--from) was copied into the workspace. */
+  | ({ type: "source.snapshot" } & Pick<
+      SourceRecord,
+      "kind" | "files" | "bytes" | "commit" | "branch" | "dirty"
+    >)
+  /** Files an answer asked to read, shown in the next request (or refused, with why). */
+  | {
+      type: "files.read";
+      iteration: number;
+      by: "generate" | "validate";
+      shown: string[];
+      refused: RefusedPath[];
+    }
+  /** The change went back: changes.patch, and the branch or apply asked for. */
+  | ({ type: "source.delivered" } & Delivery)
   | { type: "warning"; message: string }
   | {
       type: "run.finished";

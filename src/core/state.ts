@@ -1,9 +1,26 @@
 import type { Price } from "./cost.js";
 import type { RunStatus, StopReason } from "./events.js";
-import type { ExecSummary, Limits, RefusedPath, Usage, VerdictMode } from "./types.js";
+import type {
+  Delivery,
+  ExecSummary,
+  Limits,
+  RefusedPath,
+  SourceRecord,
+  Usage,
+  VerdictMode,
+} from "./types.js";
 
 /** The step the run does next; run.json records it after each completed step. */
-export type Step = "generate" | "apply" | "execute" | "check" | "validate" | "done";
+export type Step =
+  | "snapshot"
+  | "generate"
+  | "read"
+  | "apply"
+  | "execute"
+  | "check"
+  | "validate"
+  | "deliver"
+  | "done";
 
 /** The user's checks, as run.json keeps them. */
 export interface CheckOptions {
@@ -31,6 +48,25 @@ export interface Budgets {
   maxTokens: number | null;
   maxCostUsd: number | null;
   maxTimeMs: number | null;
+}
+
+/**
+ * The user's project a run starts from (--from), and how its change is handed back. Absent: a
+ * run that builds a new project.
+ */
+export interface SourceOptions {
+  /** The user's folder, absolute. It is read at the start and written only by `apply`. */
+  dir: string;
+  /** The Dockerfile to build with, relative to the folder (--dockerfile); null: its root Dockerfile. */
+  dockerfile: string | null;
+  /** After a pass, a new branch on the user's HEAD holding the change (--branch). */
+  branch: string | null;
+  /** After a pass, write the change into the folder where the user has not changed it (--apply). */
+  apply: boolean;
+  /** Put a Dockerfile the project did not have into the patch (--keep-dockerfile). */
+  keepDockerfile: boolean;
+  /** The most the copied files may take. */
+  maxBytes: number;
 }
 
 /** Effective options of a run, as stored in run.json (never secrets). */
@@ -69,6 +105,8 @@ export interface RunOptions {
   checks?: CheckOptions;
   service?: ServiceOptions | null;
   verdict?: VerdictMode;
+  /** Absent in runs that build a new project. */
+  source?: SourceOptions | null;
 }
 
 /** The checks of a run, none for runs recorded before checks existed. */
@@ -140,6 +178,10 @@ export interface RunState {
   image: string | null;
   /** The structured-output mode in use (after an automatic fallback, "json"). */
   structuredOutputMode: "json_schema" | "json";
+  /** What the snapshot of the user's project (--from) was; absent until it is taken, and in new projects. */
+  source?: SourceRecord;
+  /** How the change went back to the user's project: the patch, and the branch or apply asked for. */
+  delivery?: Delivery;
 }
 
 export function newRunState(
@@ -158,7 +200,8 @@ export function newRunState(
     status: "running",
     stopReason: null,
     reason: null,
-    progress: { iteration: 1, step: "generate" },
+    // A run from the user's project copies it first.
+    progress: { iteration: 1, step: options.source ? "snapshot" : "generate" },
     iterations: [],
     usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0 },
     costUsd: options.price ? 0 : null,

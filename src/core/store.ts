@@ -1,7 +1,8 @@
+import type { ReadBounds } from "../workspace/reads.js";
 import type { Snapshot } from "../workspace/workspace.js";
 import type { LoopEvent } from "./events.js";
 import type { RunState } from "./state.js";
-import type { ApplyReport, Changes } from "./types.js";
+import type { ApplyReport, Changes, FileEntry, RefusedPath } from "./types.js";
 
 /** The run folder as the loop sees it: the journal, run.json, the workspace and per-round records. */
 export interface RunStore {
@@ -18,7 +19,13 @@ export interface RunStore {
   record(event: LoopEvent): void;
   /** With the round's number, also records what changed (iterations/NN/changes.json). */
   applyChanges(changes: Changes, iteration?: number): Promise<ApplyReport>;
-  snapshot(): Promise<Snapshot>;
+  /** The workspace as the model is shown it; with paths, only those (and the Dockerfile). */
+  snapshot(paths?: readonly string[]): Promise<Snapshot>;
+  /** Files the model asked to read, each bounded; what cannot be shown is refused with why. */
+  readFiles(
+    paths: readonly string[],
+    bounds: ReadBounds,
+  ): Promise<{ files: FileEntry[]; refused: RefusedPath[] }>;
   /** A digest of the workspace's files (paths, modes, bytes) and `extra`. */
   workspaceHash(extra: string): Promise<string>;
   /** A digest of another folder's files (the checks folder), or of its absence. */

@@ -19,10 +19,13 @@ export interface FileEdit {
 /** The model's first answer: a plan, a Dockerfile and the project's files. */
 export interface Generation {
   plan: string;
-  dockerfile: string;
+  /** Null keeps the Dockerfile of the project the run started from. */
+  dockerfile: string | null;
   files: FileEntry[];
   /** Absent in answers recorded before edits existed (generation.json of an older run). */
   edits?: FileEdit[] | null;
+  /** Files to see before answering (nothing else of the answer applies then); absent in older runs. */
+  read?: string[] | null;
 }
 
 /** The judge's answer after seeing a round's output. */
@@ -35,6 +38,8 @@ export interface Verdict {
   /** Absent in answers recorded before edits existed (verdict.json of an older run). */
   edits?: FileEdit[] | null;
   delete: string[] | null;
+  /** Files to see before fixing (nothing else of the answer applies then); absent in older runs. */
+  read?: string[] | null;
 }
 
 export interface Usage {
@@ -253,6 +258,82 @@ export interface GenerateRequest {
   prompt: string;
   tests: string;
   checks: CheckView | null;
+  /** The user's project the run starts from (--from); absent or null: a new project. */
+  project?: ProjectView | null;
+  /** Files the model asked to read this round, and what azlon refused of its asks. */
+  reads?: ReadFiles | null;
+}
+
+/** The user's project as the first request shows it. */
+export interface ProjectView {
+  /** Every path with its size, folders summarised past a count. */
+  map: string;
+  /** The files most likely to matter, whole. */
+  files: FileEntry[];
+  /** Files that also seemed to matter but did not fit, by name. */
+  named: string[];
+  /** The project's own Dockerfile (shown as "Dockerfile"), or null when it has none. */
+  dockerfile: string | null;
+  /** Where that Dockerfile is in the project, when --dockerfile named one other than the root's. */
+  dockerfilePath: string | null;
+}
+
+/** What the read step gave the model this round. */
+export interface ReadFiles {
+  files: FileEntry[];
+  refused: RefusedPath[];
+  /** How many more asks to read this round allows. */
+  left: number;
+}
+
+/** What run.json keeps of the snapshot of the user's project. */
+export interface SourceRecord {
+  kind: "git" | "folder";
+  /** The repository's top folder (git), else the folder itself. */
+  top: string;
+  /** The folder's path inside the repository, with a slash ("" at its top). */
+  prefix: string;
+  /** HEAD when the snapshot was taken; null outside git or before the first commit. */
+  commit: string | null;
+  branch: string | null;
+  /** Whether the working tree differed from HEAD (uncommitted or untracked files). */
+  dirty: boolean;
+  objectFormat: "sha1" | "sha256";
+  files: number;
+  bytes: number;
+  /** Whether the project brought its own Dockerfile (its root one, or the one --dockerfile named). */
+  ownDockerfile: boolean;
+  /** The files the first request showed whole, kept for the judge's requests. */
+  context: string[];
+}
+
+/** How a --from run's change went back to the user. */
+export interface Delivery {
+  /** changes.patch in the run folder. */
+  patch: string;
+  /** The paths the patch changes. */
+  files: string[];
+  branch: string | null;
+  /** azlon's commit on that branch. */
+  commit: string | null;
+  /** Whether --apply wrote the change into the folder; null when it was not asked (or no pass). */
+  applied: boolean | null;
+  /** Why a branch or an apply that was asked for did not happen, else null. */
+  note: string | null;
+}
+
+/**
+ * The user's project as the loop needs it: copied into the workspace at the start, shown to
+ * the model as a map, and handed back at the end as a patch (and a branch, or applied).
+ */
+export interface ProjectSource {
+  snapshot(signal: AbortSignal): Promise<SourceRecord>;
+  /** The map and the files most likely to matter to this task (chosen once, then kept). */
+  view(record: SourceRecord, task: { prompt: string; tests: string }): Promise<ProjectView>;
+  /** The map of the workspace as it is now (the folders that share the task's words open first). */
+  map(task: string): Promise<string>;
+  /** Writes changes.patch; after a pass, also the branch and the apply asked for. */
+  deliver(record: SourceRecord, run: { runId: string; prompt: string; passed: boolean }): Promise<Delivery>;
 }
 
 export interface JudgeRequest {
@@ -284,6 +365,10 @@ export interface JudgeRequest {
    * repeats the one before (src/core/steps/prompt-layout.ts). Absent: shown once, fresh.
    */
   layout?: PromptLayout;
+  /** In a run from the user's project: its map (the files shown are only those that matter). */
+  projectMap?: string | null;
+  /** Files the judge asked to read this round. */
+  reads?: ReadFiles | null;
 }
 
 /** The project as the judge's requests show it: a base round's files, then later rounds' changes. */

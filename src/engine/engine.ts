@@ -135,6 +135,7 @@ export class Engine {
       { runLoop },
       { sweepOrphans },
       { runtimeFacts },
+      { UserProject },
     ] = await Promise.all([
       import("openai"),
       import("../model/openai-model.js"),
@@ -142,6 +143,7 @@ export class Engine {
       import("../core/loop.js"),
       import("../sandbox/orphans.js"),
       import("./runtime.js"),
+      import("../workspace/source.js"),
     ]);
     const options = state.options;
     const owner = this.options.owner ?? currentProcess();
@@ -215,6 +217,9 @@ export class Engine {
           now: () => performance.now(),
           legInfo: owner,
           checks: checkViewOf(options),
+          source: options.source
+            ? new UserProject(options.source, folder.dir, folder.workspaceDir, options.out)
+            : null,
         },
         signal,
       );

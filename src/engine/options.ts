@@ -7,6 +7,7 @@ import type { RunOptions } from "../core/state.js";
 import { parseSize } from "../util/format.js";
 import { collectSecrets, Redactor, urlQuerySecrets } from "../util/secrets.js";
 import { checkOptionsFrom } from "./checks.js";
+import { sourceOptionsFrom } from "./source-options.js";
 
 export { DEFAULT_BASE_URL };
 
@@ -89,6 +90,8 @@ export function runOptionsFrom(config: Config, cwd: string, outDir: string): Run
   const options = toRunOptions(config, outDir);
   Object.assign(options, checkOptionsFrom(config, cwd));
   checkCostBudget(options);
+  // The user's project (--from) is checked last: it lists the folder.
+  options.source = sourceOptionsFrom(config, cwd, outDir);
   return options;
 }
 

@@ -109,6 +109,20 @@ export const ResultSchema = z
     usage: UsageSchema,
     costUsd: z.number().min(0).nullable(),
     durationMs: z.int().min(0),
+    patch: z
+      .string()
+      .nullable()
+      .describe(
+        "in a run from your project (--from): changes.patch, the change as a git diff git apply takes",
+      ),
+    branch: z.string().nullable().describe("the branch --branch made after a pass, else null"),
+    commit: z.string().nullable().describe("azlon's commit on that branch, else null"),
+    applied: z
+      .boolean()
+      .nullable()
+      .describe(
+        "whether --apply wrote the change into your folder (false: a file changed since); null when not asked or no pass",
+      ),
   })
   .strict();
 
@@ -177,6 +191,10 @@ export function resultOf(report: RunReport): Result {
     usage: { ...state.usage },
     costUsd: state.costUsd,
     durationMs: Math.round(state.elapsedMs),
+    patch: state.delivery?.patch ?? null,
+    branch: state.delivery?.branch ?? null,
+    commit: state.delivery?.commit ?? null,
+    applied: state.delivery?.applied ?? null,
   };
 }
 
@@ -199,6 +217,10 @@ export function errorResult(reason: string, error: unknown): Result {
     usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0 },
     costUsd: null,
     durationMs: 0,
+    patch: null,
+    branch: null,
+    commit: null,
+    applied: null,
   };
 }
 

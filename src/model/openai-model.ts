@@ -29,7 +29,14 @@ import { isContextLengthError, suggestedContext } from "./context-errors.js";
 import { parseReply } from "./reply.js";
 import { replyCapFields } from "./reply-cap.js";
 import { askedWaitMs, retryPlan, waitAbortably } from "./retry.js";
-import { GenerationReply, GenerationSchema, VerdictReply, VerdictSchema } from "./schemas.js";
+import {
+  GenerationReply,
+  GenerationSchema,
+  SourceGenerationReply,
+  SourceGenerationSchema,
+  VerdictReply,
+  VerdictSchema,
+} from "./schemas.js";
 import { boundedFetch, type Exchange } from "./transport.js";
 
 export type StructuredOutputMode = "json_schema" | "json";
@@ -142,6 +149,17 @@ export class OpenAIModel implements Model {
 
   async generate(request: GenerateRequest, ctx: ModelContext): Promise<Generation> {
     const messages = generateMessages(this.options.templates, this.options.promptContext, request);
+    // A project of the user's with its own Dockerfile: null keeps it.
+    if (request.project?.dockerfile) {
+      return this.complete(
+        "generate",
+        messages,
+        SourceGenerationSchema,
+        SourceGenerationReply,
+        "generation",
+        ctx,
+      );
+    }
     return this.complete("generate", messages, GenerationSchema, GenerationReply, "generation", ctx);
   }
 

@@ -21,6 +21,11 @@ const EditsField = z
   .nullable()
   .describe("Small changes to existing files, applied in order after files; or null");
 
+const ReadField = z
+  .array(z.string())
+  .nullable()
+  .describe("Paths of files to see first (nothing else of this answer is applied then); or null");
+
 /** The generation answer of SPEC.md's contract, as the model is asked for it. */
 export const GenerationSchema = z
   .object({
@@ -28,8 +33,15 @@ export const GenerationSchema = z
     dockerfile: z.string().describe("The whole Dockerfile"),
     files: z.array(FileSchema).describe("Every file of the project except the Dockerfile"),
     edits: EditsField,
+    read: ReadField,
   })
   .strict();
+
+/** The generation answer in a run from the user's project that has a Dockerfile: null keeps it. */
+export const SourceGenerationSchema = GenerationSchema.extend({
+  dockerfile: z.string().nullable().describe("A whole new Dockerfile, or null to keep the project's"),
+  files: z.array(FileSchema).describe("New files, and files rewritten whole; the project's others stay"),
+}).strict();
 
 /** The verdict answer of SPEC.md's contract, as the model is asked for it. */
 export const VerdictSchema = z
@@ -43,18 +55,27 @@ export const VerdictSchema = z
     files: z.array(FileSchema).nullable().describe("Whole replacement or new files, only those that change"),
     edits: EditsField,
     delete: z.array(z.string()).nullable().describe("Paths of files to delete"),
+    read: ReadField,
   })
   .strict();
 
-// What is read back: a reply that leaves "edits" out (a model in plain-JSON mode, or one that
-// never uses edits) means no edits. Not worth a repair turn. Never sent as a schema.
+// What is read back: a reply that leaves "edits" or "read" out (a model in plain-JSON mode, or
+// a custom prompt that never asks for them) means none. Not worth a repair turn. Never sent as
+// a schema.
 const lenientEdits = EditsField.optional().transform((edits) => edits ?? null);
+const lenientRead = ReadField.optional().transform((read) => read ?? null);
 
-/** Parses a generation answer; "edits" may be missing. */
-export const GenerationReply = GenerationSchema.extend({ edits: lenientEdits });
+/** Parses a generation answer; "edits" and "read" may be missing. */
+export const GenerationReply = GenerationSchema.extend({ edits: lenientEdits, read: lenientRead });
 
-/** Parses a verdict answer; "edits" may be missing. */
-export const VerdictReply = VerdictSchema.extend({ edits: lenientEdits });
+/** Parses a generation answer from the user's project; "dockerfile" may be null. */
+export const SourceGenerationReply = SourceGenerationSchema.extend({
+  edits: lenientEdits,
+  read: lenientRead,
+});
+
+/** Parses a verdict answer; "edits" and "read" may be missing. */
+export const VerdictReply = VerdictSchema.extend({ edits: lenientEdits, read: lenientRead });
 
 export type GenerationAnswer = z.infer<typeof GenerationReply>;
 export type VerdictAnswer = z.infer<typeof VerdictReply>;

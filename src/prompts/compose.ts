@@ -13,6 +13,7 @@ import { DOCKERFILE } from "../workspace/paths.js";
 import { describeCheckResults, describeChecks } from "./checks.js";
 import { blocksWithin, fileBlock } from "./file-blocks.js";
 import { describeResult, judgedOutput } from "./output.js";
+import { describeMap, describeProject, describeReads, projectRules } from "./project.js";
 import { dropEmptyBlocks, placeholders, render } from "./render.js";
 import { describeBaseImage, describeEntrypoint, describeLimits, modeOf } from "./runtime.js";
 import type { Templates } from "./templates.js";
@@ -173,13 +174,24 @@ function lastRoundNote(req: JudgeRequest): string {
 
 export function generateMessages(t: Templates, ctx: PromptContext, req: GenerateRequest): ChatMessage[] {
   const common = systemValues(ctx, req.checks);
+  const project = req.project ? { hasDockerfile: req.project.dockerfile !== null } : null;
+  const rules = projectRules(project, describeEntrypoint(modeOf(req.checks)));
   return [
-    { role: "system", content: render(t.generateSystem.text, common, t.generateSystem.source) },
+    {
+      role: "system",
+      content: render(t.generateSystem.text, { ...common, projectRules: rules }, t.generateSystem.source),
+    },
     {
       role: "user",
       content: renderBlocks(
         t.generateUser.text,
-        { prompt: req.prompt, tests: req.tests, checks: describeChecks(req.checks) },
+        {
+          prompt: req.prompt,
+          tests: req.tests,
+          checks: describeChecks(req.checks),
+          project: describeProject(req.project),
+          reads: describeReads(req.reads),
+        },
         t.generateUser.source,
       ),
     },
@@ -222,6 +234,8 @@ export function judgeMessages(t: Templates, ctx: PromptContext, req: JudgeReques
     output: judgedOutput(req.build, req.exec),
     checks: describeChecks(req.checks),
     checkResults: describeCheckResults(req.checks, req.checkResults),
+    projectMap: describeMap(req.projectMap),
+    reads: describeReads(req.reads),
   };
   return [
     { role: "system", content: render(t.validateSystem.text, common, t.validateSystem.source) },

@@ -18,8 +18,8 @@ export const TEMPLATE_FILES: Record<TemplateName, string> = {
 
 /** The placeholders each template may use; rendering anything else is an error. */
 export const TEMPLATE_VARS: Record<TemplateName, readonly string[]> = {
-  generateSystem: ["limits", "baseImage", "entrypoint"],
-  generateUser: ["prompt", "tests", "checks"],
+  generateSystem: ["limits", "baseImage", "entrypoint", "projectRules"],
+  generateUser: ["prompt", "tests", "checks", "project", "reads"],
   validateSystem: ["limits", "baseImage", "entrypoint"],
   validateUser: [
     "prompt",
@@ -39,6 +39,8 @@ export const TEMPLATE_VARS: Record<TemplateName, readonly string[]> = {
     "output",
     "checks",
     "checkResults",
+    "projectMap",
+    "reads",
   ],
 };
 

@@ -42,6 +42,34 @@ export interface RunView {
   files: WorkspaceFile[];
   /** Workspace files left out once the report's bound on them was reached. */
   filesLeftOut: number;
+  /** A run from the user's project: the change against its snapshot (changes.patch), bounded. */
+  change: PatchView | null;
+}
+
+/** changes.patch as the views show it: its first PATCH_BYTES, and how large it is. */
+export interface PatchView {
+  path: string;
+  text: string;
+  bytes: number;
+  truncated: boolean;
+}
+
+/** The most of changes.patch a view shows; the file in the run folder is whole. */
+export const PATCH_BYTES = 256 * 1024;
+
+/** The run's changes.patch (a run from the user's project), or null when there is none. */
+export function readPatch(dir: string): PatchView | null {
+  const path = join(dir, "changes.patch");
+  if (!existsSync(path)) return null;
+  const bytes = statSync(path).size;
+  const buffer = Buffer.alloc(Math.min(bytes, PATCH_BYTES));
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, buffer, 0, buffer.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return { path, text: buffer.toString("utf8"), bytes, truncated: bytes > PATCH_BYTES };
 }
 
 export const TAIL_BYTES = 16 * 1024;
@@ -144,5 +172,5 @@ export function readRunView(dir: string): RunView {
   }
   const iterations = [...numbers].sort((a, b) => a - b).map((n) => readIteration(folder, state, n));
   const { files, leftOut } = readWorkspace(folder);
-  return { dir, state, iterations, files, filesLeftOut: leftOut };
+  return { dir, state, iterations, files, filesLeftOut: leftOut, change: readPatch(dir) };
 }

@@ -1,6 +1,6 @@
 import type { ChecksReport } from "../core/types.js";
 import { formatBytes, formatCount, formatDuration } from "../util/format.js";
-import { fileDiff } from "../web/diff.js";
+import { fileDiff, patchFiles } from "../web/diff.js";
 import { phaseParts } from "../web/phases.js";
 import { readWebAsset } from "./assets.js";
 import { el, esc, formatCost, kv } from "./html.js";
@@ -112,6 +112,29 @@ function filesBlock(view: RunView): string {
   return `<h2 id="files">Workspace files</h2>${files || el("p", "no files yet", "muted")}${left}`;
 }
 
+/** A run from the user's project: its change against the snapshot, file by file (changes.patch). */
+function changeBlock(view: RunView): string {
+  const change = view.change;
+  if (!change) return "";
+  const files = patchFiles(change.text);
+  const cut = change.truncated
+    ? el(
+        "p",
+        `the first ${formatBytes(change.text.length)} of ${formatBytes(change.bytes)}; the whole patch is ${change.path}`,
+        "muted",
+      )
+    : "";
+  const body = files
+    .map(
+      (f) =>
+        `<div class="diff"><div class="diff-file">${esc(f.path)} <span class="muted">${esc(f.what)}</span></div>` +
+        f.rows.map((row) => `<div class="diff-row ${row.cls}">${esc(row.text)}</div>`).join("") +
+        "</div>",
+    )
+    .join("");
+  return `<h2 id="change">Change to your project</h2>${el("p", `against the snapshot azlon started from; git apply takes ${change.path}`, "muted")}${body || el("p", "no change", "muted")}${cut}`;
+}
+
 /** The run view's body: shared by `azlon report`; the page draws the same parts with the DOM. */
 export function renderRunBody(view: RunView): string {
   const { state } = view;
@@ -142,7 +165,7 @@ export function renderRunBody(view: RunView): string {
   const rounds = view.iterations
     .map((it, i) => iterationBlock(it, i === view.iterations.length - 1))
     .join("");
-  return `${head}${task}<h2 id="rounds">Rounds</h2>${rounds || el("p", "no rounds yet", "muted")}${filesBlock(view)}`;
+  return `${head}${task}${changeBlock(view)}<h2 id="rounds">Rounds</h2>${rounds || el("p", "no rounds yet", "muted")}${filesBlock(view)}`;
 }
 
 /** The whole report: one HTML file with its CSS inline, no script and no network. */

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync, realpathSync, statSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
@@ -9,6 +9,7 @@ import { ConfigError, FatalError, LockedError, RunStateError } from "../core/err
 import { readRun } from "../engine/runs.js";
 import type { TemplateName } from "../prompts/templates.js";
 import { webFile } from "../report/assets.js";
+import { readPatch } from "../report/read.js";
 import { eventStream } from "./events.js";
 import { hostGuard, jsonOnly, originGuard } from "./guard.js";
 import { declaredSize, errorBody, HttpError, jsonBody, query } from "./http.js";
@@ -35,6 +36,33 @@ export interface AppOptions {
   cors: string | null;
   /** The Host names answered (see allowedHosts); null: any. */
   hosts: Set<string> | null;
+  /** The folder whose subfolders a run may start from (`from`); null: none may. */
+  projectsRoot?: string | null;
+}
+
+/**
+ * The folder a request's `from` names, as a real path inside the server's --projects-root (the
+ * root itself included); anything else, a link out of it too, is refused (400).
+ */
+export function projectUnder(root: string | null | undefined, from: string): string {
+  if (!root) {
+    throw new HttpError(
+      400,
+      "this server takes no `from`: start azlon serve with --projects-root <dir>",
+      "from",
+    );
+  }
+  let real: string;
+  try {
+    real = realpathSync(resolve(root, from));
+  } catch {
+    throw new HttpError(400, `from: ${from} is not a folder under the server's projects root`, "from");
+  }
+  const rel = relative(realpathSync(root), real);
+  if (rel.startsWith("..") || isAbsolute(rel)) {
+    throw new HttpError(400, `from: ${from} is outside the server's projects root`, "from");
+  }
+  return real;
 }
 
 function sameSecret(given: string, token: string): boolean {
@@ -140,7 +168,11 @@ export function createApp(o: AppOptions): Hono {
   app.post("/api/runs", async (c) => {
     const body = await jsonBody(c, CreateRunSchema);
     // Validated as config by CreateRunSchema (a strict pick of ConfigSchema).
-    const layer: Partial<Config> = { ...body.options, ...(body.checks ? { checks: body.checks } : {}) };
+    const layer: Partial<Config> = {
+      ...body.options,
+      ...(body.checks ? { checks: body.checks } : {}),
+      ...(body.from !== undefined ? { from: projectUnder(o.projectsRoot, body.from) } : {}),
+    };
     const { id, status } = manager.create({ prompt: body.prompt, tests: body.tests }, layer);
     return c.json({ id, status, url: `/api/runs/${id}` }, 202);
   });
@@ -163,7 +195,8 @@ export function createApp(o: AppOptions): Hono {
     const id = c.req.param("id");
     const dir = runDir(id);
     const { state } = readRun(dir, manager.redactor);
-    return c.json(detailOf(state, manager.statusOf(id), manager.phaseOf(id), manager.resultOf(id, dir)));
+    const result = manager.resultOf(id, dir);
+    return c.json(detailOf(state, manager.statusOf(id), manager.phaseOf(id), result, readPatch(dir)));
   });
 
   app.post("/api/runs/:id/cancel", (c) => {

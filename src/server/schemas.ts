@@ -38,6 +38,8 @@ export const CreateRunSchema = z
     tests: text("tests"),
     checks: ConfigSchema.shape.checks.optional(),
     options: RunOptionsSchema.optional(),
+    /** A folder under the server's --projects-root to start from (a copy; never written). */
+    from: z.string().trim().min(1, "from cannot be empty").max(4096).optional(),
   })
   .strict();
 

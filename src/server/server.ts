@@ -27,6 +27,8 @@ export interface ServerOptions {
   cors: string | null;
   /** Host names answered besides the local ones (--allow-host). */
   allowHosts: string[];
+  /** Runs may start from folders under this one (--projects-root); null: none may. */
+  projectsRoot?: string | null;
   log: (line: string) => void;
   /** The --out folder's lock, when the caller took it first (lockOutDir); else taken here. */
   lock?: HeldLock;
@@ -107,6 +109,7 @@ async function listen(o: ServerOptions, lock: HeldLock): Promise<RunningServer> 
     token: o.token,
     cors: o.cors,
     hosts: allowedHosts(o.host, o.allowHosts),
+    projectsRoot: o.projectsRoot ?? null,
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     // The engine's model client shares this process: Node's own Request/Response stay in place.

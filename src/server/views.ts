@@ -4,7 +4,7 @@ import type { RunState } from "../core/state.js";
 import { checksOf, iterationsRun, verdictOf } from "../core/state.js";
 import { CHECKS_FILE, VERDICT_FILE } from "../core/steps/records.js";
 import type { Result } from "../engine/result.js";
-import { readTail } from "../report/read.js";
+import { type PatchView, readTail } from "../report/read.js";
 import { CHANGES_FILE } from "../workspace/changes.js";
 import { ITERATIONS_DIR, type RunFolder } from "../workspace/run-folder.js";
 
@@ -45,9 +45,17 @@ export function summaryOf(state: RunState, status: ServedStatus, phase: string |
   };
 }
 
-export function detailOf(state: RunState, status: ServedStatus, phase: string | null, result: Result | null) {
+export function detailOf(
+  state: RunState,
+  status: ServedStatus,
+  phase: string | null,
+  result: Result | null,
+  change: PatchView | null = null,
+) {
   return {
     ...summaryOf(state, status, phase),
+    /** A run from the user's project: changes.patch (bounded), for the page's diff. */
+    change,
     prompt: state.input.prompt,
     tests: state.input.tests,
     checks: checksOf(state.options).commands,

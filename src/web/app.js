@@ -2,7 +2,7 @@
 // wrote is inserted as text (textContent / text nodes), never as markup.
 import { ApiError, api, showError, takeTokenFromUrl, token } from "./api.js";
 import { $, cost, count, fill, h, setText, statusBadge, when } from "./dom.js";
-import { describeEvent, EVENT_TYPES, roundBody } from "./view.js";
+import { changeView, describeEvent, EVENT_TYPES, roundBody } from "./view.js";
 
 const LIVE = new Set(["queued", "running"]);
 // ---- the new-run form ----
@@ -263,6 +263,7 @@ async function loadRun() {
           ]
         : [],
     );
+    fill("run-change", ...changeView(run.change));
     renderRounds(run);
     loadFiles();
     showError("run-error", null);
@@ -317,6 +318,7 @@ function openRun(id) {
   current = { id, source: null, detail: null, rounds: new Map(), opened: new Map(), timer: null };
   setText("run-id", id);
   fill("run-rounds");
+  fill("run-change");
   fill("run-files");
   fill("run-events");
   setText("run-events-count", "");

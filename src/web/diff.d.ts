@@ -29,3 +29,10 @@ export function fileDiff(change: {
   after: string | null;
   truncated?: boolean;
 }): FileDiff;
+/** One file of a git patch, ready to draw. */
+export interface PatchFile {
+  path: string;
+  what: "created" | "deleted" | "changed";
+  rows: Array<{ cls: "add" | "del" | "same" | "skip"; text: string }>;
+}
+export function patchFiles(text: string | null | undefined): PatchFile[];

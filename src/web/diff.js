@@ -139,3 +139,32 @@ export function fileDiff(change) {
   );
   return { what, note: null, added, removed, rows };
 }
+
+/**
+ * A git patch (changes.patch) as the page and the report draw it: one entry per file, its path
+ * and its rows, each with the class it is drawn with (binary changes as one note row).
+ */
+export function patchFiles(text) {
+  const files = [];
+  let file = null;
+  for (const line of splitLines(text)) {
+    const head = /^diff --git a\/(.*) b\/(.*)$/.exec(line);
+    if (head) {
+      file = { path: head[2], what: "changed", rows: [] };
+      files.push(file);
+      continue;
+    }
+    if (!file) continue;
+    if (/^new file mode/.test(line)) file.what = "created";
+    else if (/^deleted file mode/.test(line)) file.what = "deleted";
+    else if (/^(old|new) mode/.test(line)) file.rows.push({ cls: "skip", text: line });
+    else if (line === "GIT binary patch") file.rows.push({ cls: "skip", text: "binary file changed" });
+    else if (/^(literal|delta) \d+$/.test(line) || /^(index |--- |\+\+\+ )/.test(line)) continue;
+    else if (line.startsWith("@@")) file.rows.push({ cls: "skip", text: line });
+    else if (line.startsWith("+")) file.rows.push({ cls: "add", text: line });
+    else if (line.startsWith("-")) file.rows.push({ cls: "del", text: line });
+    else if (line.startsWith(" ")) file.rows.push({ cls: "same", text: line });
+    // The lines of a binary patch (base85) are not drawn.
+  }
+  return files;
+}

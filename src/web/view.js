@@ -1,5 +1,5 @@
 // How a run's parts look on the page: rounds, verdicts, checks, diffs and journal events, from the API's JSON.
-import { fileDiff } from "./diff.js";
+import { fileDiff, patchFiles } from "./diff.js";
 import { count, h, ms } from "./dom.js";
 import { changesText, phaseParts } from "./phases.js";
 
@@ -20,6 +20,29 @@ export function diffView(change) {
     head,
     d.rows.map((row) => h("div", { class: `diff-row ${row.cls}` }, row.text)),
   );
+}
+
+/** A run from the user's project: its change against the snapshot (changes.patch), file by file. */
+export function changeView(change) {
+  if (!change) return [];
+  const files = patchFiles(change.text);
+  return [
+    h("h2", { id: "change" }, "Change to your project"),
+    h("p", { class: "muted" }, `against the snapshot azlon started from; git apply takes ${change.path}`),
+    files.length
+      ? files.map((f) =>
+          h(
+            "div",
+            { class: "diff" },
+            h("div", { class: "diff-file" }, `${f.path} `, h("span", { class: "muted" }, f.what)),
+            f.rows.map((row) => h("div", { class: `diff-row ${row.cls}` }, row.text)),
+          ),
+        )
+      : h("p", { class: "muted" }, "no change"),
+    change.truncated
+      ? h("p", { class: "muted" }, `the patch is cut here; the whole is ${change.path}`)
+      : null,
+  ];
 }
 
 export function phaseLine(s) {
@@ -111,6 +134,9 @@ export const EVENT_TYPES = [
   "checks.finished",
   "verdict",
   "evidence.rejected",
+  "source.snapshot",
+  "files.read",
+  "source.delivered",
   "warning",
   "run.finished",
 ];
@@ -142,6 +168,12 @@ export function describeEvent(e) {
       return `verdict: ${e.accepted ? "pass accepted" : e.passed ? "pass not accepted" : "not passed"} — ${e.reason}`;
     case "evidence.rejected":
       return `evidence rejected: ${e.problem}`;
+    case "source.snapshot":
+      return `your project copied: ${e.files} files${e.commit ? ` at ${String(e.commit).slice(0, 12)}${e.dirty ? " (with uncommitted changes)" : ""}` : ""}`;
+    case "files.read":
+      return `round ${e.iteration}: read ${(e.shown ?? []).length} file(s) for the model${e.refused?.length ? `, ${e.refused.length} refused` : ""}`;
+    case "source.delivered":
+      return `change: ${(e.files ?? []).length} file(s) in changes.patch${e.branch ? `; branch ${e.branch}` : ""}${e.applied ? "; applied" : ""}${e.note ? ` (${e.note})` : ""}`;
     case "warning":
       return `warning: ${e.message}`;
     case "run.finished":

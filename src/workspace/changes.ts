@@ -32,14 +32,19 @@ async function contentsOf(root: string, path: string): Promise<Contents> {
   }
 }
 
-/** The paths the changes may touch, read before they are applied. */
-export async function readBefore(root: string, changes: Changes): Promise<Map<string, Contents>> {
-  const paths = [
+/** The paths the changes may touch. */
+export function touchedBy(changes: Changes): string[] {
+  return [
     ...(changes.dockerfile !== null ? [DOCKERFILE] : []),
     ...changes.files.map((f) => f.path),
     ...changes.edits.map((e) => e.path),
     ...changes.delete,
   ];
+}
+
+/** The paths the changes may touch, read before they are applied. */
+export async function readBefore(root: string, changes: Changes): Promise<Map<string, Contents>> {
+  const paths = touchedBy(changes);
   const before = new Map<string, Contents>();
   for (const path of paths) if (!before.has(path)) before.set(path, await contentsOf(root, path));
   return before;

@@ -18,11 +18,14 @@ import { join } from "node:path";
 import type { LoopEvent } from "../core/events.js";
 import type { RunState } from "../core/state.js";
 import type { RunStore } from "../core/store.js";
-import type { ApplyReport, Changes } from "../core/types.js";
+import type { ApplyReport, Changes, FileEntry, RefusedPath } from "../core/types.js";
 import { maskUrlSecrets, type Redactor } from "../util/secrets.js";
 import { safeJson } from "../util/terminal.js";
-import { CHANGES_FILE, changeRecord, readBefore } from "./changes.js";
+import { CHANGES_FILE, changeRecord, readBefore, touchedBy } from "./changes.js";
 import { acquireLock, type HeldLock, type LockOptions } from "./lock.js";
+import { type ReadBounds, readWorkspaceFiles } from "./reads.js";
+import { preserveBlobs } from "./source.js";
+import { STORE_DIR } from "./source-store.js";
 import { applyChanges, hashWorkspace, type Snapshot, snapshot } from "./workspace.js";
 
 export const RUN_FILE = "run.json";
@@ -164,6 +167,10 @@ export class RunFolder implements RunStore {
 
   /** Applies the changes; with a round's number, records what they changed in its changes.json. */
   async applyChanges(changes: Changes, iteration?: number): Promise<ApplyReport> {
+    if (existsSync(join(this.dir, STORE_DIR))) {
+      // A run from the user's project: the snapshot's copy of each file is kept before it changes.
+      await preserveBlobs(this.dir, this.workspaceDir, touchedBy(changes));
+    }
     if (iteration === undefined) return applyChanges(this.workspaceDir, changes);
     const before = await readBefore(this.workspaceDir, changes);
     const applied = await applyChanges(this.workspaceDir, changes);
@@ -171,8 +178,15 @@ export class RunFolder implements RunStore {
     return applied;
   }
 
-  snapshot(): Promise<Snapshot> {
-    return snapshot(this.workspaceDir);
+  snapshot(paths?: readonly string[]): Promise<Snapshot> {
+    return snapshot(this.workspaceDir, paths);
+  }
+
+  readFiles(
+    paths: readonly string[],
+    bounds: ReadBounds,
+  ): Promise<{ files: FileEntry[]; refused: RefusedPath[] }> {
+    return readWorkspaceFiles(this.workspaceDir, paths, bounds);
   }
 
   workspaceHash(extra: string): Promise<string> {

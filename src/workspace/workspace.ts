@@ -137,26 +137,38 @@ export async function applyChanges(root: string, changes: Changes): Promise<Appl
   return boundReport({ written, deleted, refused, dockerfileChanged, notes });
 }
 
-/** Reads the workspace back: the Dockerfile and every other file, sorted by path. */
-export async function snapshot(root: string): Promise<Snapshot> {
+/**
+ * Reads the workspace back: the Dockerfile and every other file, sorted by path. With `only`,
+ * just those paths (and the Dockerfile): a large project of the user's is shown in part.
+ */
+export async function snapshot(root: string, only?: readonly string[]): Promise<Snapshot> {
   const files: FileEntry[] = [];
   let dockerfile = "";
+  const wanted = only ? new Set([...only, DOCKERFILE]) : null;
+  const add = async (full: string, rel: string) => {
+    const data = await readFile(full);
+    const binary = data.subarray(0, BINARY_SAMPLE).includes(0);
+    const content = binary ? `[binary file, ${data.length} bytes]` : data.toString("utf8");
+    if (rel === DOCKERFILE) dockerfile = content;
+    else files.push({ path: rel, content });
+  };
   async function walk(dir: string): Promise<void> {
     const entries = await readdir(dir, { withFileTypes: true });
     for (const entry of entries) {
       const full = join(dir, entry.name);
       const rel = relative(root, full).split(sep).join("/");
       if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile()) {
-        const data = await readFile(full);
-        const binary = data.subarray(0, BINARY_SAMPLE).includes(0);
-        const content = binary ? `[binary file, ${data.length} bytes]` : data.toString("utf8");
-        if (rel === DOCKERFILE) dockerfile = content;
-        else files.push({ path: rel, content });
-      }
+      else if (entry.isFile()) await add(full, rel);
     }
   }
-  await walk(root);
+  if (wanted) {
+    for (const rel of wanted) {
+      // Only real files reached through real folders: never a link's target.
+      if (!(await unsafeTarget(root, rel, "write")) && (await lstatOrNull(join(root, rel)))?.isFile()) {
+        await add(join(root, rel), rel);
+      }
+    }
+  } else await walk(root);
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { dockerfile, files };
 }

@@ -8,6 +8,7 @@ import { describeDocker } from "../helpers/docker.js";
 import { loopbackModel } from "../helpers/e2e.js";
 import { FakeDocker } from "../helpers/fake-docker.js";
 import { fail, generation, pass } from "../helpers/fake-openai.js";
+import { gitIn, gitRepo } from "../helpers/git-repo.js";
 import { BUSYBOX } from "../helpers/images.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -157,6 +158,48 @@ describeDocker("action.yml: its steps run locally as the runner runs them", () =
     expect(result.checks).toMatchObject({ total: 2, passed: 2 });
     expect(readFileSync(join(cwd, "azlon-junit.xml"), "utf8")).toContain('tests="3" failures="0"');
     expect(readFileSync(r.summary, "utf8")).toContain("azlon: passed");
+  });
+
+  it("from the checked-out repository with a branch: outputs the patch and the branch, which holds the change", async () => {
+    server.enqueue(
+      {
+        content: {
+          plan: "fix",
+          dockerfile: null,
+          files: [],
+          edits: [{ path: "greet.sh", search: "wrld", replace: "world" }],
+          read: null,
+        },
+      },
+      pass(["hello, world"]),
+    );
+    const cwd = tempDir();
+    const repo = gitRepo(
+      {
+        Dockerfile: `FROM ${BUSYBOX}\nCOPY . /app\nENTRYPOINT ["sh", "/app/greet.sh"]\n`,
+        "greet.sh": 'echo "hello, wrld"\n',
+        ".gitignore": "azlon-runs/\nazlon-junit.xml\ngithub-output\nstep-summary.md\nstep.sh\n",
+      },
+      cwd,
+    );
+    const r = await runAction(
+      {
+        prompt: "fix the greeting",
+        tests: "prints hello, world",
+        from: ".",
+        branch: "azlon/greeting",
+        model: "gpt-test",
+        "base-url": server.url,
+      },
+      repo,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout.trim().split("\n").at(-1) as string);
+    images.push(result.image);
+    expect(r.outputs).toMatchObject({ status: "passed", branch: "azlon/greeting", patch: result.patch });
+    expect(readFileSync(r.outputs.patch as string, "utf8")).toContain('+echo "hello, world"');
+    expect(gitIn(repo, ["show", "azlon/greeting:greet.sh"])).toBe('echo "hello, world"\n');
+    expect(readFileSync(join(repo, "greet.sh"), "utf8")).toBe('echo "hello, wrld"\n');
   });
 
   it("a failing task fails the step with azlon's exit code and still sets the outputs", async () => {

@@ -45,6 +45,12 @@ const detail = {
   progress: { iteration: 1, step: "done" },
   iterationSummaries: [round],
   result: null,
+  change: {
+    path: "/runs/x/changes.patch",
+    text: `diff --git a/page.html b/page.html\n--- a/page.html\n+++ b/page.html\n@@ -1 +1,2 @@\n <p>hi</p>\n+${HOSTILE}\n`,
+    bytes: 120,
+    truncated: false,
+  },
 };
 const iteration = {
   iteration: 1,
@@ -183,8 +189,13 @@ for (const which of ["chromium", "firefox"] as const) {
         expect(text).toContain('<script>alert("x")</script>');
         expect(text).toContain("1,234 prompt");
         expect(
-          await page.$$eval("#view-run .diff-row.add", (rows) => rows.map((r) => r.textContent)),
+          await page.$$eval("#run-rounds .diff-row.add", (rows) => rows.map((r) => r.textContent)),
         ).toEqual([`+ ${HOSTILE}`]);
+        // A run from the user's project: its change against the snapshot, as text.
+        expect(await page.$eval("#run-change h2", (el) => el.textContent)).toBe("Change to your project");
+        expect(
+          await page.$$eval("#run-change .diff-row.add", (rows) => rows.map((r) => r.textContent)),
+        ).toEqual([`+${HOSTILE}`]);
         // Only the page's own script element; no element the model's text could have made.
         expect(await page.$$eval("script", (s) => s.length)).toBe(1);
         expect(await page.$$eval("#main img", (s) => s.length)).toBe(0);

@@ -8,6 +8,7 @@ import type {
   CheckResult,
   ChecksReport,
   ExecResult,
+  GenerateRequest,
   Generation,
   JudgeFeedback,
   JudgeRequest,
@@ -24,12 +25,14 @@ import { Redactor } from "../../src/util/secrets.js";
 import { RunFolder } from "../../src/workspace/run-folder.js";
 
 export type ModelStep =
-  | { kind: "generate"; answer: Generation | Error }
+  | { kind: "generate"; answer: Generation | Error | ((req: GenerateRequest) => Generation) }
   | { kind: "judge"; answer: Verdict | Error | ((req: JudgeRequest, feedback: JudgeFeedback[]) => Verdict) };
 
 /** A Model that replays a script and records what the loop asked. */
 export class ScriptedModel implements Model {
   readonly judged: Array<{ request: JudgeRequest; feedback: JudgeFeedback[] }> = [];
+  /** The generate requests, in order. */
+  readonly generateRequests: GenerateRequest[] = [];
   generated = 0;
   constructor(
     private readonly steps: ModelStep[],
@@ -57,12 +60,13 @@ export class ScriptedModel implements Model {
     return step;
   }
 
-  async generate(_request: unknown, ctx: ModelContext): Promise<Generation> {
+  async generate(request: GenerateRequest, ctx: ModelContext): Promise<Generation> {
     this.generated++;
+    this.generateRequests.push(request);
     const step = this.next("generate", ctx);
     if (step.kind !== "generate") throw new Error("unreachable");
     if (step.answer instanceof Error) throw step.answer;
-    return step.answer;
+    return typeof step.answer === "function" ? step.answer(request) : step.answer;
   }
 
   async judge(request: JudgeRequest, feedback: JudgeFeedback[], ctx: ModelContext): Promise<Verdict> {

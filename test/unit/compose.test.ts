@@ -603,3 +603,60 @@ describe("the base image as the model is told it", () => {
     );
   });
 });
+
+describe("a run from the user's project", () => {
+  const project = {
+    map: "3 files, 1.2 KiB\nsrc/\n  greet.py (40 B)\nREADME.md (20 B)\nDockerfile (60 B)",
+    files: [{ path: "src/greet.py", content: "print('hello, wrld')\n" }],
+    named: ["docs/big.md"],
+    dockerfile: 'FROM python:3.12-slim\nCOPY . /app\nCMD ["python", "/app/src/greet.py"]\n',
+    dockerfilePath: null,
+  };
+
+  it("the first request shows the map, the Dockerfile and the files that matter; the rules say how to change it", () => {
+    const messages = generateMessages(templates, ctx, { prompt, tests, checks: null, project });
+    const [system, user] = messages.map((m) => m.content);
+    expect(system).toContain("2. You change the user's existing project.");
+    expect(system).toContain('answer with "read"');
+    expect(system).toContain("3. dockerfile: null keeps the project's Dockerfile");
+    expect(system).not.toContain("a README.md first");
+    expect(user).toContain("## Map\n\n3 files, 1.2 KiB\nsrc/\n  greet.py (40 B)");
+    expect(user).toContain('<file path="src/greet.py">');
+    expect(user).toContain("Also likely to matter (ask to read them): docs/big.md");
+    expect(messages).toMatchSnapshot();
+  });
+
+  it("a project without a Dockerfile is asked for one", () => {
+    const messages = generateMessages(templates, ctx, {
+      prompt,
+      tests,
+      checks: null,
+      project: { ...project, dockerfile: null },
+    });
+    expect(messages[0]?.content).toContain("3. dockerfile: the project has none, so write one");
+    expect(messages[1]?.content).toContain("(none: the project has no Dockerfile; write one)");
+  });
+
+  it("files read on request come after the rest of the request, with what was refused and the asks left", () => {
+    const reads = {
+      files: [{ path: "src/deep/mod.py", content: "x = 1\n" }],
+      refused: [{ path: "../etc/passwd", reason: "read refused: the path escapes the workspace" }],
+      left: 2,
+    };
+    const first = generateMessages(templates, ctx, { prompt, tests, checks: null, project });
+    const again = generateMessages(templates, ctx, { prompt, tests, checks: null, project, reads });
+    const text = again[1]?.content ?? "";
+    // The request repeats the one before, then adds the reads: a cached prefix holds.
+    expect(text.startsWith((first[1]?.content ?? "").trimEnd())).toBe(true);
+    expect(text).toContain('# Files you asked to read\n\n<file path="src/deep/mod.py">');
+    expect(text).toContain("- ../etc/passwd: read refused: the path escapes the workspace");
+    expect(text).toContain("You may ask to read 2 more times this round");
+    const judged = judgeMessages(templates, ctx, judgeRequest({ projectMap: project.map, reads }));
+    const user = judged[1]?.content ?? "";
+    expect(user).toContain("# Map of the whole project");
+    expect(user.indexOf("# Map of the whole project")).toBeLessThan(user.indexOf("# Round 1 of 20"));
+    expect(
+      user.trimEnd().endsWith("You may ask to read 2 more times this round; now answer if you can."),
+    ).toBe(true);
+  });
+});

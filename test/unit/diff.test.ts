@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderDiff } from "../../src/report/report.js";
-import { diffRows, diffStats, fileDiff, lineDiff, splitLines } from "../../src/web/diff.js";
+import { diffRows, diffStats, fileDiff, lineDiff, patchFiles, splitLines } from "../../src/web/diff.js";
 
 const show = (before: string | null, after: string | null) =>
   lineDiff(before, after).ops.map((o) => `${o.op}${o.text}`);
@@ -83,5 +83,48 @@ describe("one file's change as the page and the report draw it", () => {
     expect(cut).toBe(
       '<div class="diff"><div class="diff-file">big.bin <span class="muted">changed</span></div><div class="diff-row skip">too large to show</div></div>',
     );
+  });
+});
+
+describe("patchFiles", () => {
+  it("reads a git patch file by file: created, deleted, changed, mode and binary changes", () => {
+    const patch = [
+      "diff --git a/app.py b/app.py",
+      "index 1111111..2222222 100644",
+      "--- a/app.py",
+      "+++ b/app.py",
+      "@@ -1 +1 @@",
+      "-print('hi')",
+      "+print('hello')",
+      "diff --git a/new.txt b/new.txt",
+      "new file mode 100644",
+      "--- /dev/null",
+      "+++ b/new.txt",
+      "@@ -0,0 +1 @@",
+      "+new",
+      "diff --git a/run.sh b/run.sh",
+      "old mode 100644",
+      "new mode 100755",
+      "diff --git a/data.bin b/data.bin",
+      "deleted file mode 100644",
+      "GIT binary patch",
+      "literal 0",
+      "HcmV?d00001",
+      "",
+    ].join("\n");
+    const files = patchFiles(patch);
+    expect(files.map((f) => [f.path, f.what])).toEqual([
+      ["app.py", "changed"],
+      ["new.txt", "created"],
+      ["run.sh", "changed"],
+      ["data.bin", "deleted"],
+    ]);
+    expect(files[0]?.rows).toEqual([
+      { cls: "skip", text: "@@ -1 +1 @@" },
+      { cls: "del", text: "-print('hi')" },
+      { cls: "add", text: "+print('hello')" },
+    ]);
+    expect(files[2]?.rows.map((r) => r.text)).toEqual(["old mode 100644", "new mode 100755"]);
+    expect(files[3]?.rows).toEqual([{ cls: "skip", text: "binary file changed" }]);
   });
 });

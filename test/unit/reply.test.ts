@@ -2,7 +2,14 @@ import { zodResponseFormat } from "openai/helpers/zod";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { extractJson, parseReply } from "../../src/model/reply.js";
-import { GenerationReply, GenerationSchema, VerdictReply, VerdictSchema } from "../../src/model/schemas.js";
+import {
+  GenerationReply,
+  GenerationSchema,
+  SourceGenerationReply,
+  SourceGenerationSchema,
+  VerdictReply,
+  VerdictSchema,
+} from "../../src/model/schemas.js";
 
 const generation = {
   plan: "prints sum=5",
@@ -51,17 +58,20 @@ describe("extractJson", () => {
 
 describe("parseReply", () => {
   it("accepts a valid generation, fenced or not", () => {
-    expect(parseReply(json, GenerationReply)).toEqual({ ok: true, value: { ...generation, edits: null } });
+    expect(parseReply(json, GenerationReply)).toEqual({
+      ok: true,
+      value: { ...generation, edits: null, read: null },
+    });
     expect(parseReply(`\`\`\`json\n${pretty}\n\`\`\``, GenerationReply)).toEqual({
       ok: true,
-      value: { ...generation, edits: null },
+      value: { ...generation, edits: null, read: null },
     });
   });
 
   it("accepts a passing verdict with nulls", () => {
     expect(parseReply(JSON.stringify(passed), VerdictReply)).toEqual({
       ok: true,
-      value: { ...passed, edits: null },
+      value: { ...passed, edits: null, read: null },
     });
   });
 
@@ -144,8 +154,22 @@ describe("parseReply", () => {
     ];
     expect(parseReply(JSON.stringify({ ...passed, passed: false, edits }), VerdictReply)).toEqual({
       ok: true,
-      value: { ...passed, passed: false, edits },
+      value: { ...passed, passed: false, edits, read: null },
     });
+  });
+
+  it("an ask to read is read as sent; a reply that leaves read out asks for nothing", () => {
+    const read = ["src/deep/mod.py", "README.md"];
+    expect(parseReply(JSON.stringify({ ...passed, passed: false, read }), VerdictReply)).toEqual({
+      ok: true,
+      value: { ...passed, passed: false, edits: null, read },
+    });
+  });
+
+  it("a generation from the user's project may keep its Dockerfile (null); a new project's may not", () => {
+    const keep = JSON.stringify({ ...generation, dockerfile: null, edits: null, read: null });
+    expect(parseReply(keep, SourceGenerationReply)).toMatchObject({ ok: true, value: { dockerfile: null } });
+    expect(parseReply(keep, GenerationReply).ok).toBe(false);
   });
 
   it("an edit without its replace text is named by its path, so the model can resend it", () => {
@@ -155,10 +179,11 @@ describe("parseReply", () => {
     if (!result.ok) expect(result.problem).toContain("edits.0.replace:");
   });
 
-  it("the schema the model is asked for requires edits (nullable), as strict structured outputs need", () => {
-    for (const schema of [GenerationSchema, VerdictSchema]) {
+  it("the schema the model is asked for requires edits and read (nullable), as strict structured outputs need", () => {
+    for (const schema of [GenerationSchema, SourceGenerationSchema, VerdictSchema]) {
       const json = z.toJSONSchema(schema) as { required: string[]; properties: Record<string, unknown> };
       expect(json.required).toContain("edits");
+      expect(json.required).toContain("read");
       expect(JSON.stringify(json.properties.edits)).toContain('"search"');
       const format = zodResponseFormat(schema, "answer");
       expect(format.json_schema.strict).toBe(true);

@@ -6,6 +6,7 @@ import { UsageError } from "../../core/errors.js";
 import { Engine } from "../../engine/engine.js";
 import { apiKeyFrom, redactorFor, runOptionsFrom } from "../../engine/options.js";
 import { createRun } from "../../engine/runs.js";
+import { refuseSourceFromFile } from "../../engine/source-options.js";
 import { loadTemplates } from "../../prompts/templates.js";
 import { fileErrorCause } from "../../util/file-errors.js";
 import type { CliContext } from "../io.js";
@@ -52,6 +53,12 @@ export const RUN_CONFIG_FLAGS: readonly ConfigKey[] = [
   "verdict",
   "modelRetries",
   "modelTimeout",
+  "from",
+  "dockerfile",
+  "branch",
+  "apply",
+  "keepDockerfile",
+  "maxFromSize",
 ];
 
 /** All of standard input, as text. */
@@ -124,13 +131,15 @@ export async function runCommand(flags: RunFlags, ctx: CliContext): Promise<numb
   // --check (repeatable) is the config's "checks"; --checks <dir> is "checksDir".
   if (Array.isArray(flags.check)) configFlags.checks = flags.check;
   if (flags.checks !== undefined) configFlags.checksDir = flags.checks;
-  const { config } = await resolveConfig({
+  const { config, sources, trusted } = await resolveConfig({
     cwd: ctx.cwd,
     env: ctx.env,
     flags: configFlags,
     configPath: flags.config ?? null,
     trustConfig: !!flags.trustConfig,
   });
+  // A config file named with --config (or trusted) is the user's own; one found around is not.
+  if (trusted !== true) refuseSourceFromFile(config, sources);
   const options = runOptionsFrom(config, ctx.cwd, resolve(ctx.cwd, config.out));
   const apiKey = apiKeyFrom(ctx.env);
   // A template with an unknown placeholder fails here, before anything is written.

@@ -1,8 +1,10 @@
+import { realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { resolveConfig } from "../../config/load.js";
 import { UsageError } from "../../core/errors.js";
 import { Engine } from "../../engine/engine.js";
 import { apiKeyFrom, redactorFor, runOptionsFrom } from "../../engine/options.js";
+import { refuseSourceFromFile } from "../../engine/source-options.js";
 import { forTerminal } from "../../util/terminal.js";
 import type { CliContext, InterruptSignal } from "../io.js";
 import { interruptExitCode } from "../io.js";
@@ -16,8 +18,24 @@ export interface ServeFlags {
   token?: string;
   cors?: string;
   allowHost?: string[];
+  projectsRoot?: string;
   config?: string;
   trustConfig?: boolean;
+}
+
+/** --projects-root: an existing folder, as its real path. */
+function projectsRootOf(given: string | undefined, cwd: string): string | null {
+  if (given === undefined) return null;
+  const dir = resolve(cwd, given);
+  try {
+    if (statSync(dir).isDirectory()) return realpathSync(dir);
+  } catch {
+    // said below
+  }
+  throw new UsageError(
+    `--projects-root ${dir} is not a folder`,
+    "give the folder that holds the projects runs may start from",
+  );
 }
 
 function whole(value: string | undefined, fallback: number, flag: string, min: number, max: number): number {
@@ -39,13 +57,16 @@ export async function serveCommand(flags: ServeFlags, ctx: CliContext): Promise<
   const { allowHostName, corsOrigin } = await import("../../server/guard.js");
   const allowHosts = (flags.allowHost ?? []).map(allowHostName);
   const cors = flags.cors === undefined ? null : corsOrigin(flags.cors);
-  const { config } = await resolveConfig({
+  const { config, sources } = await resolveConfig({
     cwd: ctx.cwd,
     env: ctx.env,
     flags: flags.out !== undefined ? { out: flags.out } : {},
     configPath: flags.config ?? null,
     trustConfig: !!flags.trustConfig,
   });
+  // A server's runs start from what each request names (under --projects-root), never the config's.
+  refuseSourceFromFile(config, sources);
+  const projectsRoot = projectsRootOf(flags.projectsRoot, ctx.cwd);
   const outDir = resolve(ctx.cwd, config.out);
   // The server's own options are checked now, not at the first request.
   runOptionsFrom(config, ctx.cwd, outDir);
@@ -80,6 +101,7 @@ export async function serveCommand(flags: ServeFlags, ctx: CliContext): Promise<
     token,
     cors,
     allowHosts,
+    projectsRoot,
     log,
   });
   ctx.stdout.write(`azlon serve: listening on ${server.url}  (runs in ${outDir})\n`);
