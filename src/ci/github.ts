@@ -2,7 +2,7 @@ import type { Result } from "../engine/result.js";
 import { formatCount, formatDuration } from "../util/format.js";
 
 /** A value in a markdown table cell: one line, pipes escaped, bounded. */
-function cell(text: string, max = 200): string {
+export function cell(text: string, max = 200): string {
   const one = text.replace(/\s+/g, " ").trim();
   const cut = one.length > max ? `${one.slice(0, max)}…` : one;
   return cut.replace(/\|/g, "\\|");
