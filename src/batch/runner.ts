@@ -4,7 +4,7 @@ import { DockerUnavailableError, EndpointError, errorMessage, type FatalError } 
 import type { LoopEvent } from "../core/events.js";
 import type { RunState } from "../core/state.js";
 import type { Model } from "../core/types.js";
-import type { Engine, RunHandle, RunOutcome } from "../engine/engine.js";
+import type { Engine, RunHandle } from "../engine/engine.js";
 import { errorResult, type Result, resultOf, runReport } from "../engine/result.js";
 import { createRun, openRun, type PreparedRun, readRun } from "../engine/runs.js";
 import {
@@ -230,31 +230,35 @@ export async function runBatch(input: RunnerInput, jobs: Job[]): Promise<RunnerO
       });
       if (event.type === "model.call") checkCost();
     });
-    let outcome: RunOutcome;
+    let ended: { result: Result; error: Error | null; warnings: string[] };
     try {
-      outcome = await handle.done;
+      ended = await handle.done;
     } catch (error) {
       // A bug before the loop could record anything: this attempt's error, never the batch's end.
       const result = errorResult(`unexpected error (a bug in azlon): ${errorMessage(error)}`, error);
-      outcome = { result: { ...result, runId: prepared.state.runId, runDir: handle.dir }, error: null, warnings: [] } as unknown as RunOutcome;
+      ended = {
+        result: { ...result, runId: prepared.state.runId, runDir: handle.dir },
+        error: null,
+        warnings: [],
+      };
     } finally {
       stopListening();
       active.delete(id);
     }
-    record(job, outcome.result);
+    record(job, ended.result);
     input.onEvent({
       type: "attempt.finished",
       taskId: task.id,
       attempt: job.attempt,
-      result: outcome.result,
-      warnings: outcome.warnings,
+      result: ended.result,
+      warnings: ended.warnings,
     });
-    if (outcome.result.status === "interrupted") return;
-    if (environmentDown(outcome.error)) {
+    if (ended.result.status === "interrupted") return;
+    if (environmentDown(ended.error)) {
       envInARow++;
       if (envInARow >= envLimit && !stopReason) {
-        environmentError = outcome.error;
-        stop("environment", outcome.error.message);
+        environmentError = ended.error;
+        stop("environment", ended.error.message);
       }
     } else {
       envInARow = 0;

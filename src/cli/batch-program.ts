@@ -131,10 +131,9 @@ export function addBatchCommands(program: Command, ctx: CliContext, state: Actio
       .description(
         "run the task set shipped with azlon: pass@1, pass@k, iterations, tokens and cost per task",
       ),
-  )
-    .action(async (flags) => {
-      state.json = !!flags.json;
-      const { benchCommand } = await import("./commands/batch.js");
-      state.code = await benchCommand(flags, ctx);
-    });
+  ).action(async (flags) => {
+    state.json = !!flags.json;
+    const { benchCommand } = await import("./commands/batch.js");
+    state.code = await benchCommand(flags, ctx);
+  });
 }
