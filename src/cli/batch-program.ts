@@ -82,6 +82,8 @@ export function addBatchCommands(program: Command, ctx: CliContext, state: Actio
       .argument("<tasks>", "a .jsonl file, a task folder, or a folder of task folders"),
   )
     .addHelpText("after", BATCH_HELP)
+    // `batch merge --out` and `batch compare --json` are the subcommand's, not batch's own.
+    .enablePositionalOptions()
     .action(async (tasks: string, flags) => {
       state.json = !!flags.json;
       const { batchCommand } = await import("./commands/batch.js");

@@ -75,6 +75,8 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
       throw new CommanderError(0, "commander.version", VERSION);
     })
     .showHelpAfterError("(run with --help for usage)")
+    // A subcommand's options are its own (`batch merge --out`, not `batch --out`).
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
