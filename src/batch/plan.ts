@@ -4,6 +4,7 @@ import { coerceFlag, flagSource, resolveConfig, validateLayer } from "../config/
 import type { ConfigInput, ConfigKey } from "../config/schema.js";
 import { UsageError } from "../core/errors.js";
 import type { RunOptions } from "../core/state.js";
+import { RESUME_KEYS, type ResumeOverrides } from "../engine/runs.js";
 import { type ImageMap, parseImageMap } from "./image-map.js";
 import { loadTasks } from "./load.js";
 import { OracleModel, oracleAnswer } from "./oracle.js";
@@ -60,6 +61,8 @@ export interface BatchPlan {
   maxTimeMs: number | null;
   /** The model most tasks use ("oracle" under --oracle), for batch.json. */
   model: string | null;
+  /** What this command line sets of what a resumed run may change (its endpoint, its limits). */
+  overrides: ResumeOverrides;
   /** Each task's options with its run folder unset: what the engine must have (check images). */
   options: RunOptions[];
   images: ImageMap;
@@ -175,5 +178,8 @@ export async function planBatch(input: PlanInput): Promise<BatchPlan> {
     model: options[0]?.model ?? (oracle ? "oracle" : base.model),
     options,
     images,
+    overrides: Object.fromEntries(
+      RESUME_KEYS.flatMap((key) => (layers.flags[key] === undefined ? [] : [[key, layers.flags[key]]])),
+    ) as ResumeOverrides,
   };
 }

@@ -6,7 +6,7 @@ import type { RunState } from "../core/state.js";
 import type { Model } from "../core/types.js";
 import type { Engine, RunHandle } from "../engine/engine.js";
 import { errorResult, type Result, resultOf, runReport } from "../engine/result.js";
-import { createRun, openRun, type PreparedRun, readRun } from "../engine/runs.js";
+import { createRun, openRun, type PreparedRun, type ResumeOverrides, readRun } from "../engine/runs.js";
 import {
   attemptPath,
   readAttempt,
@@ -45,6 +45,8 @@ export interface RunnerInput {
   tasks: PlannedTask[];
   concurrency: number;
   retryFailed: boolean;
+  /** The limits and endpoint given on this command line, laid over a resumed run's own. */
+  overrides: ResumeOverrides;
   maxCostUsd: number | null;
   /** The batch's time budget, over all its legs (file.elapsedMs is the earlier legs'). */
   maxTimeMs: number | null;
@@ -198,7 +200,7 @@ export async function runBatch(input: RunnerInput, jobs: Job[]): Promise<RunnerO
           return;
         }
         // The batch holds its lock: a run here that says "running" was left by a process that is gone.
-        prepared = openRun(job.resume, engine.redactor, {}, { force: true });
+        prepared = openRun(job.resume, engine.redactor, input.overrides, { force: true });
       } else {
         const { options } = planned.run(attemptDir);
         prepared = createRun({ prompt: task.prompt, tests: task.tests }, options, engine.redactor);

@@ -140,6 +140,7 @@ export async function runBatchSession(options: SessionOptions): Promise<number> 
             tasks: plan.tasks,
             concurrency: plan.concurrency,
             retryFailed: plan.retryFailed,
+            overrides: plan.overrides,
             maxCostUsd: plan.maxCostUsd,
             maxTimeMs: plan.maxTimeMs,
             save: () => save(plan, file),
