@@ -2,6 +2,7 @@ import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { UsageError } from "../core/errors.js";
 import { fileErrorCause } from "../util/file-errors.js";
+import { BATCH_FILE } from "./folder.js";
 import { parseAzlonFolder, TASK_YAML } from "./formats/azlon.js";
 import { isFile, readTaskFile } from "./formats/folders.js";
 import { INSTRUCTION, parseHarborFolder, TASK_TOML } from "./formats/harbor.js";
@@ -25,9 +26,16 @@ async function parseFolder(dir: string, kind: "azlon" | "harbor"): Promise<Batch
   return kind === "azlon" ? parseAzlonFolder(dir) : parseHarborFolder(dir);
 }
 
+/** azlon's own output beside the tasks (a batch run from the tasks' folder writes there by default). */
+function isOutput(dir: string): boolean {
+  const name = basename(dir);
+  return name === "azlon-batches" || name === "azlon-runs" || isFile(join(dir, BATCH_FILE));
+}
+
 /**
  * The tasks at a path: a .jsonl file, one task folder (azlon's or Harbor's), or a folder of
- * task folders (names starting with "." or "_" are not tasks). Every mistake is a usage error
+ * task folders (names starting with "." or "_" are not tasks, nor are azlon's own batch and run
+ * folders). Every mistake is a usage error
  * naming the line or folder, before anything runs.
  */
 export async function loadTasks(path: string): Promise<BatchTask[]> {
@@ -51,6 +59,7 @@ export async function loadTasks(path: string): Promise<BatchTask[]> {
       tasks = [];
       const names = readdirSync(path, { withFileTypes: true })
         .filter((e) => e.isDirectory() && !e.name.startsWith(".") && !e.name.startsWith("_"))
+        .filter((e) => !isOutput(join(path, e.name)))
         .map((e) => e.name)
         .sort();
       for (const name of names) {

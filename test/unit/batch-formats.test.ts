@@ -218,12 +218,15 @@ describe("Harbor task folders, as public task repositories lay them out", () => 
 });
 
 describe("a folder of task folders", () => {
-  it("reads each, in name order, leaving out names that start with . or _", async () => {
+  it("reads each, in name order, leaving out names that start with . or _, and azlon's own batch folders", async () => {
     const dir = tempDir({
       ...Object.fromEntries(Object.entries(harborTask("[metadata]\n")).map(([k, v]) => [`zeta/${k}`, v])),
       "alpha/task.yaml": "prompt: p\ntests: t\n",
       "_shared/notes.txt": "not a task\n",
       ".git/HEAD": "ref\n",
+      // azlon's own output beside the tasks: a batch run from this folder writes there.
+      "azlon-batches/alpha/batch.json": "{}\n",
+      "my-out/batch.json": "{}\n",
     });
     const tasks = await loadTasks(dir);
     expect(tasks.map((t) => [t.id, t.format])).toEqual([
