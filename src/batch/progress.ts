@@ -11,6 +11,8 @@ export interface ProgressOptions {
   live: boolean;
   /** The attempts this leg runs. */
   total: number;
+  /** The terminal's width: a table line longer would wrap, and the redraw would miscount. */
+  columns?: number;
   now?: () => number;
 }
 
@@ -101,11 +103,12 @@ export class BatchProgress {
     this.clear();
     const lines = [...this.rows.values()].map((r) => {
       const iteration = r.iteration ? `${r.iteration}/${r.maxIterations}` : "-";
-      const live = r.costUsd === null ? "unknown" : `$${r.costUsd.toFixed(4)}`;
+      const live = r.costUsd === null ? (r.tokens === 0 ? "-" : "unknown") : `$${r.costUsd.toFixed(4)}`;
       return `  ${r.label.padEnd(30).slice(0, 30)} ${r.phase.padEnd(16)} ${iteration.padStart(6)} ${formatCount(r.tokens).padStart(9)} tok ${live.padStart(9)} ${formatDuration(this.now() - r.started).padStart(9)}`;
     });
     lines.push(this.footer());
-    this.write(`${lines.join("\n")}\n`);
+    const width = Math.max(20, (this.options.columns ?? 1000) - 1);
+    this.write(`${lines.map((l) => l.slice(0, width)).join("\n")}\n`);
     this.drawn = lines.length;
   }
 

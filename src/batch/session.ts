@@ -115,7 +115,12 @@ export async function runBatchSession(options: SessionOptions): Promise<number> 
         await engine.prepare(o);
       }
       save(plan, file);
-      const progress = new BatchProgress({ stream: ctx.stderr, live: options.live, total: jobs.length });
+      const progress = new BatchProgress({
+        stream: ctx.stderr,
+        live: options.live,
+        total: jobs.length,
+        columns: (ctx.stderr as { columns?: number }).columns,
+      });
       if (!options.live) {
         ctx.stderr.write(
           `azlon batch: ${jobs.length} attempt${jobs.length === 1 ? "" : "s"} to run of ${tasks.length} task${tasks.length === 1 ? "" : "s"}${plan.shard ? ` (shard ${plan.shard.index}/${plan.shard.total} of ${plan.allTasks})` : ""}, ${plan.concurrency} at a time · ${plan.batchDir}\n`,
