@@ -15,6 +15,10 @@
  *    small file changes per round (the same one, or a different one each round), 5 rounds
  *    (bench/prefix.ts); goal: >= 0.85 for every round. Beside it each request's size.
  *
+ * 6. azlon batch (bench/batch.ts): 8 tasks whose programs take 2 s, an instant model and
+ *    --concurrency 4, against the ideal of two single-task times; goal <= 1.2. And a 1,000-task
+ *    batch folder: its summary, the resume scan and a merge of two shards; goal <= 2 s each.
+ *
  * Needs a Docker engine and the busybox base image (bash .ci/setup-docker.sh). Run: npm run bench
  * BENCH_ITERATIONS, BENCH_BLOCKS and BENCH_STARTS change the counts; BENCH_PHASES=1 prints the
  * time between the journal's events of each azlon run (where an iteration's time goes).
@@ -25,6 +29,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BIN, ROOT } from "../test/helpers/cli.js";
 import { FakeOpenAI, generation } from "../test/helpers/fake-openai.js";
+import { CONCURRENCY_GOAL, concurrencyFigure, FOLDER_GOAL_MS, folderFigures } from "./batch.js";
 import { editFigure, estimateTokens } from "./edit-tokens.js";
 import { PREFIX_GOAL, prefixScenarios } from "./prefix.js";
 
@@ -254,6 +259,16 @@ for (const { name, figures } of prefix) {
       `requests ${figures.requestBytes.map((b) => `${(b / 1024).toFixed(1)}`).join(", ")} KiB`,
   );
 }
+const batch = await concurrencyFigure();
+console.log("azlon batch: 8 tasks whose programs take 2 s, instant model, --concurrency 4:");
+console.log(
+  `  one task alone: median ${ms(batch.single)} · 8 tasks: ${ms(batch.eight)} · ideal ${ms(2 * batch.single)}`,
+);
+const folder = folderFigures();
+console.log("a 1,000-task batch folder (start-up included):");
+console.log(
+  `  batch show: ${ms(folder.show)} · resume scan: ${ms(folder.resume)} · merge of 2 shards: ${ms(folder.merge)}`,
+);
 console.log("");
 console.log(check("overhead ratio (azlon / docker CLI)", azlonMedian / cliMedian, OVERHEAD_GOAL));
 console.log(check("start-up ratio (azlon --help / node -e 0)", median(help) / median(bare), 2.0));
@@ -265,4 +280,10 @@ for (const { name, figures } of prefix) {
   console.log(
     check(`prefix share, lowest round (${name})`, Math.min(...figures.shares), PREFIX_GOAL, "least"),
   );
+}
+console.log(
+  check("batch concurrency ratio (8 tasks at 4 / two single-task times)", batch.ratio, CONCURRENCY_GOAL),
+);
+for (const [name, value] of Object.entries(folder)) {
+  console.log(check(`1,000-task folder: ${name} in seconds`, value / 1000, FOLDER_GOAL_MS / 1000));
 }

@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { expectValid, kindOf, printer, routeByTask } from "../helpers/batch.js";
+import { kindOf, printer, routeByTask } from "../helpers/batch.js";
 import { ROOT, runCli } from "../helpers/cli.js";
 import { describeDocker } from "../helpers/docker.js";
 import { loopbackModel } from "../helpers/e2e.js";
 import { fail, generation } from "../helpers/fake-openai.js";
 import { BUSYBOX, PYTHON } from "../helpers/images.js";
+import { expectValid } from "../helpers/schema.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const KEY = "sk-test-batch-tasks-4d3c2b1a";

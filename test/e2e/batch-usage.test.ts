@@ -1,9 +1,10 @@
 import { cpSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { expectValid, fakeBatchFolder, fakeResult, taskLine } from "../helpers/batch.js";
+import { fakeBatchFolder, fakeResult, taskLine } from "../helpers/batch.js";
 import { runCli } from "../helpers/cli.js";
 import { loopbackModel } from "../helpers/e2e.js";
+import { expectValid } from "../helpers/schema.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const KEY = "sk-test-batch-usage-1a2b3c";

@@ -1,19 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import {
-  expectValid,
-  generationsByTask,
-  printer,
-  routeByTask,
-  runFoldersOf,
-  taskLine,
-} from "../helpers/batch.js";
+import { generationsByTask, printer, routeByTask, runFoldersOf, taskLine } from "../helpers/batch.js";
 import { runCli, spawnCli } from "../helpers/cli.js";
 import { describeDocker, leftovers } from "../helpers/docker.js";
 import { loopbackModel } from "../helpers/e2e.js";
 import { fail, pass } from "../helpers/fake-openai.js";
 import { expectNoSecret, readRun } from "../helpers/run-folder.js";
+import { expectValid } from "../helpers/schema.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const KEY = "sk-test-batch-7c6b5a4d3e";

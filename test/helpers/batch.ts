@@ -1,9 +1,6 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import { expect } from "vitest";
 import type { Result } from "../../src/engine/result.js";
-import { ROOT } from "./cli.js";
 import { type FakeOpenAI, generation, type RecordedRequest, type Reply } from "./fake-openai.js";
 import { BUSYBOX } from "./images.js";
 
@@ -64,19 +61,6 @@ export function taskLine(id: string, extra: Record<string, unknown> = {}): strin
     tests: `it prints ${id}`,
     ...extra,
   });
-}
-
-const ajv = new Ajv2020({ allErrors: true, strict: false });
-const schemas = new Map<string, ReturnType<typeof ajv.compile>>();
-
-/** Fails unless the value is valid by schemas/<name>. */
-export function expectValid(name: string, value: unknown): void {
-  let validate = schemas.get(name);
-  if (!validate) {
-    validate = ajv.compile(JSON.parse(readFileSync(join(ROOT, "schemas", name), "utf8")));
-    schemas.set(name, validate);
-  }
-  expect(validate(value), JSON.stringify(validate.errors, null, 2)).toBe(true);
 }
 
 /** The run folders under an attempt's folder. */
