@@ -1,4 +1,5 @@
-import { isAbsolute, resolve } from "node:path";
+import { realpathSync } from "node:fs";
+import { isAbsolute, resolve, sep } from "node:path";
 import { validateLayer } from "../config/load.js";
 import type { ConfigInput } from "../config/schema.js";
 import { UsageError } from "../core/errors.js";
@@ -75,18 +76,41 @@ export function taskLayer(options: unknown, where: string, base: string): Config
       throw new UsageError(`${where}: a task cannot set "${key}"`, "the batch's --out decides where runs go");
     }
   }
-  if (layer.checksDir) layer.checksDir = within(base, layer.checksDir);
+  if (layer.checksDir) layer.checksDir = within(base, layer.checksDir, '"checksDir"', where);
   if (layer.prompts) {
     layer.prompts = Object.fromEntries(
-      Object.entries(layer.prompts).map(([name, path]) => [name, within(base, path as string)]),
+      Object.entries(layer.prompts).map(([name, path]) => [
+        name,
+        within(base, path as string, `the template "${name}"`, where),
+      ]),
     );
   }
   return layer;
 }
 
-/** A path a task names, made absolute from the task's folder. */
-export function within(base: string, path: string): string {
-  return isAbsolute(path) ? path : resolve(base, path);
+/**
+ * A path a task names, made absolute from the task's folder, and kept inside it (links
+ * followed): a task set from elsewhere must not have your files copied into its checks, shown to
+ * the model as a project, or read as its templates.
+ */
+export function within(base: string, path: string, what = "a path", where = base): string {
+  const full = isAbsolute(path) ? path : resolve(base, path);
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p); // not there: the check that it exists says so
+    }
+  };
+  const root = real(base);
+  const target = real(full);
+  if (target !== root && !target.startsWith(`${root}${sep}`)) {
+    throw new UsageError(
+      `${where}: ${what} ${path} is outside the task's own folder ${base}`,
+      "keep a task's checks, project, solution and templates in its folder (beside a .jsonl file: under its folder)",
+    );
+  }
+  return full;
 }
 
 /** Refuses a task without what to build or how to tell that it works. */

@@ -90,6 +90,28 @@ describe("jsonl tasks, per the mistakes a hand-written file has", () => {
     );
   });
 
+  it("keeps the paths a task names inside its folder: ../ and links out are refused (a task set from elsewhere)", async () => {
+    const { symlinkSync, mkdirSync } = await import("node:fs");
+    const outside = tempDir({ "secret/id_rsa": "KEY\n" });
+    const dir = tempDir({ "inside/Dockerfile": "FROM x\n" });
+    mkdirSync(join(dir, "tasks"));
+    symlinkSync(join(outside, "secret"), join(dir, "tasks/linked"));
+    const file = join(dir, "tasks/t.jsonl");
+    const escape = thrown(() => parseJsonl(line({ id: "a", from: "../inside" }), file));
+    expect(escape.message).toBe(
+      `${file} line 1: "from" ../inside is outside the task's own folder ${join(dir, "tasks")}`,
+    );
+    expect(
+      thrown(() => parseJsonl(line({ id: "a", checks: ["x"], checksDir: "linked" }), file)).message,
+    ).toContain('"checksDir" linked is outside the task\'s own folder');
+    expect(thrown(() => parseJsonl(line({ id: "a", solution: outside }), file)).message).toContain(
+      "is outside",
+    );
+    const folder = tempDir({ "t/task.yaml": "prompt: p\ntests: t\n" });
+    symlinkSync(join(outside, "secret"), join(folder, "t/project"));
+    expect((await thrownAsync(() => loadTasks(join(folder, "t")))).message).toContain("project/");
+  });
+
   it("names both lines of a duplicate id", async () => {
     const dir = tempDir({ "t.jsonl": `${line({ id: "a" })}\n${line({ id: "b" })}\n${line({ id: "a" })}\n` });
     const error = await thrownAsync(() => loadTasks(join(dir, "t.jsonl")));

@@ -85,15 +85,12 @@ describe("the oracle's answer", () => {
     const error = thrown(() => oracleAnswer(task as never, images, false));
     expect(error.message).toContain("--oracle needs the task's reference solution");
     expect((error as { hint?: string }).hint).toContain('add "solution"');
-    const bin = tempDir({ "s/Dockerfile": "FROM x\n", "s/blob.bin": "a\u0000b" });
-    const [withBinary] = await loadTasks(
-      join(
-        tempDir({
-          "t.jsonl": JSON.stringify({ id: "b", prompt: "p", tests: "t", solution: join(bin, "s") }),
-        }),
-        "t.jsonl",
-      ),
-    );
+    const bin = tempDir({
+      "s/Dockerfile": "FROM x\n",
+      "s/blob.bin": "a\u0000b",
+      "t.jsonl": JSON.stringify({ id: "b", prompt: "p", tests: "t", solution: "s" }),
+    });
+    const [withBinary] = await loadTasks(join(bin, "t.jsonl"));
     expect(thrown(() => oracleAnswer(withBinary as never, images, false)).message).toContain("is binary");
   });
 
@@ -149,8 +146,8 @@ describe("a task's run options (the seam the engine's `from` goes through)", () 
 
   it("carries each format's project to start from: jsonl from, azlon's project/, Harbor's environment/", async () => {
     const dir = tempDir({
-      "p/Dockerfile": "FROM busybox:latest\n",
-      "list/t.jsonl": '{"id": "j", "prompt": "p", "tests": "t", "from": "../p"}\n',
+      "list/p/Dockerfile": "FROM busybox:latest\n",
+      "list/t.jsonl": '{"id": "j", "prompt": "p", "tests": "t", "from": "p"}\n',
       "tasks/az/task.yaml": "prompt: p\ntests: t\n",
       "tasks/az/project/Dockerfile": "FROM busybox:latest\n",
       "tasks/hb/task.toml": "\n",
@@ -160,7 +157,11 @@ describe("a task's run options (the seam the engine's `from` goes through)", () 
     });
     const tasks = [...(await loadTasks(join(dir, "list/t.jsonl"))), ...(await loadTasks(join(dir, "tasks")))];
     const froms = tasks.map((t) => runOptionsForTask(t, layers(), join(dir, "out")).from);
-    expect(froms).toEqual([join(dir, "p"), join(dir, "tasks/az/project"), join(dir, "tasks/hb/environment")]);
+    expect(froms).toEqual([
+      join(dir, "list/p"),
+      join(dir, "tasks/az/project"),
+      join(dir, "tasks/hb/environment"),
+    ]);
   });
 
   it("a task whose options do not hold together is a usage error naming it", async () => {

@@ -1,7 +1,7 @@
 import { basename, join } from "node:path";
 import yaml from "js-yaml";
 import { UsageError } from "../../core/errors.js";
-import { type BatchTask, checkId, requireText, taskLayer } from "../task.js";
+import { type BatchTask, checkId, requireText, taskLayer, within } from "../task.js";
 import { isFolder, readTaskFile } from "./folders.js";
 
 export const TASK_YAML = "task.yaml";
@@ -59,7 +59,7 @@ export function parseAzlonFolder(dir: string): BatchTask {
     {
       ...options,
       ...(doc.checks !== undefined ? { checks: doc.checks } : {}),
-      ...(isFolder(checksDir) ? { checksDir } : {}),
+      ...(isFolder(checksDir) ? { checksDir: within(dir, checksDir, "checks/", where) } : {}),
     },
     join(dir, TASK_YAML),
     dir,
@@ -73,7 +73,7 @@ export function parseAzlonFolder(dir: string): BatchTask {
     prompt,
     tests,
     layer,
-    from: isFolder(project) ? project : null,
-    solution: isFolder(solution) ? { kind: "project", dir: solution } : null,
+    from: isFolder(project) ? within(dir, project, "project/", where) : null,
+    solution: isFolder(solution) ? { kind: "project", dir: within(dir, solution, "solution/", where) } : null,
   };
 }

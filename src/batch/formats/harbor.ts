@@ -1,7 +1,7 @@
 import { basename, join } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../../core/errors.js";
-import { type BatchTask, checkId, taskLayer } from "../task.js";
+import { type BatchTask, checkId, taskLayer, within } from "../task.js";
 import { isFile, readTaskFile } from "./folders.js";
 import { ENV_NAME, harborVerifyCommand, REWARD_DIR } from "./harbor-verify.js";
 
@@ -124,7 +124,7 @@ export async function parseHarborFolder(dir: string): Promise<BatchTask> {
   const layer = taskLayer(
     {
       checks: [harborVerifyCommand(checkedEnv(config.verifier?.env, where, "[verifier] env"))],
-      checksDir: tests,
+      checksDir: within(dir, tests, "tests/", where),
       hideChecks: true,
       verdict: "checks",
       network: network(environment),
@@ -151,11 +151,11 @@ export async function parseHarborFolder(dir: string): Promise<BatchTask> {
     prompt,
     tests: HARBOR_TESTS,
     layer,
-    from: hasEnvironment ? envDir : null,
+    from: hasEnvironment ? within(dir, envDir, "environment/", where) : null,
     solution: isFile(join(solution, "solve.sh"))
       ? {
           kind: "script",
-          dir: solution,
+          dir: within(dir, solution, "solution/", where),
           script: "solve.sh",
           env: checkedEnv(config.solution?.env, where, "[solution] env"),
           dockerfile: hasEnvironment ? readTaskFile(dockerfile, where) : null,

@@ -89,5 +89,5 @@ function pathKey(value: unknown, key: string, where: string, base: string): stri
   if (typeof value !== "string" || value === "") {
     throw new UsageError(`${where}: "${key}" must be a folder path`);
   }
-  return existingFolder(within(base, value), `${where}: "${key}"`);
+  return existingFolder(within(base, value, `"${key}"`, where), `${where}: "${key}"`);
 }
