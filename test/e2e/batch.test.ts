@@ -180,6 +180,50 @@ describeDocker("azlon batch (real engine, loopback model)", () => {
     }
   });
 
+  it("Ctrl-C stops the attempts in flight (exit 130); the same command resumes them", {
+    timeout: 120_000,
+  }, async () => {
+    const ids = ["i1", "i2"];
+    const cwd = tempDir({ "tasks.jsonl": ids.map((id) => taskLine(id)).join("\n") });
+    routeByTask(
+      server,
+      Object.fromEntries(
+        ids.map((id) => [id, { generate: printer(`done ${id}`, 4), judge: [pass([`done ${id}`])] }]),
+      ),
+    );
+    const dir = join(cwd, "azlon-batches/tasks");
+    const args = [
+      "batch",
+      "tasks.jsonl",
+      "--concurrency",
+      "2",
+      "--base-url",
+      server.url,
+      "--model",
+      "gpt-test",
+    ];
+    const running = spawnCli(args, { cwd, env: { OPENAI_API_KEY: KEY } });
+    for (let i = 0; i < 300; i++) {
+      const started = ids.filter((id) => {
+        const attempt = join(dir, "runs", id, "1");
+        return existsSync(attempt) && runFoldersOf(attempt).some((run) => hasPhase(run, "run"));
+      });
+      if (started.length === 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    running.child.kill("SIGINT");
+    const stopped = await running.done;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(JSON.parse(readFileSync(join(dir, "batch.json"), "utf8"))).toMatchObject({
+      status: "stopped",
+      stopReason: "interrupted",
+      tasks: [{ status: "interrupted" }, { status: "interrupted" }],
+    });
+    const again = await batch(["tasks.jsonl", "--concurrency", "2", "--json"], cwd);
+    expect(again.code, again.stderr).toBe(0);
+    expect(generationsByTask(server)).toEqual({ i1: 1, i2: 1 });
+  });
+
   it("the endpoint down for all stops the batch with exit 3 after the first failures; back up, the same command finishes", {
     timeout: 180_000,
   }, async () => {
