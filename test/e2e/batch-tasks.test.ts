@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
+import { ENGINE_STARTS_FROM } from "../../src/batch/run-options.js";
 import { kindOf, printer, routeByTask } from "../helpers/batch.js";
 import { ROOT, runCli } from "../helpers/cli.js";
 import { describeDocker } from "../helpers/docker.js";
 import { loopbackModel } from "../helpers/e2e.js";
-import { fail, generation } from "../helpers/fake-openai.js";
+import { fail, generation, pass } from "../helpers/fake-openai.js";
 import { BUSYBOX, PYTHON } from "../helpers/images.js";
 import { expectValid } from "../helpers/schema.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -103,6 +104,40 @@ describeDocker("task formats through the engine: Harbor's reward, --oracle, and 
     expect(proven.totals).toMatchObject({ tasks: 2, passed: 2, tokens: 0 });
     expect(server.requests).toHaveLength(0);
   });
+
+  // Behind the seam of issue 16: on once the engine starts runs from a project (ENGINE_STARTS_FROM).
+  it.skipIf(!ENGINE_STARTS_FROM)(
+    "a task's project is where its run starts: the model sees it, the build has it",
+    async () => {
+      const cwd = tempDir({
+        "tasks.jsonl": JSON.stringify({
+          id: "from-project",
+          prompt: "[task:from-project] print data.txt",
+          tests: "it prints it",
+          from: "proj",
+        }),
+        "proj/Dockerfile": `FROM ${BUSYBOX}\nCOPY . /app\nCMD ["cat", "/app/data.txt"]\n`,
+        "proj/data.txt": "marker-from-project\n",
+      });
+      routeByTask(server, {
+        "from-project": {
+          generate: generation(`FROM ${BUSYBOX}\nCOPY . /app\nCMD ["cat", "/app/data.txt"]\n`, {}),
+          judge: [pass(["marker-from-project"])],
+        },
+      });
+      const r = await runCli(
+        ["batch", "tasks.jsonl", "--json", "--base-url", server.url, "--model", "gpt-test"],
+        {
+          cwd,
+          env: { OPENAI_API_KEY: KEY },
+        },
+      );
+      const summary = JSON.parse(r.stdout);
+      for (const t of summary.tasks) images.push(t.attempts[0].image);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.stringify(server.chatRequests[0]?.body?.messages)).toContain("data.txt");
+    },
+  );
 
   it("--oracle finds a task whose reference does not pass its checks: the task fails, exit 1", async () => {
     const cwd = tempDir({
