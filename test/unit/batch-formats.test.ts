@@ -97,8 +97,8 @@ describe("jsonl tasks, per the mistakes a hand-written file has", () => {
     mkdirSync(join(dir, "tasks"));
     symlinkSync(join(outside, "secret"), join(dir, "tasks/linked"));
     const file = join(dir, "tasks/t.jsonl");
-    const escape = thrown(() => parseJsonl(line({ id: "a", from: "../inside" }), file));
-    expect(escape.message).toBe(
+    const outOfFolder = thrown(() => parseJsonl(line({ id: "a", from: "../inside" }), file));
+    expect(outOfFolder.message).toBe(
       `${file} line 1: "from" ../inside is outside the task's own folder ${join(dir, "tasks")}`,
     );
     expect(
