@@ -22,6 +22,9 @@
  *    patch within 2 s; a one-line fix whose first request is at most 40,000 tokens and whose
  *    requests and replies to the pass are at most 3 times that; --from adds at most 1.5 s to the
  *    time before the first request, against a plain run.
+ * 8. azlon batch (bench/batch.ts): 8 tasks whose programs take 2 s, an instant model and
+ *    --concurrency 4, against the ideal of two single-task times; goal <= 1.2. And a 1,000-task
+ *    batch folder: its summary, the resume scan and a merge of two shards; goal <= 2 s each.
  *
  * Needs a Docker engine and the busybox base image (bash .ci/setup-docker.sh). Run: npm run bench
  * BENCH_ITERATIONS, BENCH_BLOCKS and BENCH_STARTS change the counts; BENCH_PHASES=1 prints the
@@ -33,6 +36,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BIN, ROOT } from "../test/helpers/cli.js";
 import { FakeOpenAI, generation } from "../test/helpers/fake-openai.js";
+import { CONCURRENCY_GOAL, concurrencyFigure, FOLDER_GOAL_MS, folderFigures } from "./batch.js";
 import { cacheMountFigure } from "./cache-mount.js";
 import { editFigure, estimateTokens } from "./edit-tokens.js";
 import { FROM_GOALS, fromFigures } from "./from.js";
@@ -285,6 +289,16 @@ console.log(
 console.log(`  start to first request:       plain ${ms(from.startPlainMs)}, --from ${ms(from.startFromMs)}`);
 const within = (name: string, value: number, goal: number, unit: string) =>
   `${name}: ${value.toFixed(0)} ${unit} (goal <= ${goal} ${unit}) ${value <= goal ? "MET" : "NOT MET"}`;
+const batch = await concurrencyFigure();
+console.log("azlon batch: 8 tasks whose programs take 2 s, instant model, --concurrency 4:");
+console.log(
+  `  one task alone: median ${ms(batch.single)} · 8 tasks: ${ms(batch.eight)} · ideal ${ms(2 * batch.single)}`,
+);
+const folder = folderFigures();
+console.log("a 1,000-task batch folder (start-up included):");
+console.log(
+  `  batch show: ${ms(folder.show)} · resume scan: ${ms(folder.resume)} · merge of 2 shards: ${ms(folder.merge)}`,
+);
 console.log("");
 console.log(check("overhead ratio (azlon / docker CLI)", azlonMedian / cliMedian, OVERHEAD_GOAL));
 console.log(
@@ -308,3 +322,9 @@ console.log(within("--from snapshot + patch", from.snapshotMs, FROM_GOALS.snapsh
 console.log(within("--from first request", from.first, FROM_GOALS.firstTokens, "tokens"));
 console.log(within("--from tokens to the pass", from.total, FROM_GOALS.totalTokens, "tokens"));
 console.log(within("--from added start", from.startFromMs - from.startPlainMs, FROM_GOALS.startMs, "ms"));
+console.log(
+  check("batch concurrency ratio (8 tasks at 4 / two single-task times)", batch.ratio, CONCURRENCY_GOAL),
+);
+for (const [name, value] of Object.entries(folder)) {
+  console.log(check(`1,000-task folder: ${name} in seconds`, value / 1000, FOLDER_GOAL_MS / 1000));
+}

@@ -1,7 +1,7 @@
 // Builds dist/azlon: one executable for linux-x64 that needs no Node installed (Node's single
 // executable applications). The whole CLI and its dependencies go into one CommonJS file (SEA
-// runs only that: no ESM entry, no files from disk), the default prompt templates go in as
-// assets, and the blob is injected into a copy of the node binary running this script.
+// runs only that: no ESM entry, no files from disk), the default prompt templates and the bench
+// tasks go in as assets, and the blob is injected into a copy of the node binary running this script.
 import { spawnSync } from "node:child_process";
 import {
   chmodSync,
@@ -120,6 +120,21 @@ const web = join(root, "src/web");
 for (const file of readdirSync(web).filter((f) => /\.(html|js|css|svg|png)$/.test(f))) {
   assets[`web/${file}`] = join(web, file);
 }
+// The bench task set (azlon bench), as bench/tasks/<path>, with a list of its files: a SEA cannot
+// list its own assets on Node 20, and `azlon bench` writes them out into its batch folder.
+const benchRoot = join(root, "bench/tasks");
+const benchFiles = [];
+const walkBench = (dir) => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) walkBench(full);
+    else if (entry.isFile()) benchFiles.push(relative(benchRoot, full).split(sep).join("/"));
+  }
+};
+walkBench(benchRoot);
+for (const file of benchFiles) assets[`bench/tasks/${file}`] = join(benchRoot, file);
+writeFileSync(join(work, "bench-manifest.json"), JSON.stringify(benchFiles.sort()));
+assets["bench/manifest.json"] = join(work, "bench-manifest.json");
 const config = {
   main: join(work, "azlon.cjs"),
   output: join(work, "azlon.blob"),

@@ -15,7 +15,7 @@ const MARKDOWN_PUNCTUATION = /[!-/:-@[-`{-~]/g;
  * one line, bounded, every punctuation character escaped, so the job page shows it as text and
  * never as a live image, link, tag or table cell of its own.
  */
-function text(value: string, max = 200): string {
+export function text(value: string, max = 200): string {
   return cutEcho(oneLine(forTerminal(value)), max).replace(MARKDOWN_PUNCTUATION, "\\$&");
 }
 

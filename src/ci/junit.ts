@@ -4,7 +4,7 @@ import type { Result } from "../engine/result.js";
 const OUTPUT_TAIL_CHARS = 4000;
 
 /** XML 1.0 cannot hold most control characters at all, even escaped: they are dropped. */
-function xml(text: string): string {
+export function xml(text: string): string {
   return (
     text
       // biome-ignore lint/suspicious/noControlCharactersInRegex: these are what XML cannot hold

@@ -4,6 +4,7 @@ import { ExitCode, errorMessage, FatalError, UsageError } from "../core/errors.j
 import type { errorResult as ErrorResult } from "../engine/result.js";
 import { collectSecrets, Redactor } from "../util/secrets.js";
 import { forTerminal, safeJson } from "../util/terminal.js";
+import { addBatchCommands } from "./batch-program.js";
 import type { CliContext } from "./io.js";
 
 // Kept in step with package.json by the build (esbuild's define); "dev" when run from source.
@@ -85,6 +86,8 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
       throw new CommanderError(0, "commander.version", VERSION);
     })
     .showHelpAfterError("(run with --help for usage)")
+    // A subcommand's options are its own (`batch merge --out`, not `batch --out`).
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
@@ -296,6 +299,8 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
       const { reportCommand } = await import("./commands/report.js");
       state.code = await reportCommand(dir, flags, ctx);
     });
+
+  addBatchCommands(program, ctx, state);
 
   program
     .command("doctor")

@@ -3,6 +3,7 @@ import { DEFAULTS } from "../config/defaults.js";
 import { type AbortCause, AbortedError } from "../core/errors.js";
 import type { LoopEvent } from "../core/events.js";
 import { checksOf, type RunState } from "../core/state.js";
+import type { Model, RuntimeFacts } from "../core/types.js";
 import { clientEndpoint } from "../model/endpoint.js";
 import { loadTemplates } from "../prompts/templates.js";
 import { resolveDockerTarget } from "../sandbox/connection.js";
@@ -77,8 +78,11 @@ export class Engine {
     await ensureImage(this.options.docker, image, "--check-image");
   }
 
-  /** Starts (or resumes) a prepared run; the handle reports its events and its end. */
-  start(prepared: PreparedRun): RunHandle {
+  /**
+   * Starts (or resumes) a prepared run; the handle reports its events and its end. A `model`
+   * given answers instead of the endpoint (batch's --oracle), and no request is sent.
+   */
+  start(prepared: PreparedRun, using: { model?: Model } = {}): RunHandle {
     const { state, folder } = prepared;
     const listeners = new Set<(event: LoopEvent) => void>();
     const controller = new AbortController();
@@ -92,7 +96,7 @@ export class Engine {
         }
       }
     };
-    const done = this.execute(prepared, emit, controller.signal);
+    const done = this.execute(prepared, emit, controller.signal, using.model ?? null);
     return {
       runId: state.runId,
       dir: folder.dir,
@@ -108,50 +112,14 @@ export class Engine {
     };
   }
 
-  /** Drives the run; whatever happens, its folder is closed and its lock freed at the end. */
-  private async execute(
-    prepared: PreparedRun,
-    emit: (event: LoopEvent) => void,
-    signal: AbortSignal,
-  ): Promise<RunOutcome> {
-    try {
-      return await this.drive(prepared, emit, signal);
-    } finally {
-      prepared.folder.close();
-    }
-  }
-
-  private async drive(
-    prepared: PreparedRun,
-    emit: (event: LoopEvent) => void,
-    signal: AbortSignal,
-  ): Promise<RunOutcome> {
-    const { state, folder } = prepared;
-    const { redactor, docker } = this.options;
-    const [
-      { default: OpenAI },
-      { OpenAIModel },
-      { DockerSandbox },
-      { runLoop },
-      { sweepOrphans },
-      { runtimeFacts },
-      { UserProject },
-    ] = await Promise.all([
+  /** The model behind the run's endpoint (the OpenAI SDK, loaded only for it). */
+  private async endpointModel(state: RunState, runDir: string, runtime: RuntimeFacts | null): Promise<Model> {
+    const [{ default: OpenAI }, { OpenAIModel }] = await Promise.all([
       import("openai"),
       import("../model/openai-model.js"),
-      import("../sandbox/docker-sandbox.js"),
-      import("../core/loop.js"),
-      import("../sandbox/orphans.js"),
-      import("./runtime.js"),
-      import("../workspace/source.js"),
     ]);
     const options = state.options;
-    const owner = this.options.owner ?? currentProcess();
-    // What the base image is (its OS, language, package tools), told to the model with its name.
-    const runtime = options.baseImage
-      ? await runtimeFacts(docker, options.baseImage, folder.dir, { runId: state.runId, owner, signal })
-      : null;
-    const templates = loadTemplates(options.prompts, folder.dir);
+    const templates = loadTemplates(options.prompts, runDir);
     const baseUrl = options.baseUrl ?? DEFAULT_BASE_URL;
     let model: InstanceType<typeof OpenAIModel> | null = null;
     // OpenAIModel retries itself: the SDK's waits cannot be cut short by Ctrl-C or --max-time.
@@ -181,6 +149,46 @@ export class Engine {
         state.structuredOutputMode = mode;
       },
     });
+    return model;
+  }
+
+  /** Drives the run; whatever happens, its folder is closed and its lock freed at the end. */
+  private async execute(
+    prepared: PreparedRun,
+    emit: (event: LoopEvent) => void,
+    signal: AbortSignal,
+    given: Model | null,
+  ): Promise<RunOutcome> {
+    try {
+      return await this.drive(prepared, emit, signal, given);
+    } finally {
+      prepared.folder.close();
+    }
+  }
+
+  private async drive(
+    prepared: PreparedRun,
+    emit: (event: LoopEvent) => void,
+    signal: AbortSignal,
+    given: Model | null,
+  ): Promise<RunOutcome> {
+    const { state, folder } = prepared;
+    const { redactor, docker } = this.options;
+    const [{ DockerSandbox }, { runLoop }, { sweepOrphans }, { runtimeFacts }, { UserProject }] =
+      await Promise.all([
+        import("../sandbox/docker-sandbox.js"),
+        import("../core/loop.js"),
+        import("../sandbox/orphans.js"),
+        import("./runtime.js"),
+        import("../workspace/source.js"),
+      ]);
+    const options = state.options;
+    const owner = this.options.owner ?? currentProcess();
+    // What the base image is (its OS, language, package tools), told to the model with its name.
+    const runtime = options.baseImage
+      ? await runtimeFacts(docker, options.baseImage, folder.dir, { runId: state.runId, owner, signal })
+      : null;
+    const model = given ?? (await this.endpointModel(state, folder.dir, runtime));
     const warnings: string[] = [];
     const sandbox = new DockerSandbox(docker, {
       runId: state.runId,

@@ -122,7 +122,7 @@ describeBinary("the single executable, in a container without Node", () => {
     expect(help.code, help.stderr).toBe(0);
     const nodeHelp = await runCli(["--help"], { cwd });
     expect(help.stdout).toBe(nodeHelp.stdout);
-    for (const command of ["run", "resume", "doctor", "prompts"])
+    for (const command of ["run", "resume", "doctor", "prompts", "batch", "bench"])
       expect(help.stdout).toContain(`  ${command} `);
   });
 
@@ -151,6 +151,24 @@ describeBinary("the single executable, in a container without Node", () => {
       OPENAI_API_KEY: KEY,
     });
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+  });
+
+  it("bench --oracle runs shipped tasks from inside the executable, written out into its batch folder", {
+    timeout: 180_000,
+  }, async () => {
+    const cwd = tempDir();
+    const r = await inContainer(["bench", "--oracle", "--shard", "1/7", "--json"], cwd, {
+      AZLON_IMAGE_MAP: `python:3.12-slim=${PYTHON}`,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    for (const t of summary.tasks) images.push(t.attempts[0].image);
+    expect(summary.totals).toMatchObject({ tasks: 2, passed: 2 });
+    const written = join(cwd, "azlon-batches/bench-oracle/bench-tasks");
+    for (const t of summary.tasks) expect(readdirSync(join(written, t.id)).length).toBeGreaterThan(1);
+    expect(readFileSync(join(written, "py-wordfreq/task.yaml"), "utf8")).toBe(
+      readFileSync(join(ROOT, "bench/tasks/py-wordfreq/task.yaml"), "utf8"),
+    );
   });
 
   it("runs a whole task against the loopback model, resumes it to a pass, then runs and clean find it", async () => {

@@ -24,6 +24,11 @@ describe("the published package", () => {
     // The web page (azlon serve) and the report's CSS ship beside the bundle.
     for (const file of ["index.html", "app.js", "api.js", "dom.js", "view.js", "diff.js", "style.css"])
       expect(listing).toContain(`package/dist/web/${file}`);
+    // azlon bench's task set ships too, and batch.json's schemas.
+    expect(listing).toContain("package/bench/tasks/py-wordfreq/task.yaml");
+    expect(listing).toContain("package/bench/tasks/harbor-shout/tests/test.sh");
+    expect(listing).toContain("package/schemas/batch.schema.json");
+    expect(listing).not.toContain("package/bench/run.ts");
     expect(listing).not.toContain("package/src/");
     // The single executable (npm run build:binary) is released on its own, not in the package.
     expect(listing).not.toContain("package/dist/azlon");
@@ -46,6 +51,13 @@ describe("the published package", () => {
     expect(prompts.status, prompts.stderr).toBe(0);
     expect(prompts.stdout).toContain(join(app, "node_modules/azlon/prompts/generate.system.md"));
     expect(prompts.stdout).toContain("{{tests}}");
+    // `azlon bench` finds its tasks in the installed package (a shard with none of them runs nothing).
+    const bench = spawnSync(bin, ["bench", "--oracle", "--shard", "99/99", "--json"], {
+      cwd: app,
+      encoding: "utf8",
+    });
+    expect(bench.status, bench.stderr).toBe(0);
+    expect(JSON.parse(bench.stdout).totals.tasks).toBe(0);
     // `azlon report` finds the page's CSS in the installed package.
     const report = spawnSync(bin, ["report", passedRun()], { cwd: app, encoding: "utf8" });
     expect(report.status, report.stderr).toBe(0);

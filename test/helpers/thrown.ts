@@ -7,3 +7,13 @@ export function thrown(fn: () => unknown): Error {
   }
   throw new Error("expected a throw");
 }
+
+/** The error an async function rejects with; fails the test when it resolves. */
+export async function thrownAsync(fn: () => Promise<unknown>): Promise<Error> {
+  try {
+    await fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected a rejection");
+}

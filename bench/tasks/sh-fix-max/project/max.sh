@@ -1,0 +1,8 @@
+#!/bin/sh
+# Prints the largest of the numbers given.
+max=$1
+shift
+for n in "$@"; do
+  if [ "$n" \> "$max" ]; then max=$n; fi
+done
+echo "$max"
