@@ -4,6 +4,7 @@ import { ExitCode, errorMessage, FatalError, UsageError } from "../core/errors.j
 import type { errorResult as ErrorResult } from "../engine/result.js";
 import { collectSecrets, Redactor } from "../util/secrets.js";
 import { forTerminal, safeJson } from "../util/terminal.js";
+import { shortHelp } from "./help.js";
 import type { CliContext } from "./io.js";
 
 // Kept in step with package.json by the build (esbuild's define); "dev" when run from source.
@@ -63,12 +64,12 @@ function limitOptions(cmd: Command): Command {
 }
 
 /** What the actions hand back to main(): commander does not pass return values on. */
-interface CliState {
+export interface CliState {
   json: boolean;
   code: number;
 }
 
-function buildProgram(ctx: CliContext, state: CliState): Command {
+export function buildProgram(ctx: CliContext, state: CliState): Command {
   const program = new Command("azlon")
     .description(
       "An autonomous coding agent: describe a program and its tests; azlon has a model write it, builds and runs it in Docker, and fixes it until the tests pass.",
@@ -90,6 +91,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
   const run = program
     .command("run")
     .description("build a project from a prompt and test conditions, until they pass")
+    .summary("build a project from a prompt and tests until they pass")
     .option("-p, --prompt <text>", "what to build")
     .option("--prompt-file <path>", 'read what to build from a file ("-": standard input)')
     .option("-t, --tests <text>", "how to tell that it works, in plain words")
@@ -153,8 +155,6 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     )
     .option("--junit <file>", "write JUnit XML of the checks and the verdict here, at the end of the run")
     .addHelpText("after", RUN_HELP_AFTER);
-  // The main command's flags in the top-level help too, so `azlon --help` shows them all.
-  program.addHelpText("after", () => `\n${run.helpInformation()}${RUN_HELP_AFTER}\n`);
   limitOptions(run).action(async (flags) => {
     state.json = !!flags.json;
     const { runCommand } = await import("./commands/run.js");
@@ -164,6 +164,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
   const resume = program
     .command("resume")
     .description("continue an interrupted or failed run where it stopped, with its own options")
+    .summary("carry on a run that stopped short, where it stopped")
     .argument("<run-dir>", "the run folder (azlon-runs/<run-id>)")
     .option("--json", "print one JSON result object on stdout")
     .option("--model-retries <n>", "retries of a failed model request")
@@ -187,6 +188,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
   const prompts = program
     .command("prompts")
     .description("show the effective prompt templates and where each comes from")
+    .summary("show the prompt templates in effect, and from where")
     .argument("[name]", "only this template (generateSystem, generateUser, validateSystem, validateUser)")
     .option("-c, --config <path>", "use this config file instead of searching for one (trusted)")
     .option("--trust-config", TRUST_HELP)
@@ -197,6 +199,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
   prompts
     .command("init")
     .description("copy the default templates into a folder for editing")
+    .summary("copy the default templates out for editing")
     .argument("[dir]", "where to write them", "azlon-prompts")
     .option("--force", "overwrite templates already there")
     .action(async (dir: string, flags) => {
@@ -207,6 +210,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
   program
     .command("runs")
     .description("list the run folders: status, iterations, cost, image and when last active")
+    .summary("list the runs: status, stop reason, cost, image")
     .option("-o, --out <dir>", `where the run folders are (default ./${DEFAULTS.out})`)
     .option("-c, --config <path>", "use this config file instead of searching for one (trusted)")
     .option("--trust-config", TRUST_HELP)
@@ -218,6 +222,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
   program
     .command("clean")
     .description("remove the images and containers of finished runs (lists them; --yes removes)")
+    .summary("remove finished runs' images and containers")
     .option("-o, --out <dir>", `the runs in this folder (default ./${DEFAULTS.out})`)
     .option("--older-than <age>", "only runs last active longer ago than this: 7d, 12h, 30m")
     .option("--all", "every run azlon has images or containers of on the engine, wherever its folder is")
@@ -232,6 +237,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
   program
     .command("serve")
     .description("serve the HTTP API and the web page: start, watch, cancel and resume runs")
+    .summary("the HTTP API and a web page to start and watch runs")
     .option("--host <address>", "the address to listen on; any but loopback needs --token", "127.0.0.1")
     .option("--port <n>", "the port (0: any free one; the URL printed says which)", "8787")
     .option("-o, --out <dir>", `where run folders go (default ./${DEFAULTS.out})`)
@@ -264,6 +270,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
   program
     .command("report")
     .description("write the run as one self-contained HTML file (report.html in the run folder)")
+    .summary("write a run as one self-contained HTML page")
     .argument("<run-dir>", "the run folder (azlon-runs/<run-id>)")
     .option("--output <file>", "write it here instead")
     .action(async (dir: string, flags) => {
@@ -276,6 +283,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     .description(
       "check the Docker engine, API key, endpoint, model (and a llama-server's context size) and config, and say what to fix",
     )
+    .summary("check Docker, key, endpoint, model; say what to fix")
     .option("-m, --model <id>", "check this model (env AZLON_MODEL)")
     .option("--base-url <url>", "check this endpoint (env OPENAI_BASE_URL)")
     .option(
@@ -302,6 +310,8 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
 export async function main(argv: string[], ctx: CliContext): Promise<number> {
   const state: CliState = { json: false, code: ExitCode.passed };
   const program = buildProgram(ctx, state);
+  // One screen for `azlon --help` and `azlon` alone; each command's --help has the rest.
+  program.helpInformation = () => shortHelp(program);
   // Subcommands inherit neither exitOverride nor the output routing from their parent.
   const all = [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)];
   for (const cmd of all) {
