@@ -227,7 +227,11 @@ describeDocker("a check the model's build cannot forge (real engine, loopback mo
 
   it("clean --all shows a hostile label value as text: its escape sequences are written out, never sent to the terminal", async () => {
     const label = `evil-${process.pid}\u001b]0;pwned\u0007\u001b[31mred`;
-    const container = await docker.createContainer({ Image: BUSYBOX, Cmd: ["true"], Labels: { "azlon.run": label } });
+    const container = await docker.createContainer({
+      Image: BUSYBOX,
+      Cmd: ["true"],
+      Labels: { "azlon.run": label },
+    });
     try {
       const cwd = tempDir();
       const r = await runCli(["clean", "--all", "--out", join(cwd, "runs")], { cwd, env: {} });
