@@ -8,6 +8,7 @@ import { oneLine } from "../util/echo.js";
 import { formatCount, formatDuration } from "../util/format.js";
 import type { Redactor } from "../util/secrets.js";
 import { forTerminal, safeJson } from "../util/terminal.js";
+import { costText } from "../web/phases.js";
 import { continueCommand } from "./continue.js";
 import { type CliContext, colorEnabled, type InterruptSignal, interruptExitCode, isCI } from "./io.js";
 
@@ -123,7 +124,6 @@ function printSummary(
   redactor: Redactor,
 ): void {
   const used = state.usage.promptTokens + state.usage.completionTokens;
-  const cost = state.costUsd !== null ? ` ($${state.costUsd.toFixed(4)})` : "";
   const iterations = iterationsRun(state);
   const head = {
     passed: "passed",
@@ -133,9 +133,10 @@ function printSummary(
     running: "stopped",
   }[state.status];
   const lines = [
-    `${state.status === "passed" ? "✔" : "✖"} ${head} after ${iterations} iteration${iterations === 1 ? "" : "s"} · ${formatDuration(state.elapsedMs)} · ${formatCount(used)} tokens${state.usage.cachedTokens > 0 ? ` (${formatCount(state.usage.cachedTokens)} cached)` : ""}${cost}`,
+    `${state.status === "passed" ? "✔" : "✖"} ${head} after ${iterations} iteration${iterations === 1 ? "" : "s"} · ${formatDuration(state.elapsedMs)} · ${formatCount(used)} tokens${state.usage.cachedTokens > 0 ? ` (${formatCount(state.usage.cachedTokens)} cached)` : ""}`,
     // The judge's prose on one line: a line of its own could be anything, a CI command too.
     `  reason      ${oneLine(forTerminal(redactor.redactMessage(state.reason ?? "")))}`,
+    `  cost        ${costText(state.costUsd)}`,
     `  run folder  ${dir}`,
   ];
   if (state.image) lines.push(`  image       ${state.image}   (docker run --rm ${state.image})`);

@@ -146,7 +146,7 @@ describeDocker("azlon run end to end (real engine, loopback model)", () => {
     expect(result.code, result.stderr).toBe(1);
     // The builder's words on the round's own line, not only in build.log.
     expect(result.stderr).toMatch(
-      /✖ iteration 1\/1 build failed \([^)]+\): dockerfile parse error line 2: unknown instruction: K=-\n/,
+      /✖ iteration 1\/1 build failed after [^:]+: dockerfile parse error line 2: unknown instruction: K=-\n/,
     );
     expect(result.stderr).not.toContain("unexpected -");
     const dir = onlyRun(out);
@@ -162,7 +162,7 @@ describeDocker("azlon run end to end (real engine, loopback model)", () => {
     const report = await runCli(["report", dir], { cwd });
     expect(report.code, report.stderr).toBe(0);
     expect(readFileSync(join(dir, "report.html"), "utf8")).toMatch(
-      /build: failed \([^)]+\): dockerfile parse error line \d+: unknown instruction: K=-/,
+      /build failed after [^:]+: dockerfile parse error line \d+: unknown instruction: K=-/,
     );
   });
 
@@ -183,8 +183,7 @@ describeDocker("azlon run end to end (real engine, loopback model)", () => {
     expect(result.stderr).toContain("✔ iteration 2/2 1 file written\n");
     // The page: its rounds (run.json's summaries) and its progress log (the journal).
     const state = JSON.parse(readFileSync(join(dir, "run.json"), "utf8"));
-    const format = { duration: String, bytes: String, count: String };
-    for (const round of state.iterations) expect(phaseParts(round, format)).toContain("1 file written");
+    for (const round of state.iterations) expect(phaseParts(round)).toContain("1 file written");
     const applied = readFileSync(join(dir, "events.jsonl"), "utf8")
       .trim()
       .split("\n")

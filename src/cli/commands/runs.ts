@@ -4,6 +4,7 @@ import { resolveConfig } from "../../config/load.js";
 import { formatAge } from "../../util/age.js";
 import { formatBytes } from "../../util/format.js";
 import { currentProcess, processAlive } from "../../util/liveness.js";
+import { costText } from "../../web/phases.js";
 import { listRunFolders, type RunEntry, runIsLive, shownStatus } from "../../workspace/run-list.js";
 import type { CliContext } from "../io.js";
 
@@ -93,7 +94,7 @@ export async function runsCommand(flags: RunsFlags, ctx: CliContext): Promise<nu
       r.runId,
       shownStatus(r, r.live),
       String(r.iterations),
-      r.costUsd === null ? "-" : `$${r.costUsd.toFixed(4)}`,
+      costText(r.costUsd, { short: true }),
       imageCell(r),
       r.updatedAt ? `${formatAge(now - Date.parse(r.updatedAt))} ago` : "-",
     ]),
