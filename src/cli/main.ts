@@ -208,16 +208,34 @@ export function buildProgram(ctx: CliContext, state: CliState): Command {
     });
 
   program
+    .command("show")
+    .description(
+      "one run in full: status and stop reason, each round's outcome, the last checks, tokens, cost, image, and the command that carries it on",
+    )
+    .summary("one run in full, and how to carry it on")
+    .argument("<run-dir>", "the run folder (azlon-runs/<run-id>)")
+    .option("--json", "print the run's --json result object instead")
+    .action(async (dir: string, flags) => {
+      state.json = !!flags.json;
+      const { showCommand } = await import("./commands/show.js");
+      state.code = await showCommand(dir, flags, ctx);
+    });
+
+  program
     .command("runs")
-    .description("list the run folders: status, iterations, cost, image and when last active")
+    .description(
+      "list the run folders: status, stop reason, iterations, cost, image and when last active; with a run's id, show it (as azlon show)",
+    )
     .summary("list the runs: status, stop reason, cost, image")
+    .argument("[run]", "a run's id (or folder): show that run, as `azlon show` does")
     .option("-o, --out <dir>", `where the run folders are (default ./${DEFAULTS.out})`)
     .option("-c, --config <path>", "use this config file instead of searching for one (trusted)")
     .option("--trust-config", TRUST_HELP)
-    .option("--json", "print them as JSON")
-    .action(async (flags) => {
+    .option("--json", "print them as JSON (with a run: its --json result object)")
+    .action(async (run: string | undefined, flags) => {
+      state.json = !!flags.json && run !== undefined;
       const { runsCommand } = await import("./commands/runs.js");
-      state.code = await runsCommand(flags, ctx);
+      state.code = await runsCommand(flags, ctx, run);
     });
   program
     .command("clean")

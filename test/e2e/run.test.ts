@@ -66,6 +66,10 @@ describeDocker("azlon run end to end (real engine, loopback model)", () => {
     expect(first?.response_format?.json_schema?.strict).toBe(true);
     expect(lastUserMessage(server.chatRequests[0])).toContain("it prints hello, world");
     expectNoSecret(dir, KEY);
+    // The run folder gives the same result back later: `azlon show --json`.
+    const shown = await runCli(["show", dir, "--json"], { cwd });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toEqual(json);
   });
 
   it("(b) a wrong program is fixed by the verdict and passes on iteration 2; the judge saw the failure", async () => {

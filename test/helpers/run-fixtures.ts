@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import type { RunState } from "../../src/core/state.js";
 import { tempDir } from "./tmp.js";
 
@@ -229,5 +230,78 @@ export function failedRun(): string {
     "iterations/02/changes.json": json([
       { path: "Dockerfile", before: "FROM nowhere\n", after: "FROM busybox:latest\n" },
     ]),
+  });
+}
+
+/**
+ * A run stopped by Ctrl-C in round 2, after its program ran and before its checks: round 1 is
+ * done, round 2 has no outcome yet. `killed` leaves it as a run whose process died unawares:
+ * run.json still says running, its last leg's process is gone.
+ */
+export function interruptedRun(options: { killed?: boolean } = {}): string {
+  const round2 = {
+    iteration: 2,
+    changes: { written: ["greet.sh"], deleted: [], refused: [], dockerfileChanged: false },
+    build: { ok: true, timedOut: false, durationMs: 800 },
+    exec: {
+      exitCode: 0,
+      timedOut: false,
+      oomKilled: false,
+      signal: null,
+      durationMs: 20,
+      outputBytes: 13,
+      truncated: false,
+    },
+  };
+  return tempDir({
+    "run.json": json(
+      state({
+        status: options.killed ? "running" : "interrupted",
+        stopReason: options.killed ? null : "interrupted",
+        reason: options.killed ? null : "interrupted (SIGINT)",
+        image: "azlon-greet:abc123",
+        progress: { iteration: 2, step: "check" },
+        // A process number no process has: the leg's driver is gone.
+        legs: [
+          {
+            startedAt: "2026-11-25T04:00:00.000Z",
+            endedAt: null,
+            status: "running",
+            pid: 2 ** 22 + 1,
+            host: hostname(),
+          },
+        ],
+        iterations: [
+          {
+            iteration: 1,
+            changes: { written: ["greet.sh"], deleted: [], refused: [], dockerfileChanged: true },
+            build: { ok: true, timedOut: false, durationMs: 1000 },
+            exec: { ...round2.exec, exitCode: 3 },
+            checks: { passed: 0, total: 1, serviceReady: null },
+            verdict: { passed: false, accepted: false, reason: "prints hello, wrld" },
+          },
+          round2,
+        ],
+      }),
+    ),
+    "events.jsonl": "",
+    "workspace/Dockerfile": 'FROM busybox:latest\nCOPY greet.sh /greet.sh\nENTRYPOINT ["sh", "/greet.sh"]\n',
+    "workspace/greet.sh": 'echo "hello, world"\n',
+    "iterations/01/output.log": "hello, wrld\n",
+    "iterations/01/checks.json": json({
+      service: null,
+      results: [
+        {
+          command: "sh /azlon/checks/t.sh",
+          exitCode: 1,
+          timedOut: false,
+          passed: false,
+          problem: "exit 1",
+          output: { text: "want hello, world\n", totalBytes: 18, truncated: false },
+          durationMs: 20,
+        },
+      ],
+    }),
+    "iterations/02/output.log": "hello, world\n",
   });
 }
