@@ -185,6 +185,34 @@ export function buildProgram(ctx: CliContext, state: CliState): Command {
     state.code = await resumeCommand(dir, flags, ctx);
   });
 
+  program
+    .command("init")
+    .description(
+      "write a commented .azlonrc.yaml in this folder (model, limits, checks, budgets); on a terminal it asks for the model and a check, in CI or from a script it asks nothing. It never overwrites a config",
+    )
+    .summary("write a commented config here (--global: your own)")
+    .option(
+      "--global",
+      "write your own config instead, for every project: $XDG_CONFIG_HOME/azlon/config.yaml, else ~/.config/azlon/config.yaml",
+    )
+    .option(
+      "-m, --model <id>",
+      `the model (default: asked, else AZLON_MODEL, your config's, or ${DEFAULTS.model})`,
+    )
+    .option(
+      "--base-url <url>",
+      "your OpenAI-compatible endpoint: with --global only (a project's config may not choose it)",
+    )
+    .option("--check <command>", "a check command that must exit 0 in the built image")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 written · 2 a config is there already (it is never overwritten), or a bad value.",
+    )
+    .action(async (flags) => {
+      const { initCommand } = await import("./commands/init.js");
+      state.code = await initCommand(flags, ctx);
+    });
+
   const prompts = program
     .command("prompts")
     .description("show the effective prompt templates and where each comes from")
