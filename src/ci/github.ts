@@ -2,6 +2,7 @@ import type { Result } from "../engine/result.js";
 import { cutEcho, oneLine } from "../util/echo.js";
 import { formatCount, formatDuration } from "../util/format.js";
 import { forTerminal, stripControls } from "../util/terminal.js";
+import { costText } from "../web/phases.js";
 
 /**
  * ASCII punctuation: what starts markdown and HTML (an image, a link, a tag, an entity,
@@ -42,7 +43,7 @@ export function stepSummary(result: Result): string {
     `| reason | ${text(result.reason ?? "")} |`,
     `| verdict by | ${result.verdict ?? "-"} |`,
     `| tokens | ${formatCount(used)} (${formatCount(result.usage.cachedTokens)} cached) |`,
-    `| cost | ${result.costUsd === null ? "unknown (no price for the model)" : `$${result.costUsd.toFixed(4)}`} |`,
+    `| cost | ${costText(result.costUsd)} |`,
     `| time | ${formatDuration(result.durationMs)} |`,
     `| run folder | ${code(result.runDir ?? "-", 300)} |`,
     `| image | ${result.image ? code(result.image, 300) : "-"} |`,

@@ -5,6 +5,7 @@ import type { errorResult as ErrorResult } from "../engine/result.js";
 import { collectSecrets, Redactor } from "../util/secrets.js";
 import { forTerminal, safeJson } from "../util/terminal.js";
 import { addBatchCommands } from "./batch-program.js";
+import { shortHelp } from "./help.js";
 import type { CliContext } from "./io.js";
 
 // Kept in step with package.json by the build (esbuild's define); "dev" when run from source.
@@ -68,12 +69,12 @@ function limitOptions(cmd: Command): Command {
 }
 
 /** What the actions hand back to main(): commander does not pass return values on. */
-interface CliState {
+export interface CliState {
   json: boolean;
   code: number;
 }
 
-function buildProgram(ctx: CliContext, state: CliState): Command {
+export function buildProgram(ctx: CliContext, state: CliState): Command {
   const program = new Command("azlon")
     .description(
       "An autonomous coding agent: describe a program and its tests; azlon has a model write it, builds and runs it in Docker, and fixes it until the tests pass.",
@@ -97,6 +98,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
   const run = program
     .command("run")
     .description("build a project from a prompt and test conditions, until they pass")
+    .summary("build a project from a prompt and tests until they pass")
     .option("-p, --prompt <text>", "what to build")
     .option("--prompt-file <path>", 'read what to build from a file ("-": standard input)')
     .option("-t, --tests <text>", "how to tell that it works, in plain words")
@@ -178,8 +180,6 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     )
     .option("--max-from-size <size>", "with --from: the most the copied files may take (default 200m)")
     .addHelpText("after", RUN_HELP_AFTER);
-  // The main command's flags in the top-level help too, so `azlon --help` shows them all.
-  program.addHelpText("after", () => `\n${run.helpInformation()}${RUN_HELP_AFTER}\n`);
   limitOptions(run).action(async (flags) => {
     state.json = !!flags.json;
     const { runCommand } = await import("./commands/run.js");
@@ -189,6 +189,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
   const resume = program
     .command("resume")
     .description("continue an interrupted or failed run where it stopped, with its own options")
+    .summary("carry on a run that stopped short, where it stopped")
     .argument("<run-dir>", "the run folder (azlon-runs/<run-id>)")
     .option("--json", "print one JSON result object on stdout")
     .option("--model-retries <n>", "retries of a failed model request")
@@ -209,9 +210,38 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     state.code = await resumeCommand(dir, flags, ctx);
   });
 
+  program
+    .command("init")
+    .description(
+      "write a commented .azlonrc.yaml in this folder (model, limits, checks, budgets); on a terminal it asks for the model and a check, in CI or from a script it asks nothing. It never overwrites a config",
+    )
+    .summary("write a commented config here (--global: your own)")
+    .option(
+      "--global",
+      "write your own config instead, for every project: $XDG_CONFIG_HOME/azlon/config.yaml, else ~/.config/azlon/config.yaml",
+    )
+    .option(
+      "-m, --model <id>",
+      `the model (default: asked, else AZLON_MODEL, your config's, or ${DEFAULTS.model})`,
+    )
+    .option(
+      "--base-url <url>",
+      "your OpenAI-compatible endpoint: with --global only (a project's config may not choose it)",
+    )
+    .option("--check <command>", "a check command that must exit 0 in the built image")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 written · 2 a config is there already (it is never overwritten), or a bad value.",
+    )
+    .action(async (flags) => {
+      const { initCommand } = await import("./commands/init.js");
+      state.code = await initCommand(flags, ctx);
+    });
+
   const prompts = program
     .command("prompts")
     .description("show the effective prompt templates and where each comes from")
+    .summary("show the prompt templates in effect, and from where")
     .argument("[name]", "only this template (generateSystem, generateUser, validateSystem, validateUser)")
     .option("-c, --config <path>", "use this config file instead of searching for one (trusted)")
     .option("--trust-config", TRUST_HELP)
@@ -222,6 +252,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
   prompts
     .command("init")
     .description("copy the default templates into a folder for editing")
+    .summary("copy the default templates out for editing")
     .argument("[dir]", "where to write them", "azlon-prompts")
     .option("--force", "overwrite templates already there")
     .action(async (dir: string, flags) => {
@@ -230,19 +261,39 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     });
 
   program
+    .command("show")
+    .description(
+      "one run in full: status and stop reason, each round's outcome, the last checks, tokens, cost, image, and the command that carries it on",
+    )
+    .summary("one run in full, and how to carry it on")
+    .argument("<run-dir>", "the run folder (azlon-runs/<run-id>)")
+    .option("--json", "print the run's --json result object instead")
+    .action(async (dir: string, flags) => {
+      state.json = !!flags.json;
+      const { showCommand } = await import("./commands/show.js");
+      state.code = await showCommand(dir, flags, ctx);
+    });
+
+  program
     .command("runs")
-    .description("list the run folders: status, iterations, cost, image and when last active")
+    .description(
+      "list the run folders: status, stop reason, iterations, cost, image and when last active; with a run's id, show it (as azlon show)",
+    )
+    .summary("list the runs: status, stop reason, cost, image")
+    .argument("[run]", "a run's id (or folder): show that run, as `azlon show` does")
     .option("-o, --out <dir>", `where the run folders are (default ./${DEFAULTS.out})`)
     .option("-c, --config <path>", "use this config file instead of searching for one (trusted)")
     .option("--trust-config", TRUST_HELP)
-    .option("--json", "print them as JSON")
-    .action(async (flags) => {
+    .option("--json", "print them as JSON (with a run: its --json result object)")
+    .action(async (run: string | undefined, flags) => {
+      state.json = !!flags.json && run !== undefined;
       const { runsCommand } = await import("./commands/runs.js");
-      state.code = await runsCommand(flags, ctx);
+      state.code = await runsCommand(flags, ctx, run);
     });
   program
     .command("clean")
     .description("remove the images and containers of finished runs (lists them; --yes removes)")
+    .summary("remove finished runs' images and containers")
     .option("-o, --out <dir>", `the runs in this folder (default ./${DEFAULTS.out})`)
     .option("--older-than <age>", "only runs last active longer ago than this: 7d, 12h, 30m")
     .option("--all", "every run azlon has images or containers of on the engine, wherever its folder is")
@@ -257,6 +308,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
   program
     .command("serve")
     .description("serve the HTTP API and the web page: start, watch, cancel and resume runs")
+    .summary("the HTTP API and a web page to start and watch runs")
     .option("--host <address>", "the address to listen on; any but loopback needs --token", "127.0.0.1")
     .option("--port <n>", "the port (0: any free one; the URL printed says which)", "8787")
     .option("-o, --out <dir>", `where run folders go (default ./${DEFAULTS.out})`)
@@ -293,6 +345,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
   program
     .command("report")
     .description("write the run as one self-contained HTML file (report.html in the run folder)")
+    .summary("write a run as one self-contained HTML page")
     .argument("<run-dir>", "the run folder (azlon-runs/<run-id>)")
     .option("--output <file>", "write it here instead")
     .action(async (dir: string, flags) => {
@@ -307,6 +360,7 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
     .description(
       "check the Docker engine, API key, endpoint, model (and a llama-server's context size) and config, and say what to fix",
     )
+    .summary("check Docker, key, endpoint, model; say what to fix")
     .option("-m, --model <id>", "check this model (env AZLON_MODEL)")
     .option("--base-url <url>", "check this endpoint (env OPENAI_BASE_URL)")
     .option(
@@ -333,6 +387,8 @@ function buildProgram(ctx: CliContext, state: CliState): Command {
 export async function main(argv: string[], ctx: CliContext): Promise<number> {
   const state: CliState = { json: false, code: ExitCode.passed };
   const program = buildProgram(ctx, state);
+  // One screen for `azlon --help` and `azlon` alone; each command's --help has the rest.
+  program.helpInformation = () => shortHelp(program);
   // Subcommands inherit neither exitOverride nor the output routing from their parent.
   const all = [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)];
   for (const cmd of all) {

@@ -4,7 +4,15 @@ import { assertNever, type LoopEvent, type Phase } from "../core/events.js";
 import { cutEcho, oneLine } from "../util/echo.js";
 import { formatBytes, formatDuration } from "../util/format.js";
 import { forTerminalDeep } from "../util/terminal.js";
-import { changesText } from "../web/phases.js";
+import {
+  buildText,
+  changesText,
+  checksText,
+  execOk,
+  execText,
+  reusedText,
+  verdictText,
+} from "../web/phases.js";
 import type { OutStream } from "./io.js";
 
 export interface ReporterOptions {
@@ -152,41 +160,27 @@ export class HumanReporter {
         break;
       }
       case "build.finished":
-        if (event.ok) this.done(true, `built in ${formatDuration(event.durationMs)}`);
-        else
-          this.done(
-            false,
-            event.timedOut
-              ? "build timed out"
-              : `build failed (${formatDuration(event.durationMs)})${event.cause ? `: ${cutEcho(oneLine(event.cause))}` : ""}`,
-          );
-        break;
-      case "exec.finished": {
-        const size = `${formatBytes(event.outputBytes)} of output${event.truncated ? ", cut for the model" : ""}`;
-        const how = event.timedOut
-          ? "timed out"
-          : event.oomKilled
-            ? "ran out of memory"
-            : event.signal
-              ? `killed by ${event.signal}`
-              : `exit ${event.exitCode}`;
+        // The builder's cause in one line, cut for the terminal; the same words as the page's.
         this.done(
-          event.exitCode === 0 && !event.timedOut,
-          `ran: ${how} in ${formatDuration(event.durationMs)}, ${size}`,
+          event.ok,
+          buildText({ ...event, cause: event.cause ? cutEcho(oneLine(event.cause)) : null }),
         );
         break;
-      }
+      case "exec.finished":
+        this.done(execOk(event), execText(event));
+        break;
       case "execute.reused":
         this.iteration = event.iteration;
-        this.done(true, `nothing changed: reusing the result of iteration ${event.from}`);
+        this.done(true, reusedText(event.from));
         break;
       case "checks.finished": {
         const passed = event.results.filter((r) => r.passed).length;
-        if (event.service && !event.service.ready) {
-          this.done(false, `service not ready: ${cutEcho(oneLine(event.service.problem ?? ""))}`);
-        } else {
-          this.done(passed === event.results.length, `checks: ${passed}/${event.results.length} passed`);
-        }
+        const ready = event.service ? event.service.ready : null;
+        const problem = event.service?.problem ? cutEcho(oneLine(event.service.problem)) : null;
+        this.done(
+          ready !== false && passed === event.results.length,
+          checksText({ passed, total: event.results.length, serviceReady: ready }, problem),
+        );
         for (const r of event.results.filter((c) => !c.passed)) {
           this.warn(
             `check failed: ${oneLine(r.command).slice(0, 120)} (${cutEcho(oneLine(r.problem ?? "failed"))})`,
@@ -202,10 +196,7 @@ export class HumanReporter {
         );
         break;
       case "verdict": {
-        const reason = cutEcho(oneLine(event.reason));
-        if (event.accepted) this.done(true, `passed: ${reason}`);
-        else if (event.passed) this.done(false, `pass not accepted: ${reason}`);
-        else this.done(false, `not passed: ${reason}`);
+        this.done(event.accepted, `${verdictText(event)}: ${cutEcho(oneLine(event.reason))}`);
         break;
       }
       case "source.snapshot":

@@ -1,15 +1,16 @@
 import { resolve } from "node:path";
 import { writeCiOutputs } from "../ci/outputs.js";
 import { ExitCode, FatalError } from "../core/errors.js";
-import { iterationsRun, type RunState } from "../core/state.js";
+import type { RunState } from "../core/state.js";
 import type { Engine, RunOutcome } from "../engine/engine.js";
 import type { PreparedRun } from "../engine/runs.js";
 import { oneLine } from "../util/echo.js";
-import { formatCount, formatDuration } from "../util/format.js";
 import type { Redactor } from "../util/secrets.js";
 import { forTerminal, safeJson } from "../util/terminal.js";
+import { costText } from "../web/phases.js";
 import { continueCommand } from "./continue.js";
 import { type CliContext, colorEnabled, type InterruptSignal, interruptExitCode, isCI } from "./io.js";
+import { headLine } from "./summary.js";
 
 /** How the terminal face shows a run: one JSON object or a summary, and CI's files. */
 export interface SessionInput {
@@ -122,20 +123,11 @@ function printSummary(
   error: Error | null,
   redactor: Redactor,
 ): void {
-  const used = state.usage.promptTokens + state.usage.completionTokens;
-  const cost = state.costUsd !== null ? ` ($${state.costUsd.toFixed(4)})` : "";
-  const iterations = iterationsRun(state);
-  const head = {
-    passed: "passed",
-    failed: "did not pass",
-    interrupted: "interrupted",
-    error: "stopped on an error",
-    running: "stopped",
-  }[state.status];
   const lines = [
-    `${state.status === "passed" ? "✔" : "✖"} ${head} after ${iterations} iteration${iterations === 1 ? "" : "s"} · ${formatDuration(state.elapsedMs)} · ${formatCount(used)} tokens${state.usage.cachedTokens > 0 ? ` (${formatCount(state.usage.cachedTokens)} cached)` : ""}${cost}`,
+    headLine(state),
     // The judge's prose on one line: a line of its own could be anything, a CI command too.
     `  reason      ${oneLine(forTerminal(redactor.redactMessage(state.reason ?? "")))}`,
+    `  cost        ${costText(state.costUsd)}`,
     `  run folder  ${dir}`,
   ];
   if (state.image) lines.push(`  image       ${state.image}   (docker run --rm ${state.image})`);

@@ -138,15 +138,21 @@ export async function loadConfigFile(path: string): Promise<unknown> {
   }
 }
 
-/** The user's config file: the first of USER_CONFIG_FILES that exists there, or null. */
-export function userConfigFile(env: Record<string, string | undefined>): string | null {
+/** The folder of the user's config: $XDG_CONFIG_HOME/azlon, else ~/.config/azlon; null without a home. */
+export function userConfigDir(env: Record<string, string | undefined>): string | null {
   // The XDG spec ignores a relative XDG_CONFIG_HOME.
   const xdg = env.XDG_CONFIG_HOME;
   const home = env.HOME || env.USERPROFILE;
   const base = xdg && isAbsolute(xdg) ? xdg : home ? join(home, ".config") : null;
+  return base ? join(base, "azlon") : null;
+}
+
+/** The user's config file: the first of USER_CONFIG_FILES that exists there, or null. */
+export function userConfigFile(env: Record<string, string | undefined>): string | null {
+  const base = userConfigDir(env);
   if (!base) return null;
   for (const name of USER_CONFIG_FILES) {
-    const path = join(base, "azlon", name);
+    const path = join(base, name);
     if (statSync(path, { throwIfNoEntry: false })?.isFile()) return path;
   }
   return null;

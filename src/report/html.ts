@@ -21,8 +21,3 @@ export function kv(rows: Array<[string, unknown]>): string {
     .join("");
   return `<dl class="kv">${items}</dl>`;
 }
-
-export function formatCost(usd: number | null | undefined): string {
-  if (usd === null || usd === undefined) return "unknown (no price for this model)";
-  return `$${usd.toFixed(usd < 0.01 ? 4 : 2)}`;
-}

@@ -1,9 +1,13 @@
+import { iterationsRun } from "../core/state.js";
 import type { ChecksReport } from "../core/types.js";
-import { formatBytes, formatCount, formatDuration } from "../util/format.js";
+import { continueCommand } from "../engine/continue.js";
+import { formatBytes, formatDuration } from "../util/format.js";
+import { currentProcess, processAlive } from "../util/liveness.js";
 import { fileDiff, patchFiles } from "../web/diff.js";
-import { phaseParts } from "../web/phases.js";
+import { costText, outputNote, phaseParts, roundOutcome, tokensText, verdictText } from "../web/phases.js";
+import { readRunEntry, runIsLive } from "../workspace/run-list.js";
 import { readWebAsset } from "./assets.js";
-import { el, esc, formatCost, kv } from "./html.js";
+import { el, esc, kv } from "./html.js";
 import { type FileChange, type IterationView, type LogTail, type RunView, readRunView } from "./read.js";
 
 export const REPORT_FILE = "report.html";
@@ -18,6 +22,12 @@ function tail(title: string, log: LogTail | null): string {
     : "";
   const body = log.text === "" ? el("p", "(nothing printed)", "muted") : el("pre", log.text);
   return `<h3>${esc(title)}<span class="muted">${esc(cut)}</span></h3>${body}`;
+}
+
+/** The round's output; a round whose program did not run says so instead. */
+function output(it: IterationView): string {
+  const note = outputNote(it.summary);
+  return note ? `<h3>Output</h3>${el("p", note, "muted")}` : tail("Output", it.outputTail);
 }
 
 function checksTable(report: ChecksReport): string {
@@ -53,14 +63,14 @@ export function renderDiff(change: FileChange): string {
 }
 
 function phases(it: IterationView): string {
-  const parts = phaseParts(it.summary, { duration: formatDuration, bytes: formatBytes, count: formatCount });
+  const parts = phaseParts(it.summary);
   return `<div class="phases">${parts.map((p) => el("span", p)).join("")}</div>`;
 }
 
 function verdictBlock(it: IterationView): string {
   const v = it.verdict;
   if (!v) return it.summary.verdict ? `<h3>Verdict</h3>${el("p", it.summary.verdict.reason)}` : "";
-  const word = v.accepted ? "pass accepted" : v.passed ? "pass claimed, not accepted" : "not passed";
+  const word = verdictText(v);
   const evidence = v.evidence.length
     ? `<ul class="evidence">${v.evidence.map((e) => el("li", e)).join("")}</ul>`
     : "";
@@ -78,13 +88,8 @@ function verdictBlock(it: IterationView): string {
 
 function iterationBlock(it: IterationView, last: boolean): string {
   const s = it.summary;
-  const mark = s.verdict
-    ? s.verdict.accepted
-      ? el("span", "passed", "status passed")
-      : el("span", "not passed", "status failed")
-    : s.build && !s.build.ok
-      ? el("span", "build failed", "status failed")
-      : "";
+  const outcome = roundOutcome(s);
+  const mark = outcome ? el("span", outcome, `status ${s.verdict?.accepted ? "passed" : "failed"}`) : "";
   const changes = it.changes?.length ? `<h3>Changes</h3>${it.changes.map(renderDiff).join("")}` : "";
   const buildLog = s.build && !s.build.ok ? tail("Build log", it.buildLogTail) : "";
   return (
@@ -92,7 +97,7 @@ function iterationBlock(it: IterationView, last: boolean): string {
     phases(it) +
     verdictBlock(it) +
     (it.checks ? checksTable(it.checks) : "") +
-    tail("Output", it.outputTail) +
+    output(it) +
     buildLog +
     changes +
     "</details>"
@@ -135,28 +140,34 @@ function changeBlock(view: RunView): string {
   return `<h2 id="change">Change to your project</h2>${el("p", `against the snapshot azlon started from; git apply takes ${change.path}`, "muted")}${body || el("p", "no change", "muted")}${cut}`;
 }
 
+/** Whether a process drives the run now (run.json says running also for a run whose process died). */
+function runIsGoingOn(dir: string): boolean {
+  return runIsLive(readRunEntry(dir, ""), currentProcess().host, processAlive);
+}
+
 /** The run view's body: shared by `azlon report`; the page draws the same parts with the DOM. */
 export function renderRunBody(view: RunView): string {
   const { state } = view;
   const o = state.options;
   const usage = state.usage;
+  // A run that stopped short says how to carry it on, as the terminal does; one going on does not.
+  const stoppedShort = state.status !== "passed" && (state.status !== "running" || !runIsGoingOn(view.dir));
+  const carryOn = stoppedShort ? continueCommand(state, view.dir) : undefined;
   const head =
     `<h1>Run ${el("span", state.runId, "mono")} ${el("span", state.status, `status ${state.status}`)}</h1>` +
     (state.reason ? el("p", state.reason) : "") +
     kv([
       ["stop reason", state.stopReason ?? "—"],
-      ["iterations", `${state.iterations.filter((i) => i.build).length} of ${o.maxIterations}`],
+      ["iterations", `${iterationsRun(state)} of ${o.maxIterations}`],
       ["model", o.model],
       ["image", state.image ?? "—"],
-      [
-        "tokens",
-        `${formatCount(usage.promptTokens)} prompt (${formatCount(usage.cachedTokens)} cached), ${formatCount(usage.completionTokens)} completion`,
-      ],
-      ["cost", formatCost(state.costUsd)],
+      ["tokens", tokensText(usage)],
+      ["cost", costText(state.costUsd)],
       ["time", formatDuration(state.elapsedMs)],
       ["started", state.createdAt],
       ["last active", state.updatedAt],
       ["folder", view.dir],
+      ["continue", carryOn],
     ]);
   const checks = o.checks?.commands.length
     ? `<h3>Checks</h3><ul>${o.checks.commands.map((c) => el("li", c, "mono")).join("")}</ul>`

@@ -24,10 +24,20 @@ import {
   ResumeSchema,
   WorkflowSchema,
 } from "./schemas.js";
-import { detailOf, iterationOf, listFiles, type RunSummary, summaryOf, workspaceFile } from "./views.js";
+import {
+  defaultsOf,
+  detailOf,
+  iterationOf,
+  listFiles,
+  type RunSummary,
+  summaryOf,
+  workspaceFile,
+} from "./views.js";
 
 export interface AppOptions {
   manager: RunManager;
+  /** The server's resolved config: what a new run gets by default (GET /api/config). */
+  config: Config;
   prompts: PromptStore;
   outDir: string;
   /** Every route but the page's static files needs `Authorization: Bearer <token>` when set. */
@@ -164,6 +174,7 @@ export function createApp(o: AppOptions): Hono {
 
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
+  app.get("/api/config", (c) => c.json(defaultsOf(o.config, manager.redactor)));
 
   app.post("/api/runs", async (c) => {
     const body = await jsonBody(c, CreateRunSchema);

@@ -98,6 +98,7 @@ export function openApiDocument() {
               type: "object",
               properties: {
                 tests: { type: "string" },
+                model: { type: "string", description: "the model the run asks" },
                 checks: { type: "array", items: { type: "string" } },
                 verdict: { type: "string", enum: ["checks", "judge", "both"] },
                 progress: { type: "object" },
@@ -266,6 +267,27 @@ export function openApiDocument() {
             "200": { description: "templates", ...json(ref("Prompts")) },
             ...errors,
             ...bodyErrors,
+          },
+        },
+      },
+      "/api/config": {
+        get: {
+          summary: "what a new run gets by default: the server's model, endpoint (secrets masked) and limits",
+          responses: {
+            "200": {
+              description: "the defaults",
+              ...json({
+                type: "object",
+                properties: {
+                  model: { type: "string" },
+                  endpoint: { type: "string", description: "the base URL, its secrets masked" },
+                  maxIterations: { type: "integer" },
+                  maxCost: { type: ["number", "null"] },
+                  verdict: { type: ["string", "null"], enum: ["checks", "judge", "both", null] },
+                },
+              }),
+            },
+            ...errors,
           },
         },
       },

@@ -104,6 +104,7 @@ async function listen(o: ServerOptions, lock: HeldLock): Promise<RunningServer> 
   });
   const app = createApp({
     manager,
+    config: o.config,
     prompts,
     outDir: o.outDir,
     token: o.token,

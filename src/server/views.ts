@@ -1,10 +1,13 @@
 import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
+import { DEFAULT_BASE_URL } from "../config/defaults.js";
+import type { Config } from "../config/schema.js";
 import type { RunState } from "../core/state.js";
 import { checksOf, iterationsRun, verdictOf } from "../core/state.js";
 import { CHECKS_FILE, VERDICT_FILE } from "../core/steps/records.js";
 import type { Result } from "../engine/result.js";
 import { type PatchView, readTail } from "../report/read.js";
+import type { Redactor } from "../util/secrets.js";
 import { CHANGES_FILE } from "../workspace/changes.js";
 import { ITERATIONS_DIR, type RunFolder } from "../workspace/run-folder.js";
 
@@ -58,11 +61,26 @@ export function detailOf(
     change,
     prompt: state.input.prompt,
     tests: state.input.tests,
+    model: state.options.model,
     checks: checksOf(state.options).commands,
     verdict: verdictOf(state.options),
     progress: state.progress,
     iterationSummaries: state.iterations,
     result,
+  };
+}
+
+/**
+ * What a new run gets when the form leaves a field empty: the server's model and endpoint (its
+ * secrets masked; never the key), and its limits. Read-only: nothing here changes them.
+ */
+export function defaultsOf(config: Config, redactor: Redactor) {
+  return {
+    model: config.model,
+    endpoint: redactor.redactMessage(config.baseUrl ?? DEFAULT_BASE_URL),
+    maxIterations: config.maxIterations,
+    maxCost: config.maxCost,
+    verdict: config.verdict,
   };
 }
 

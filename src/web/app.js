@@ -1,8 +1,10 @@
 // azlon's web page: plain DOM, no framework, no build step. Everything the model or a program
 // wrote is inserted as text (textContent / text nodes), never as markup.
 import { ApiError, api, showError, takeTokenFromUrl, token } from "./api.js";
-import { $, cost, count, fill, h, setText, statusBadge, when } from "./dom.js";
-import { changeView, describeEvent, EVENT_TYPES, roundBody } from "./view.js";
+import { $, fill, h, setText, statusBadge, when } from "./dom.js";
+import { formatBytes } from "./format.js";
+import { costText, tokensText } from "./phases.js";
+import { changeView, describeEvent, EVENT_TYPES, roundBody, roundMark } from "./view.js";
 
 const LIVE = new Set(["queued", "running"]);
 // ---- the new-run form ----
@@ -61,6 +63,22 @@ function setupForm() {
   });
 }
 
+/** The server's defaults, said above the options and shown as their placeholders. */
+async function loadDefaults() {
+  try {
+    const d = await api("/api/config");
+    setText(
+      "server-defaults",
+      `Runs ask ${d.model} at ${d.endpoint}, for up to ${d.maxIterations} iterations${d.maxCost ? ` or $${d.maxCost}` : ""}, unless you say otherwise here.`,
+    );
+    $("model").setAttribute("placeholder", d.model);
+    $("maxIterations").setAttribute("placeholder", String(d.maxIterations));
+    if (d.maxCost) $("maxCost").setAttribute("placeholder", String(d.maxCost));
+  } catch (error) {
+    showError("form-error", error);
+  }
+}
+
 // ---- the list of runs ----
 
 let runsTimer = null;
@@ -77,7 +95,7 @@ async function loadRuns() {
           h("td", {}, h("a", { href: `#/runs/${encodeURIComponent(run.id)}` }, run.id)),
           h("td", {}, statusBadge(run.status)),
           h("td", {}, `${run.iterations} of ${run.maxIterations}${run.phase ? ` · ${run.phase}` : ""}`),
-          h("td", {}, cost(run.costUsd)),
+          h("td", {}, costText(run.costUsd, { short: true })),
           h("td", {}, when(run.updatedAt)),
           h("td", {}, run.prompt),
         ),
@@ -113,13 +131,11 @@ function renderFacts(run) {
     ["stop reason", run.stopReason ?? "—"],
     ["iterations", `${run.iterations} of ${run.maxIterations}`],
     ["now", run.phase ? `round ${run.progress?.iteration ?? "?"}: ${run.phase}` : "—"],
+    ["model", run.model],
     ["verdict by", run.verdict],
     ["image", run.image ?? "—"],
-    [
-      "tokens",
-      `${count(run.usage?.promptTokens)} prompt (${count(run.usage?.cachedTokens)} cached), ${count(run.usage?.completionTokens)} completion`,
-    ],
-    ["cost", cost(run.costUsd)],
+    ["tokens", tokensText(run.usage)],
+    ["cost", costText(run.costUsd)],
     ["started", when(run.createdAt)],
     ["last active", when(run.updatedAt)],
   ];
@@ -145,11 +161,7 @@ async function loadRound(n, box, final) {
 
 function roundBox(s, isLast, live) {
   const n = s.iteration;
-  const mark = s.verdict
-    ? statusBadge(s.verdict.accepted ? "passed" : "failed")
-    : s.build && !s.build.ok
-      ? h("span", { class: "status failed" }, "build failed")
-      : null;
+  const mark = roundMark(s);
   // Open as the user left it; else only the latest round.
   const box = h(
     "details",
@@ -186,12 +198,7 @@ function fileBox(id, file, open) {
   const box = h(
     "details",
     { "data-path": file.path, open },
-    h(
-      "summary",
-      { class: "mono" },
-      `${file.path} `,
-      h("span", { class: "muted" }, `${count(file.bytes)} bytes`),
-    ),
+    h("summary", { class: "mono" }, `${file.path} `, h("span", { class: "muted" }, formatBytes(file.bytes))),
   );
   const load = async () => {
     if (!box.open || box.dataset.loaded) return;
@@ -435,6 +442,7 @@ function route() {
 function start() {
   takeTokenFromUrl();
   setupForm();
+  loadDefaults();
   setupRunButtons();
   setupPrompts();
   $("refresh-runs").addEventListener("click", loadRuns);

@@ -26,10 +26,6 @@ export function fill(id, ...children) {
 }
 
 export const count = (n) => (n ?? 0).toLocaleString("en-US");
-export const cost = (usd) =>
-  usd === null || usd === undefined ? "—" : `$${usd.toFixed(usd < 0.01 ? 4 : 2)}`;
-export const ms = (n) =>
-  n === null || n === undefined ? "—" : n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(1)} s`;
 
 export const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
 

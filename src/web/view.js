@@ -1,7 +1,19 @@
 // How a run's parts look on the page: rounds, verdicts, checks, diffs and journal events, from the API's JSON.
 import { fileDiff, patchFiles } from "./diff.js";
-import { count, h, ms } from "./dom.js";
-import { changesText, phaseParts } from "./phases.js";
+import { count, h } from "./dom.js";
+import { formatDuration } from "./format.js";
+import {
+  buildText,
+  changesText,
+  checksText,
+  costText,
+  execText,
+  outputNote,
+  phaseParts,
+  reusedText,
+  roundOutcome,
+  verdictText,
+} from "./phases.js";
 
 /** The line diff of one file's change, drawn as the report draws it. */
 export function diffView(change) {
@@ -46,7 +58,7 @@ export function changeView(change) {
 }
 
 export function phaseLine(s) {
-  const parts = phaseParts(s, { duration: ms, bytes: (n) => `${count(n)} B`, count });
+  const parts = phaseParts(s);
   return h(
     "div",
     { class: "phases" },
@@ -54,11 +66,19 @@ export function phaseLine(s) {
   );
 }
 
+/** A round's badge: its outcome in the words the terminal and the report use. */
+export function roundMark(s) {
+  const outcome = roundOutcome(s);
+  return outcome
+    ? h("span", { class: `status ${s.verdict?.accepted ? "passed" : "failed"}` }, outcome)
+    : null;
+}
+
 export function roundBody(detail) {
   const parts = [phaseLine(detail.summary ?? {})];
   const v = detail.verdict;
   if (v) {
-    const word = v.accepted ? "pass accepted" : v.passed ? "pass claimed, not accepted" : "not passed";
+    const word = verdictText(v);
     parts.push(
       h("h3", {}, "Verdict ", h("span", { class: `verdict-word ${v.accepted ? "ok" : "bad"}` }, word)),
       h("p", {}, v.reason),
@@ -113,7 +133,12 @@ export function roundBody(detail) {
       ),
     );
   }
-  parts.push(h("h3", {}, "Output"), h("pre", {}, detail.outputTail || "(nothing printed yet)"));
+  // A round whose program did not run says so, rather than showing an empty output.
+  const note = outputNote(detail.summary ?? {});
+  parts.push(
+    h("h3", {}, "Output"),
+    note ? h("p", { class: "muted" }, note) : h("pre", {}, detail.outputTail || "(nothing printed yet)"),
+  );
   if (detail.summary?.build && !detail.summary.build.ok)
     parts.push(h("h3", {}, "Build log"), h("pre", {}, detail.buildLogTail));
   if (detail.changes?.length) parts.push(h("h3", {}, "Changes"), detail.changes.map(diffView));
@@ -151,21 +176,28 @@ export function describeEvent(e) {
     case "model.call":
       return `model (${e.purpose}): ${e.outcome}, ${count(e.usage?.promptTokens)} + ${count(e.usage?.completionTokens)} tokens`;
     case "model.http":
-      return `model endpoint: ${e.status ?? "no answer"}${e.error ? ` (${e.error})` : ""}${e.retryInMs ? `, again in ${ms(e.retryInMs)}` : ""}`;
+      return `model endpoint: ${e.status ?? "no answer"}${e.error ? ` (${e.error})` : ""}${e.retryInMs ? `, again in ${formatDuration(e.retryInMs)}` : ""}`;
     case "model.fallback":
       return `structured output: ${e.from} → ${e.to} (${e.reason})`;
     case "changes.applied":
       return changesText(e);
     case "build.finished":
-      return `build ${e.ok ? "ok" : e.timedOut ? "timed out" : "failed"} (${ms(e.durationMs)})${e.cause ? `: ${e.cause}` : ""}`;
+      return buildText(e);
     case "exec.finished":
-      return `run: exit ${e.exitCode}${e.timedOut ? " (timed out)" : ""} (${ms(e.durationMs)})`;
+      return execText(e);
     case "execute.reused":
-      return `round ${e.iteration}: nothing changed, so round ${e.from}'s result is reused (not built or run again)`;
+      return `round ${e.iteration}: ${reusedText(e.from)}`;
     case "checks.finished":
-      return `checks: ${e.results.filter((r) => r.passed).length}/${e.results.length} passed`;
+      return checksText(
+        {
+          passed: e.results.filter((r) => r.passed).length,
+          total: e.results.length,
+          serviceReady: e.service ? e.service.ready : null,
+        },
+        e.service?.problem,
+      );
     case "verdict":
-      return `verdict: ${e.accepted ? "pass accepted" : e.passed ? "pass not accepted" : "not passed"} — ${e.reason}`;
+      return `verdict: ${verdictText(e)} — ${e.reason}`;
     case "evidence.rejected":
       return `evidence rejected: ${e.problem}`;
     case "source.snapshot":
@@ -177,7 +209,7 @@ export function describeEvent(e) {
     case "warning":
       return `warning: ${e.message}`;
     case "run.finished":
-      return `finished: ${e.status} (${e.stopReason}) — ${e.reason}`;
+      return `finished: ${e.status} (${e.stopReason}) — ${e.reason}; cost ${costText(e.costUsd)}`;
     default:
       return e.type;
   }

@@ -11,6 +11,8 @@ export interface RunEntry {
   runId: string;
   /** run.json's status, or "unreadable" when it cannot be read. */
   status: RunState["status"] | "unreadable";
+  /** Why it stopped (run.json's stopReason): null while it runs, or when it cannot be read. */
+  stopReason: RunState["stopReason"];
   iterations: number;
   costUsd: number | null;
   image: string | null;
@@ -56,6 +58,7 @@ export function readRunEntry(dir: string, name: string): RunEntry {
       dir,
       runId: name,
       status: "unreadable",
+      stopReason: null,
       iterations: 0,
       costUsd: null,
       image: null,
@@ -71,6 +74,7 @@ export function readRunEntry(dir: string, name: string): RunEntry {
     dir,
     runId: typeof state.runId === "string" ? state.runId : name,
     status: state.status,
+    stopReason: typeof state.stopReason === "string" ? state.stopReason : null,
     iterations: Array.isArray(state.iterations) ? iterationsRun(state as RunState) : 0,
     costUsd: typeof state.costUsd === "number" ? state.costUsd : null,
     image: typeof state.image === "string" ? state.image : null,

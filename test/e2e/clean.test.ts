@@ -53,7 +53,7 @@ async function imageExists(name: string): Promise<boolean> {
 }
 
 describeDocker("azlon runs and azlon clean (real engine, loopback model)", () => {
-  it("`azlon runs` lists the run folders: status, iterations, cost, image, age; a killed run shows as such", async () => {
+  it("`azlon runs` lists the run folders: status, stop reason, iterations, cost, image, age; a killed run shows as such", async () => {
     const cwd = tempDir();
     const out = join(cwd, "runs");
     const passed = await passingRun(cwd, out);
@@ -70,12 +70,12 @@ describeDocker("azlon runs and azlon clean (real engine, loopback model)", () =>
     const table = await runCli(["runs", "--out", out], { cwd, env: {} });
     expect(table.code, table.stderr).toBe(0);
     const lines = table.stdout.split("\n");
-    expect(lines[0]).toMatch(/^RUN\s+STATUS\s+ITER\s+COST\s+IMAGE\s+UPDATED$/);
+    expect(lines[0]).toMatch(/^RUN\s+STATUS\s+STOP REASON\s+ITER\s+COST\s+IMAGE\s+UPDATED$/);
     expect(lines.find((l) => l.startsWith(passed))).toMatch(
-      new RegExp(`passed\\s+1\\s+-\\s+azlon/${passed} \\(\\d.*\\)\\s+\\d+ s ago$`),
+      new RegExp(`passed\\s+passed\\s+1\\s+unknown\\s+azlon/${passed} \\(\\d.*\\)\\s+\\d+ s ago$`),
     );
     expect(lines.find((l) => l.startsWith("20261120-000000-killed-0001"))).toMatch(
-      /killed\s+1\s+\$0\.0123\s+-\s+2 d ago$/,
+      /killed\s+-\s+1\s+\$0\.0123\s+-\s+2 d ago$/,
     );
     expect(lines.find((l) => l.startsWith("broken"))).toMatch(/unreadable/);
     expect(table.stdout).not.toContain("not-a-run");
@@ -91,6 +91,7 @@ describeDocker("azlon runs and azlon clean (real engine, loopback model)", () =>
     expect(runs[0]).toMatchObject({ status: "running", live: false, costUsd: 0.0123 });
     expect(runs[1]).toMatchObject({
       status: "passed",
+      stopReason: "passed",
       iterations: 1,
       image: `azlon/${passed}`,
       imagePresent: true,

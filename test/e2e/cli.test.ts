@@ -17,8 +17,16 @@ afterAll(() => server.stop());
 const basic = ["run", "--prompt", "x", "--tests", "y"];
 
 describe("the CLI's surface", () => {
-  it.each([[["--help"]], [["run", "--help"]]])("`azlon %s` explains every flag of SPEC.md", async (argv) => {
-    const { code, stdout } = await runCli(argv, { cwd: tempDir() });
+  it("`azlon --help` is one screen that points at each command's own help", async () => {
+    const { code, stdout } = await runCli(["--help"], { cwd: tempDir() });
+    expect(code).toBe(0);
+    expect(stdout.trimEnd().split("\n").length).toBeLessThanOrEqual(40);
+    for (const text of ["run", "--prompt", "--tests", "--model", "azlon <command> --help for more"])
+      expect(stdout).toContain(text);
+  });
+
+  it("`azlon run --help` explains every flag of SPEC.md", async () => {
+    const { code, stdout } = await runCli(["run", "--help"], { cwd: tempDir() });
     expect(code).toBe(0);
     for (const flag of [
       "--prompt",

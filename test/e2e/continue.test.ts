@@ -18,7 +18,7 @@ function summaryLines(stdout: string): { head: string; fields: Record<string, st
   const lines = stdout.trimEnd().split("\n");
   const fields: Record<string, string> = {};
   for (const line of lines.slice(1)) {
-    const m = /^ {2}(reason|run folder|image|continue) +(.*)$/.exec(line);
+    const m = /^ {2}(reason|cost|run folder|image|continue) +(.*)$/.exec(line);
     if (m?.[1] && m[2] !== undefined) fields[m[1]] = m[2];
   }
   return { head: lines[0] ?? "", fields };
@@ -45,6 +45,8 @@ describeDocker("the human summary and the command that continues a capped run", 
     expect(summary.head).toMatch(/^✖ did not pass after 1 iteration · .* · 300 tokens$/);
     expect(summary.fields).toEqual({
       reason: "not passed after 1 iteration: it prints hello, wrld",
+      // A model with no price: its cost is unknown, in the words the page and the report use.
+      cost: "unknown (no price for this model)",
       "run folder": dir,
       image: `azlon/${runId}   (docker run --rm azlon/${runId})`,
       continue: `azlon resume ${dir} --max-iterations 2`,

@@ -78,6 +78,15 @@ const iteration = {
 function scriptedApi(): FakeServe {
   return new FakeServe()
     .on("GET /api/runs", { json: { runs: [summary], total: 1 } })
+    .on("GET /api/config", {
+      json: {
+        model: "gpt-test",
+        endpoint: "http://127.0.0.1:9/v1?key=***",
+        maxIterations: 7,
+        maxCost: null,
+        verdict: null,
+      },
+    })
     .on("POST /api/runs", (req) =>
       (req.body as { prompt?: string }).prompt === "bad"
         ? {
@@ -222,6 +231,16 @@ for (const which of ["chromium", "firefox"] as const) {
         await page.keyboard.press("Tab");
         expect(await page.evaluate("document.activeElement.id")).toBe("refresh-runs");
         expect(await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")).toBe("solid");
+      });
+
+      it("says which model and endpoint a new run gets when the options are left empty", async () => {
+        await page.goto(`${api.url}/#/`);
+        await page.waitForFunction('document.getElementById("server-defaults").textContent !== ""');
+        expect(await page.$eval("#server-defaults", (el) => el.textContent)).toBe(
+          "Runs ask gpt-test at http://127.0.0.1:9/v1?key=***, for up to 7 iterations, unless you say otherwise here.",
+        );
+        expect(await page.$eval("#model", (el) => el.getAttribute("placeholder"))).toBe("gpt-test");
+        expect(await page.$eval("#maxIterations", (el) => el.getAttribute("placeholder"))).toBe("7");
       });
 
       it("shows the server's 400 message for the form and for a prompt template", async () => {

@@ -87,19 +87,19 @@ describeDocker("the web page end to end (azlon serve, real engine, loopback mode
             // Live: the events stream moves the page on until the run has passed.
             await page.waitForSelector("#run-status.passed", { timeout: 150_000 });
             await page.waitForFunction(
-              'document.querySelector("#run-rounds .verdict-word")?.textContent === "pass accepted"',
+              'document.querySelector("#run-rounds .verdict-word")?.textContent === "passed"',
               {
                 timeout: 20_000,
               },
             );
             const text = await page.$eval("#view-run", (el) => el.textContent ?? "");
-            expect(text).toContain("build: ok");
-            expect(text).toContain("run: exit 0");
+            expect(text).toContain("built in ");
+            expect(text).toContain("ran: exit 0 in ");
             expect(text).toContain("hello, world");
             expect(text).toContain("greet.sh");
             // The events stream polls the journal, so its last lines may come just after the status.
             await page.waitForFunction(
-              'document.querySelector("#run-events")?.textContent?.includes("verdict: pass accepted")',
+              'document.querySelector("#run-events")?.textContent?.includes("verdict: passed")',
               { timeout: 10_000 },
             );
             // The diff of round 1: the created files, all added lines.

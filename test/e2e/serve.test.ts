@@ -346,6 +346,30 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
     images.push(passed.image);
   });
 
+  it("GET /api/config says what a new run gets: the model and the endpoint, its secrets masked, never the key; read-only", async () => {
+    const out = join(tempDir(), "runs");
+    const token = "t0ken-for-the-config";
+    const s = await startServe(["--out", out, "--token", token], {
+      cwd: join(out, ".."),
+      env: { ...env(), OPENAI_BASE_URL: `${server.url}?api-key=q5ecret-in-the-url`, AZLON_MODEL: "gpt-conf" },
+      token,
+    });
+    started.push(s);
+    expect((await fetch(`${s.url}/api/config`)).status).toBe(401);
+    const res = await s.api("/api/config");
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({
+      model: "gpt-conf",
+      endpoint: `${server.url}?api-key=[secret]`,
+      maxIterations: 20,
+      maxCost: null,
+      verdict: null,
+    });
+    for (const secret of [KEY, "q5ecret-in-the-url", token]) expect(text).not.toContain(secret);
+    expect((await s.api("/api/config", { method: "PUT", json: { model: "x" } })).status).toBe(405);
+  });
+
   it("auth: with --token every route but the page's static files needs the bearer token (the events route also takes ?token=)", async () => {
     const out = join(tempDir(), "runs");
     const token = "t0ken-for-the-test";

@@ -15,6 +15,7 @@ function folder(runId: string, fields: Partial<RunEntry> = {}): RunEntry {
     dir: `/out/${runId}`,
     runId,
     status: "passed",
+    stopReason: "passed",
     iterations: 1,
     costUsd: null,
     image: `azlon/${runId}`,

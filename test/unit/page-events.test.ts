@@ -37,7 +37,7 @@ describe("the page's events", () => {
         image: null,
         cause: "unknown instruction: K=-",
       }),
-    ).toBe("build failed (52 ms): unknown instruction: K=-");
+    ).toBe("build failed after 52 ms: unknown instruction: K=-");
   });
 
   it("a round that changed only the Dockerfile wrote one file, in the progress log and the round's phases alike", () => {
@@ -45,8 +45,7 @@ describe("the page's events", () => {
     expect(describeEvent({ type: "changes.applied", iteration: 2, ...changes, notes: [] })).toBe(
       "1 file written",
     );
-    const format = { duration: String, bytes: String, count: String };
-    expect(phaseParts({ iteration: 2, changes }, format)).toEqual(["1 file written"]);
+    expect(phaseParts({ iteration: 2, changes })).toEqual(["1 file written"]);
     expect(changesText({ written: ["a", "b"], deleted: ["c"], refused: [{}], dockerfileChanged: true })).toBe(
       "3 files written, 1 deleted, 1 refused",
     );
@@ -54,7 +53,7 @@ describe("the page's events", () => {
 
   it("a reused round says so", () => {
     expect(describeEvent({ type: "execute.reused", iteration: 3, from: 2 })).toBe(
-      "round 3: nothing changed, so round 2's result is reused (not built or run again)",
+      "round 3: nothing changed: round 2's result reused (not built or run again)",
     );
   });
 });

@@ -91,7 +91,9 @@ describe("the human reporter", () => {
       maxIterations: 3,
     });
     reporter.handle({ type: "execute.reused", iteration: 2, from: 1 });
-    expect(out.text).toContain("✔ iteration 2/3 nothing changed: reusing the result of iteration 1");
+    expect(out.text).toContain(
+      "✔ iteration 2/3 nothing changed: round 1's result reused (not built or run again)",
+    );
   });
 
   it("shows hostile model and endpoint text without its escape sequences, and bounded", async () => {

@@ -1,9 +1,13 @@
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type Docker from "dockerode";
 import { resolveConfig } from "../../config/load.js";
+import { UsageError } from "../../core/errors.js";
 import { formatAge } from "../../util/age.js";
 import { formatBytes } from "../../util/format.js";
 import { currentProcess, processAlive } from "../../util/liveness.js";
+import { costText } from "../../web/phases.js";
+import { RUN_FILE } from "../../workspace/run-folder.js";
 import { listRunFolders, type RunEntry, runIsLive, shownStatus } from "../../workspace/run-list.js";
 import type { CliContext } from "../io.js";
 
@@ -63,9 +67,28 @@ interface RunRow extends Omit<RunEntry, "owner" | "locked"> {
   imageBytes: number | null;
 }
 
-/** `azlon runs`: the run folders under --out, with status, iterations, cost, image and age. */
-export async function runsCommand(flags: RunsFlags, ctx: CliContext): Promise<number> {
+/** The folder of the run `azlon runs <run>` names: its id under --out, else a folder of that name. */
+function runFolderOf(run: string, outDir: string, ctx: CliContext): string {
+  const under = join(outDir, run);
+  if (!run.includes("/") && existsSync(join(under, RUN_FILE))) return under;
+  const path = resolve(ctx.cwd, run);
+  if (existsSync(path)) return path;
+  throw new UsageError(
+    `no run ${run} in ${outDir}`,
+    "`azlon runs` lists them (pass --out for another folder)",
+  );
+}
+
+/**
+ * `azlon runs`: the run folders under --out, with status, stop reason, iterations, cost, image
+ * and age; `azlon runs <run>` shows that one run, as `azlon show` does.
+ */
+export async function runsCommand(flags: RunsFlags, ctx: CliContext, run?: string): Promise<number> {
   const outDir = await outDirFor(flags, ctx);
+  if (run !== undefined) {
+    const { showCommand } = await import("./show.js");
+    return showCommand(runFolderOf(run, outDir, ctx), { json: !!flags.json }, ctx);
+  }
   const entries = listRunFolders(outDir);
   const sizes = entries.some((e) => e.image) ? await imageSizes(ctx) : null;
   const here = currentProcess().host;
@@ -88,12 +111,14 @@ export async function runsCommand(flags: RunsFlags, ctx: CliContext): Promise<nu
   }
   const now = Date.now();
   const table = [
-    ["RUN", "STATUS", "ITER", "COST", "IMAGE", "UPDATED"],
+    ["RUN", "STATUS", "STOP REASON", "ITER", "COST", "IMAGE", "UPDATED"],
     ...rows.map((r) => [
       r.runId,
       shownStatus(r, r.live),
+      // A run going on (or killed while it did) has not stopped for a reason of its own.
+      r.live || r.status === "running" ? "-" : (r.stopReason ?? "-"),
       String(r.iterations),
-      r.costUsd === null ? "-" : `$${r.costUsd.toFixed(4)}`,
+      costText(r.costUsd, { short: true }),
       imageCell(r),
       r.updatedAt ? `${formatAge(now - Date.parse(r.updatedAt))} ago` : "-",
     ]),

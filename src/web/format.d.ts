@@ -1,0 +1,3 @@
+export function formatBytes(bytes: number): string;
+export function formatDuration(ms: number): string;
+export function formatCount(n: number): string;
