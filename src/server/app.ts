@@ -174,7 +174,7 @@ export function createApp(o: AppOptions): Hono {
 
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
-  app.get("/api/config", (c) => c.json(defaultsOf(o.config, manager.redactor)));
+  app.get("/api/config", (c) => c.json(defaultsOf(o.config, manager.redactor, o.projectsRoot ?? null)));
 
   app.post("/api/runs", async (c) => {
     const body = await jsonBody(c, CreateRunSchema);

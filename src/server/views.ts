@@ -74,8 +74,10 @@ export function detailOf(
  * What a new run gets when the form leaves a field empty: the server's model and endpoint (its
  * secrets masked; never the key), and its limits. Read-only: nothing here changes them.
  */
-export function defaultsOf(config: Config, redactor: Redactor) {
+export function defaultsOf(config: Config, redactor: Redactor, projectsRoot: string | null = null) {
   return {
+    /** Where `from` may name a project (serve --projects-root), or null: no project runs. */
+    projectsRoot,
     model: config.model,
     endpoint: redactor.redactMessage(config.baseUrl ?? DEFAULT_BASE_URL),
     maxIterations: config.maxIterations,

@@ -21,8 +21,10 @@ export function runRequest(form) {
   if (value("maxIterations")) options.maxIterations = Number(value("maxIterations"));
   if (value("maxCost")) options.maxCost = Number(value("maxCost"));
   if (value("verdict")) options.verdict = value("verdict");
+  if (value("checksNeed")) options.checksNeed = value("checksNeed");
   const body = { prompt: value("prompt"), tests: value("tests") };
   if (checks.length) body.checks = checks;
+  if (value("from")) body.from = value("from");
   if (Object.keys(options).length) body.options = options;
   return body;
 }
@@ -74,6 +76,11 @@ async function loadDefaults() {
     $("model").setAttribute("placeholder", d.model);
     $("maxIterations").setAttribute("placeholder", String(d.maxIterations));
     if (d.maxCost) $("maxCost").setAttribute("placeholder", String(d.maxCost));
+    // Only a server started with --projects-root takes a project to start from.
+    if (d.projectsRoot) {
+      setText("from-hint", `(a folder under ${d.projectsRoot}; it is copied, never written)`);
+      $("from-field").hidden = false;
+    }
   } catch (error) {
     showError("form-error", error);
   }

@@ -80,6 +80,7 @@ function scriptedApi(): FakeServe {
     .on("GET /api/runs", { json: { runs: [summary], total: 1 } })
     .on("GET /api/config", {
       json: {
+        projectsRoot: "/srv/projects",
         model: "gpt-test",
         endpoint: "http://127.0.0.1:9/v1?key=***",
         maxIterations: 7,
@@ -231,6 +232,27 @@ for (const which of ["chromium", "firefox"] as const) {
         await page.keyboard.press("Tab");
         expect(await page.evaluate("document.activeElement.id")).toBe("refresh-runs");
         expect(await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")).toBe("solid");
+      });
+
+      it("starts a run from a project under the server's root, saying what the checks need", async () => {
+        await page.goto(`${api.url}/#/`);
+        await page.waitForSelector("#from-field:not([hidden])");
+        // A fresh form: the last test's words stay in the open page.
+        await page.$eval("#new-run", (form) => (form as HTMLFormElement).reset());
+        expect(await page.$eval("#from-hint", (el) => el.textContent)).toContain("/srv/projects");
+        await page.type("#prompt", "add a --json flag");
+        await page.type("#tests", "app --json prints JSON");
+        await page.type("#checksNeed", "python3 and PyYAML");
+        await page.type("#from", "shop/api");
+        await page.click("#start");
+        await page.waitForFunction(`location.hash === "#/runs/${ID}"`);
+        const post = api.requests.filter((r) => r.method === "POST" && r.path === "/api/runs").at(-1);
+        expect(post?.body).toEqual({
+          prompt: "add a --json flag",
+          tests: "app --json prints JSON",
+          from: "shop/api",
+          options: { checksNeed: "python3 and PyYAML" },
+        });
       });
 
       it("says which model and endpoint a new run gets when the options are left empty", async () => {

@@ -360,6 +360,7 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(JSON.parse(text)).toEqual({
+      projectsRoot: null,
       model: "gpt-conf",
       endpoint: `${server.url}?api-key=[secret]`,
       maxIterations: 20,
