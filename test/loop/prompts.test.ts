@@ -112,4 +112,39 @@ describe("the model is told the rule of the run's mode (real model over HTTP, sc
       expect(system).not.toContain("service");
     }
   });
+
+  it("a long run's judge still sees every tried fix: each earlier round has its line, the last ten whole", async () => {
+    const rounds = 12;
+    const state = freshState({
+      maxIterations: rounds,
+      checks: { commands: [CHECK], dir: null, hide: false, timeoutMs: 30_000 },
+    });
+    const { server, model } = await realModel(state.options);
+    const reason = (n: number) =>
+      `round ${n} fails: ${"the parser drops a field, ".repeat(12)}tried fix number ${n}`;
+    server.enqueue(
+      generation("FROM busybox\n", { "app.sh": "echo 0" }),
+      ...Array.from({ length: rounds - 1 }, (_, k) =>
+        fail(reason(k + 1), { files: { "app.sh": `echo ${k + 1}` } }),
+      ),
+      pass(["CHECK sum: PASS"]),
+    );
+    const h = harness(
+      [],
+      Array.from({ length: rounds }, (_, k) =>
+        k < rounds - 1
+          ? { output: `try ${k}\n`, checks: [{ exitCode: 1 }] }
+          : { output: "CHECK sum: PASS\n", checks: [{ exitCode: 0 }] },
+      ),
+      { model, checks: view(null) },
+    );
+    const { state: end } = await h.run(state);
+    expect(end.status).toBe("passed");
+    const last = server.chatRequests.at(-1)?.body?.messages.at(-1)?.content ?? "";
+    for (let n = 1; n < rounds; n++) expect(last).toContain(`- round ${n}: `);
+    // The last ten rounds' reasons are whole, their tried fix included; older ones keep their start.
+    for (let n = 2; n < rounds; n++) expect(last).toContain(reason(n));
+    expect(last).toContain("round 1 fails: the parser drops a field");
+    expect(last).not.toContain("tried fix number 1\n");
+  });
 });

@@ -5,12 +5,15 @@ import type { ChecksReport, RoundMemory } from "../types.js";
 import type { Rejection } from "./records.js";
 import { failedChecks } from "./validate.js";
 
-const MEMORY_ROUNDS = 6;
 /**
- * A round's reason is its account of what failed and what was changed: kept whole up to the
- * bound every echoed reason has, so a later round never loses a fix that was tried.
+ * Every earlier round has its line, so a long run never loses a fix that was tried: the last
+ * WHOLE_ROUNDS with their reasons whole (up to the bound every echoed reason has), older ones
+ * with their reasons' starts, and past MEMORY_ROUNDS the oldest are counted in one line.
  */
+const MEMORY_ROUNDS = 60;
+const WHOLE_ROUNDS = 10;
 const MEMORY_REASON_CHARS = REASON_CHARS;
+const OLD_REASON_CHARS = 240;
 /** Names of files one round summary lists; the rest are counted. */
 const MEMORY_NAMES = 8;
 /** Quotes a refused pass's reason names; the rest are counted. */
@@ -32,10 +35,26 @@ export function boundQuotes(quotes: readonly string[]): string[] {
 
 /** A short line per earlier round, so the fixer does not go round in circles. */
 export function roundMemory(state: RunState, before: number): RoundMemory[] {
-  return state.iterations
-    .filter((i) => i.iteration < before && i.build)
-    .slice(-MEMORY_ROUNDS)
-    .map((i) => ({ iteration: i.iteration, summary: describeRound(i, !!state.options.service) }));
+  const rounds = state.iterations.filter((i) => i.iteration < before && i.build);
+  const shown = rounds.slice(-MEMORY_ROUNDS);
+  const service = !!state.options.service;
+  const lines = shown.map((i, index) => ({
+    iteration: i.iteration,
+    summary: describeRound(
+      i,
+      service,
+      index >= shown.length - WHOLE_ROUNDS ? MEMORY_REASON_CHARS : OLD_REASON_CHARS,
+    ),
+  }));
+  const left = rounds.length - shown.length;
+  const first = shown[0];
+  if (left > 0 && first) {
+    lines.unshift({
+      iteration: first.iteration - 1,
+      summary: `and the ${left} round${left === 1 ? "" : "s"} before it, not shown here (tried and not passed)`,
+    });
+  }
+  return lines;
 }
 
 /**
@@ -52,7 +71,7 @@ export function changedIn(state: RunState, n: number): Record<string, number> {
   return rounds;
 }
 
-function describeRound(i: IterationSummary, service: boolean): string {
+function describeRound(i: IterationSummary, service: boolean, reasonChars: number): string {
   const parts: string[] = [];
   if (i.changes) {
     const changed = [...(i.changes.dockerfileChanged ? ["Dockerfile"] : []), ...i.changes.written];
@@ -74,7 +93,7 @@ function describeRound(i: IterationSummary, service: boolean): string {
     else parts.push(`checks ${i.checks.passed}/${i.checks.total} passed`);
   }
   if (i.verdict) {
-    const reason = cutEcho(i.verdict.reason.replace(/\s+/g, " "), MEMORY_REASON_CHARS);
+    const reason = cutEcho(i.verdict.reason.replace(/\s+/g, " "), reasonChars);
     // A refused pass already has the refusal as its reason.
     parts.push(i.verdict.passed && !i.verdict.accepted ? reason : `not passed: ${reason}`);
   }
