@@ -226,6 +226,8 @@ export interface CheckView {
   verdict: VerdictMode;
   /** What the checks need in the image, in the user's words ("python3 and PyYAML"), or null. */
   need?: string | null;
+  /** The user's image the checks run in (--check-image), or null: the project's own image. */
+  image?: string | null;
 }
 
 /**

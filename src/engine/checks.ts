@@ -183,5 +183,6 @@ export function checkViewOf(options: RunOptions): CheckView | null {
     ready: options.service?.ready ?? null,
     verdict: verdictOf(options),
     need: checks.need ?? null,
+    image: checks.image ?? null,
   };
 }

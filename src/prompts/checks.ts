@@ -17,9 +17,16 @@ function quoteCommand(command: string): string {
 export function describeChecks(view: CheckView | null): string {
   if (!view || view.commands.length === 0) return "";
   const lines = ["# The user's checks", ""];
-  if (view.ready !== null) {
+  const image = view.image ?? null;
+  if (image !== null) {
     lines.push(
-      `azlon polls ${quoteCommand(view.ready)} inside the service's container until it exits 0, then runs each check below inside that same container (with \`sh -c\`), so checks reach the service on localhost even without a network.`,
+      view.ready !== null
+        ? `azlon polls ${quoteCommand(view.ready)} inside the service's container until it exits 0, then runs each check below with \`sh -c\` in a fresh container of the user's image \`${image}\` (not the project's) that shares the service's network, so checks reach the service on localhost.`
+        : `After the program has run, each command below runs with \`sh -c\` in a fresh container of the user's image \`${image}\`, not the project's: the project's files are there read-only at /azlon/project, and the program's run at /azlon/output (stdout, stderr, exit-code).`,
+    );
+  } else if (view.ready !== null) {
+    lines.push(
+      `azlon polls ${quoteCommand(view.ready)} inside the service's container until it exits 0, then runs each check below with \`sh -c\` in a fresh container of the same image that shares the service's network, so checks reach the service on localhost (they do not see files the running service writes).`,
     );
   } else {
     lines.push(
@@ -34,13 +41,21 @@ export function describeChecks(view: CheckView | null): string {
         : "A check passes when it exits 0; the judge weighs their results with the output.",
     ...(view.names.length
       ? [
-          `The user's check files are copied into ${CHECKS_MOUNT} after the image is built: write nothing under /azlon yourself (it is replaced).`,
+          `The user's check files are copied into ${CHECKS_MOUNT} ${image !== null ? "in the checks' own containers" : "after the image is built"}: write nothing under /azlon yourself (it is replaced).`,
         ]
       : []),
-    "Checks may import the project by name or run it by path, from their own folder (a script in /azlon/checks imports from there, not from the working folder): make both work in the image (for Python, set PYTHONPATH to the project's folder).",
-    view.need
-      ? `Give the image what the checks need (the user says: ${view.need}).`
-      : "Give the image what the checks need (their interpreter, test runner and libraries).",
+    ...(image !== null
+      ? [
+          view.ready !== null
+            ? "The checks' image has its own tools: the project's image needs only what the service needs."
+            : "The checks' image has its own tools: the project's image needs only what the program needs, and the checks read the project's files at /azlon/project and the program's output at /azlon/output.",
+        ]
+      : [
+          "Checks may import the project by name or run it by path, from their own folder (a script in /azlon/checks imports from there, not from the working folder): make both work in the image (for Python, set PYTHONPATH to the project's folder).",
+          view.need
+            ? `Give the image what the checks need (the user says: ${view.need}).`
+            : "Give the image what the checks need (their interpreter, test runner and libraries).",
+        ]),
     "",
     "Commands:",
     ...view.commands.map((c) => `- ${quoteCommand(c)}`),

@@ -64,54 +64,82 @@ export class OwnImageChecks implements CheckRunner {
   }
 
   async runChecks(request: CheckRequest, signal: AbortSignal): Promise<ChecksReport> {
-    const { runner } = this.o;
     const trust = await this.trust(request);
     const refused = untrustedShell(trust);
     if (refused) return { service: null, results: notRun(request.commands, refused), trust };
     const results: CheckResult[] = [];
     for (const [index, command] of request.commands.entries()) {
       if (signal.aborted) throw new AbortedError(abortCause(signal));
-      let container: Docker.Container;
-      try {
-        container = await runner.create({
-          image: this.o.image,
-          entrypoint: [CHECK_SHELL, "-c"],
-          cmd: [command],
-          timeoutMs: request.timeoutMs,
-          mounts: request.checksDir !== null ? [checksVolume(runner.options.labels)] : [],
-        });
-      } catch (error) {
-        throw connectionLost(error);
-      }
-      try {
-        if (request.checksDir) {
-          try {
-            await copyChecks(container, request.checksDir);
-          } catch (error) {
-            if (!engineAnswered(error)) throw error;
-            results.push(...notRun([command], placementProblem(error)));
-            continue;
-          }
-        }
-        const exec = await runner.run(
-          container,
-          request.log(index),
-          { timeoutMs: request.timeoutMs, subject: "check", limit: "the check time limit" },
-          signal,
-          this.o.outputRedactor,
-        );
-        results.push(toCheck(command, exec, request.timeoutMs));
-      } catch (error) {
-        if (error instanceof AbortedError) throw error;
-        throw connectionLost(error);
-      } finally {
-        await runner.remove(container);
-      }
+      const ran = await this.runOne(
+        request.checksDir,
+        command,
+        request.log(index),
+        request.timeoutMs,
+        signal,
+        null,
+      );
+      if (typeof ran === "string") results.push(...notRun([command], ran));
+      else results.push(toCheck(command, ran, request.timeoutMs));
     }
     return { service: null, results, trust };
   }
 
-  /** The service runs in its own container with the checks beside it, run there with exec. */
+  /**
+   * One check in a fresh container of the project's image (beside a service: in its network,
+   * so localhost reaches it), never inside a container the model's program has run in: what
+   * the program changes at run time (a shell, a tool on PATH) cannot decide a check. A string
+   * is why the check could not be put in place.
+   */
+  private async runOne(
+    checksDir: string | null,
+    command: string,
+    log: LogTarget | null,
+    timeoutMs: number,
+    signal: AbortSignal,
+    joinNetworkOf: string | null,
+  ): Promise<ExecResult | string> {
+    const { runner } = this.o;
+    let container: Docker.Container;
+    try {
+      container = await runner.create({
+        image: this.o.image,
+        entrypoint: [CHECK_SHELL, "-c"],
+        cmd: [command],
+        timeoutMs,
+        mounts: checksDir !== null ? [checksVolume(runner.options.labels)] : [],
+        ...(joinNetworkOf ? { joinNetworkOf } : {}),
+      });
+    } catch (error) {
+      throw connectionLost(error);
+    }
+    try {
+      if (checksDir) {
+        try {
+          await copyChecks(container, checksDir);
+        } catch (error) {
+          if (!engineAnswered(error)) throw error;
+          return placementProblem(error);
+        }
+      }
+      return await runner.run(
+        container,
+        log,
+        { timeoutMs, subject: "check", limit: "the check time limit" },
+        signal,
+        this.o.outputRedactor,
+      );
+    } catch (error) {
+      if (error instanceof AbortedError) throw error;
+      throw connectionLost(error);
+    } finally {
+      await runner.remove(container);
+    }
+  }
+
+  /**
+   * The service runs in its own container; its readiness is polled there, and each check runs
+   * beside it in a fresh container of the same image that shares its network.
+   */
   async runService(
     request: ServiceRequest,
     log: LogTarget,
@@ -123,22 +151,9 @@ export class OwnImageChecks implements CheckRunner {
     let container: Docker.Container;
     try {
       // Its deadline label (how long another azlon leaves it alone) covers the whole of its life.
-      container = await runner.create({
-        image: this.o.image,
-        timeoutMs: serviceLifeMs(request),
-        mounts: request.checks.checksDir !== null ? [checksVolume(runner.options.labels)] : [],
-      });
+      container = await runner.create({ image: this.o.image, timeoutMs: serviceLifeMs(request) });
     } catch (error) {
       throw connectionLost(error);
-    }
-    try {
-      // Should the image be in the way, the container cannot start either: its run says why.
-      if (request.checks.checksDir) await copyChecks(container, request.checks.checksDir);
-    } catch (error) {
-      if (!engineAnswered(error)) {
-        await runner.remove(container);
-        throw connectionLost(error);
-      }
     }
     const served = await serveAndCheck(
       runner,
@@ -146,9 +161,15 @@ export class OwnImageChecks implements CheckRunner {
       request,
       log,
       (command, checkLog, timeoutMs, checkSignal) =>
-        execIn(runner, container, command, checkLog, timeoutMs, checkSignal, this.o.outputRedactor),
+        this.runOne(request.checks.checksDir, command, checkLog, timeoutMs, checkSignal, container.id),
       signal,
-      { refused, redactor: this.o.outputRedactor },
+      {
+        refused,
+        redactor: this.o.outputRedactor,
+        // Readiness is only a gate (a forged one starts the checks early): polled in the service itself.
+        ready: (command, readyLog, timeoutMs, readySignal) =>
+          execIn(runner, container, command, readyLog, timeoutMs, readySignal, this.o.outputRedactor),
+      },
     );
     return { exec: served.exec, checks: { ...served.checks, trust } };
   }

@@ -34,13 +34,21 @@ export interface BesideResult {
   durationMs: number;
 }
 
-/** Runs a command where it reaches the service on localhost: inside it, or in a trusted image beside it. */
+/** Runs a command where it reaches the service on localhost: inside it, or in a fresh container beside it. */
 export type RunBeside = (
   command: string,
   log: LogTarget | null,
   timeoutMs: number,
   signal: AbortSignal,
 ) => Promise<BesideResult>;
+
+/** Runs a check beside the service; a string says why it could not be put in place (a failed check). */
+export type CheckBeside = (
+  command: string,
+  log: LogTarget | null,
+  timeoutMs: number,
+  signal: AbortSignal,
+) => Promise<BesideResult | string>;
 
 /** How long a service's container lives at most: the wait for readiness, every check, and its stop. */
 export function serviceLifeMs(request: ServiceRequest): number {
@@ -57,9 +65,11 @@ export async function serveAndCheck(
   container: Docker.Container,
   request: ServiceRequest,
   log: LogTarget,
-  beside: RunBeside,
+  beside: CheckBeside,
   signal: AbortSignal,
   how: {
+    /** Polls the readiness command (default: as the checks run). */
+    ready?: RunBeside;
     /** Why no check may run (the shell is not the base image's): the checks fail, saying so. */
     refused?: string | null;
     /** Masks what the service prints (secrets, and held-out checks' lines it could read). */
@@ -95,14 +105,22 @@ export async function serveAndCheck(
   let service: ChecksReport["service"];
   try {
     const started = performance.now();
-    service = await waitReady(container, request, beside, signal, () => exited);
+    const poll: RunBeside =
+      how.ready ??
+      (async (...args) => {
+        const ran = await beside(...args);
+        if (typeof ran === "string") throw new Error(ran);
+        return ran;
+      });
+    service = await waitReady(container, request, poll, signal, () => exited);
     service.durationMs = Math.round(performance.now() - started);
     if (service.ready && how.refused) {
       results.push(...notRun(request.checks.commands, how.refused));
     } else if (service.ready) {
       for (const [index, command] of request.checks.commands.entries()) {
         const ran = await beside(command, request.checks.log(index), request.checks.timeoutMs, signal);
-        results.push(toCheck(command, ran, request.checks.timeoutMs));
+        if (typeof ran === "string") results.push(...notRun([command], ran));
+        else results.push(toCheck(command, ran, request.checks.timeoutMs));
       }
     } else {
       results.push(...notRun(request.checks.commands, "not run: the service was not ready"));

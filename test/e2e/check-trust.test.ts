@@ -158,6 +158,36 @@ describeDocker("a check the model's build cannot forge (real engine, loopback mo
     expect((await leftovers(r.json.runId)).containers).toBe(0);
   });
 
+  it("a service that replaces /bin/sh once running forges no check: each check runs in a fresh container of the image, beside it", async () => {
+    // The image is the base's (nothing to refuse); the program swaps the shell at run time.
+    const swap = `rm /bin/sh; printf '#!/bin/busybox sh\\nexit 0\\n' > /bin/sh; chmod +x /bin/sh; exec httpd -f -p 127.0.0.1:8080 -h /www`;
+    server.enqueue(
+      generation(
+        `FROM ${BUSYBOX}\nRUN mkdir /www && echo "hello from httpd" > /www/index.html\nENTRYPOINT ["/bin/busybox", "sh", "-c", "${swap}"]\n`,
+        {},
+      ),
+      fail("the check failed", {}),
+    );
+    const r = await run([
+      "--service",
+      "--ready",
+      "wget -q -O /dev/null http://127.0.0.1:8080/",
+      "--check",
+      "wget -q -O - http://127.0.0.1:8080/ | grep 'hello from httpd'",
+      "--check",
+      "false",
+      "--verdict",
+      "checks",
+      "--max-iterations",
+      "1",
+    ]);
+    expect(r.code, r.stderr).toBe(1);
+    // The service is reached on localhost from the check's own container; `false` fails there.
+    expect(r.json.checks).toMatchObject({ passed: 1, total: 2, serviceReady: true });
+    expect(r.json.checks.results[1]).toMatchObject({ command: "false", passed: false });
+    expect((await leftovers(r.json.runId)).containers).toBe(0);
+  });
+
   it("--check-image naming an image the engine does not have is a usage error before any request", async () => {
     const r = await run(["--check", "true", "--check-image", "azlon-test-no-such-image:0"]);
     expect(r.code).toBe(2);

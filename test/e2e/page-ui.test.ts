@@ -238,7 +238,7 @@ for (const which of ["chromium", "firefox"] as const) {
         await page.goto(`${api.url}/#/`);
         await page.waitForSelector("#from-field:not([hidden])");
         // A fresh form: the last test's words stay in the open page.
-        await page.$eval("#new-run", (form) => (form as HTMLFormElement).reset());
+        await page.$eval("#new-run", (form) => (form as unknown as { reset(): void }).reset());
         expect(await page.$eval("#from-hint", (el) => el.textContent)).toContain("/srv/projects");
         await page.type("#prompt", "add a --json flag");
         await page.type("#tests", "app --json prints JSON");

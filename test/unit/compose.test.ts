@@ -514,6 +514,22 @@ describe("the model's seat: requests by mode and by checks", () => {
     expect(judge[1]?.content).toMatchSnapshot();
   });
 
+  it("--check-image: the model is told where its checks run (the user's image, the project at /azlon/project), not to fit them in its image", () => {
+    const program = describeChecks({ ...shownChecks, image: "checks:1" });
+    expect(program).toContain("in a fresh container of the user's image `checks:1`, not the project's");
+    expect(program).toContain("read-only at /azlon/project");
+    expect(program).toContain("/azlon/output (stdout, stderr, exit-code)");
+    expect(program).not.toContain("PYTHONPATH");
+    expect(program).not.toContain("Give the image what the checks need");
+    const service = describeChecks({ ...serviceChecks, image: "checks:1" });
+    expect(service).toContain(
+      "a fresh container of the user's image `checks:1` (not the project's) that shares the service's network",
+    );
+    expect(service).not.toContain("PYTHONPATH");
+    // Without it, the checks run in the project's image, which must hold what they need.
+    expect(describeChecks(shownChecks)).toContain("PYTHONPATH");
+  });
+
   it("a service that exited on its own is told it must keep running", () => {
     const exec = { ...servedRun, exitCode: 1 };
     const user = judgeMessages(templates, ctx, judgeRequest({ checks: serviceChecks, exec }))[1]?.content;
