@@ -40,7 +40,8 @@ async function rebuildTime(dockerfile: string, label: string): Promise<number> {
     maxModelBytes: 65536,
     maxLogBytes: 2 ** 20,
     redactor: new Redactor([]),
-    builder: "auto",
+    // The cache mount needs BuildKit (auto leaves it out, for the classic builder's limits).
+    builder: label === "mount" ? "buildkit" : "auto",
     buildKit: true,
   });
   const signal = new AbortController().signal;

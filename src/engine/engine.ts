@@ -48,6 +48,8 @@ export interface EngineOptions {
   buildKit?: boolean;
   /** "Docker" or "Podman". */
   engineName?: string;
+  /** Whether the engine's BuildKit reads here-documents (Docker 23+). */
+  hereDocuments?: boolean;
 }
 
 /**
@@ -67,7 +69,14 @@ export class Engine {
     const { connectDocker } = await import("../sandbox/docker-sandbox.js");
     const target = resolveDockerTarget({ env, home: env.HOME ?? "/" });
     const { docker, info } = await connectDocker(target);
-    return new Engine({ docker, apiKey, redactor, buildKit: info.buildKit, engineName: info.name });
+    return new Engine({
+      docker,
+      apiKey,
+      redactor,
+      buildKit: info.buildKit,
+      engineName: info.name,
+      hereDocuments: info.hereDocuments,
+    });
   }
 
   /** What a run needs of the engine before any request: the check image it names is there. */
@@ -203,6 +212,7 @@ export class Engine {
       builder: options.builder ?? "auto",
       buildKit: this.options.buildKit ?? false,
       engineName: this.options.engineName ?? "Docker",
+      hereDocuments: this.options.hereDocuments ?? true,
       hiddenLines: hiddenLinesOf(options),
     });
 

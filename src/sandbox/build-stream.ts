@@ -20,8 +20,11 @@ export interface BuildLog {
 
 /** One builder's way of asking the engine, and of reading each line it answers with. */
 export interface BuildProtocol {
-  /** Starts the build: the Dockerfile to send instead of the context's (labelled), or null. */
-  open(dockerfile: string | null, signal: AbortSignal): Promise<Readable>;
+  /**
+   * Starts the build: the Dockerfile to send instead of the context's (labelled, or changed),
+   * or null; and whether the labels go as the build's option (its last step) instead.
+   */
+  open(dockerfile: string | null, signal: AbortSignal, labelsAsOption: boolean): Promise<Readable>;
   /** One line of the engine's JSON stream. */
   line(text: string, log: BuildLog): Promise<void>;
   /** After a build that failed (or was stopped): what it left behind goes. */
@@ -43,7 +46,7 @@ export async function streamBuild(
 ): Promise<BuildResult> {
   const started = performance.now();
   if (spec.note) await capture.writeText(`${spec.note}\n`);
-  const original = await readDockerfile(spec.contextDir);
+  const original = spec.dockerfile ?? (await readDockerfile(spec.contextDir));
   const labelled = spec.labelsLast ? null : labelDockerfile(original, spec.labels);
   // The engine counts azlon's LABEL line: its errors are told with the model's numbers.
   const labelLine = labelLineOf(original, labelled);
@@ -71,7 +74,11 @@ export async function streamBuild(
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), limits.buildTimeoutMs);
   try {
-    const stream = await protocol.open(labelled, AbortSignal.any([signal, timeout.signal]));
+    const stream = await protocol.open(
+      labelled ?? spec.dockerfile ?? null,
+      AbortSignal.any([signal, timeout.signal]),
+      labelled === null,
+    );
     let pending = "";
     for await (const chunk of stream) {
       pending += (chunk as Buffer).toString("utf8");

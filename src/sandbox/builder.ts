@@ -11,6 +11,8 @@ export interface BuildSpec {
   log: LogTarget;
   /** A line the build log opens with (which builder, and why). */
   note?: string | null;
+  /** The Dockerfile to build instead of the context's (its cache mounts left out), or none. */
+  dockerfile?: string | null;
 }
 
 /** Builds an image from a context folder with the run's limits; the engine's builder behind it. */

@@ -38,7 +38,7 @@ export class BuildKitBuilder implements ImageBuilder {
       limits,
       this.capture(spec.log.path),
       {
-        open: (dockerfile, requestSignal) =>
+        open: (dockerfile, requestSignal, labelsAsOption) =>
           new Promise<Readable>((resolve, reject) => {
             this.docker.modem.dial(
               {
@@ -48,7 +48,7 @@ export class BuildKitBuilder implements ImageBuilder {
                 options: {
                   version: "2",
                   t: spec.tag,
-                  ...(dockerfile === null ? { labels: spec.labels } : {}),
+                  ...(labelsAsOption ? { labels: spec.labels } : {}),
                   rm: true,
                   forcerm: true,
                   // Sent for engines that apply them; this one's BuildKit does not (the README says so).

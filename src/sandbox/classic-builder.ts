@@ -44,13 +44,13 @@ export class ClassicBuilder implements ImageBuilder {
       limits,
       this.capture(spec.log.path),
       {
-        open: async (dockerfile, requestSignal) =>
+        open: async (dockerfile, requestSignal, labelsAsOption) =>
           (await this.docker.buildImage(
             packContext(spec.contextDir, dockerfile) as unknown as NodeJS.ReadableStream,
             {
               t: spec.tag,
               // In the Dockerfile when it could be edited safely (cached there), else as the option.
-              ...(dockerfile === null ? { labels: spec.labels } : {}),
+              ...(labelsAsOption ? { labels: spec.labels } : {}),
               rm: true,
               forcerm: true,
               // RUN steps execute model-written code too: they get the same memory and CPU limits.

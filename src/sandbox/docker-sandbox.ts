@@ -17,7 +17,7 @@ import type { CheckRunner } from "./check-runner.js";
 import { ClassicBuilder } from "./classic-builder.js";
 import { ContainerRunner } from "./container.js";
 import { connectionLost, describeDockerError } from "./docker-errors.js";
-import { buildKitFeature } from "./dockerfile-features.js";
+import { buildKitFeature, withoutCacheMounts } from "./dockerfile-features.js";
 import type { BuilderMode } from "./engine-info.js";
 import { OwnImageChecks } from "./own-image-checks.js";
 import { currentOwner, type Owner, ownerLabels, RUN_LABEL } from "./owner.js";
@@ -52,6 +52,8 @@ export interface DockerSandboxOptions {
   buildKit?: boolean;
   /** The engine's kind: Podman builds with Buildah, which has BuildKit's features and holds the limits. */
   engineName?: string;
+  /** Whether the engine's BuildKit reads here-documents (Docker 23+; default yes). */
+  hereDocuments?: boolean;
 }
 
 /** The Sandbox over a real Docker engine: labelled, limited, bounded, and cleaned up. */
@@ -117,10 +119,24 @@ export class DockerSandbox implements Sandbox {
    * RUN steps to the memory and CPU limits and the engine's BuildKit does not, so BuildKit builds
    * only what needs it (RUN --mount, a here-document), unless the user chose otherwise.
    */
-  private chooseBuilder(dockerfile: string): { builder: ImageBuilder; note: string | null } {
+  private chooseBuilder(dockerfile: string): {
+    builder: ImageBuilder;
+    note: string | null;
+    dockerfile?: string;
+  } {
     const mode = this.options.builder ?? "auto";
     const feature = buildKitFeature(dockerfile);
     if (!this.buildKit && this.options.engineName === "Podman") return { builder: this.classic, note: null };
+    // A cache mount is only a cache: without it the classic builder builds the Dockerfile and
+    // holds every RUN step to the memory and CPU limits, which this engine's BuildKit does not.
+    const stripped = feature && mode !== "buildkit" ? withoutCacheMounts(dockerfile) : null;
+    if (stripped !== null) {
+      return {
+        builder: this.classic,
+        dockerfile: stripped,
+        note: `[azlon: built with the classic builder, which holds RUN steps to the memory and CPU limits: the RUN --mount=type=cache options were left out (a cache only${this.buildKit ? "; --builder buildkit keeps them, without those limits" : ""})]`,
+      };
+    }
     if (mode === "classic" || !this.buildKit) {
       const why = mode === "classic" ? "--builder classic" : "this engine has no BuildKit";
       return {
@@ -130,9 +146,12 @@ export class DockerSandbox implements Sandbox {
     }
     if (mode === "auto" && !feature) return { builder: this.classic, note: null };
     const reason = feature ? `the Dockerfile uses ${feature}` : "--builder buildkit";
+    const hereDocument = feature?.startsWith("a here-document") && this.options.hereDocuments === false;
     return {
       builder: this.buildKit,
-      note: `[azlon: built with BuildKit (${reason}): its RUN steps keep the build time limit but not the memory and CPU limits, which this engine's BuildKit does not apply]`,
+      note: hereDocument
+        ? `[azlon: built with BuildKit (${reason}), but this engine's BuildKit cannot read here-documents (Docker 23 and later can): write files with COPY, or with printf in a plain RUN]`
+        : `[azlon: built with BuildKit (${reason}): its RUN steps keep the build time limit but not the memory and CPU limits, which this engine's BuildKit does not apply]`,
     };
   }
 
@@ -148,8 +167,16 @@ export class DockerSandbox implements Sandbox {
     // The last round's removal of its predecessor finishes before this build tags anew.
     await this.removing;
     const previous = this.lastImageId ?? (await this.imageIdOf(this.imageTag));
-    const { builder, note } = this.chooseBuilder(await readDockerfile(contextDir));
-    const spec = { contextDir, tag: this.imageTag, labels: this.imageLabels, labelsLast: false, log, note };
+    const { builder, note, dockerfile } = this.chooseBuilder(await readDockerfile(contextDir));
+    const spec = {
+      contextDir,
+      tag: this.imageTag,
+      labels: this.imageLabels,
+      labelsLast: false,
+      log,
+      note,
+      dockerfile: dockerfile ?? null,
+    };
     let result = await builder.build(spec, signal);
     if (result.ok && !(await this.labelledAsOurs(result.imageId))) {
       // The Dockerfile set azlon's own label to something else (after the one azlon puts

@@ -6,6 +6,8 @@ export interface EngineInfo {
   apiVersion: string;
   /** Whether the engine builds with BuildKit through its API (`version=2`). */
   buildKit: boolean;
+  /** Whether its BuildKit reads here-documents (`RUN <<EOF`): Docker 23 and later. */
+  hereDocuments: boolean;
 }
 
 interface VersionReply {
@@ -26,6 +28,8 @@ export function engineInfoOf(reply: VersionReply): EngineInfo {
     apiVersion: reply.ApiVersion ?? "unknown",
     // Docker's API builds with BuildKit since 1.39 (18.09) on Linux; Podman builds with Buildah.
     buildKit: !podman && (reply.Os ?? "linux") === "linux" && (major > 1 || (major === 1 && minor >= 39)),
+    // Docker 23 built in the Dockerfile 1.4 syntax; older engines need `# syntax=`, from a registry.
+    hereDocuments: !podman && Number((reply.Version ?? "0").split(".")[0]) >= 23,
   };
 }
 

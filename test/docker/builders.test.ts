@@ -25,7 +25,7 @@ const LIMITS: Limits = {
 };
 
 let counter = 0;
-function sandbox(limits: Partial<Limits> = {}, builder: BuilderMode = "auto") {
+function sandbox(limits: Partial<Limits> = {}, builder: BuilderMode = "auto", hereDocuments = true) {
   const runId = `test-bk-${process.pid}-${Date.now().toString(36)}-${counter++}`;
   const imageTag = `azlon/${runId}`;
   tags.push(imageTag);
@@ -38,6 +38,7 @@ function sandbox(limits: Partial<Limits> = {}, builder: BuilderMode = "auto") {
     redactor: new Redactor([]),
     builder,
     buildKit: true,
+    hereDocuments,
   });
   return { box, runId, imageTag };
 }
@@ -56,8 +57,8 @@ const never = new AbortController().signal;
 const CACHE_MOUNT = `FROM ${BUSYBOX}\nRUN --mount=type=cache,target=/cache echo warm >> /cache/seen && echo "cache holds $(wc -l < /cache/seen) line(s)"\nCOPY app.sh /app.sh\nENTRYPOINT ["sh", "/app.sh"]\n`;
 
 describeDocker("BuildKit and the classic builder against the real engine", () => {
-  it("a RUN --mount=type=cache Dockerfile builds with BuildKit (the log says so, in plain lines) and runs; a rebuild is cached", async () => {
-    const { box, runId } = sandbox();
+  it("--builder buildkit: a RUN --mount=type=cache Dockerfile builds with BuildKit (the log says so, in plain lines) and runs; a rebuild is cached", async () => {
+    const { box, runId } = sandbox({}, "buildkit");
     const p = project({ Dockerfile: CACHE_MOUNT, "app.sh": "echo hello from buildkit\n" });
     const build = await box.build(p.context, { path: join(p.logs, "build.log") }, never);
     expect(build.ok, build.log.text).toBe(true);
@@ -80,7 +81,7 @@ describeDocker("BuildKit and the classic builder against the real engine", () =>
   it("a failing BuildKit step: its output and the error line are in the log the model sees", async () => {
     const { box } = sandbox();
     const p = project({
-      Dockerfile: `FROM ${BUSYBOX}\nRUN --mount=type=cache,target=/c echo "compiling..." && echo "boom: missing header" >&2 && exit 3\n`,
+      Dockerfile: `FROM ${BUSYBOX}\nRUN --mount=type=tmpfs,target=/c echo "compiling..." && echo "boom: missing header" >&2 && exit 3\n`,
     });
     const build = await box.build(p.context, { path: join(p.logs, "build.log") }, never);
     expect(build.ok).toBe(false);
@@ -105,16 +106,52 @@ describeDocker("BuildKit and the classic builder against the real engine", () =>
 
   it("--builder classic: a Dockerfile that needs BuildKit fails with the classic builder's own error, and the log says why", async () => {
     const { box } = sandbox({}, "classic");
-    const p = project({ Dockerfile: CACHE_MOUNT, "app.sh": "echo hi\n" });
+    const p = project({
+      Dockerfile: `FROM ${BUSYBOX}\nCOPY --chmod=755 app.sh /app.sh\nENTRYPOINT ["sh", "/app.sh"]\n`,
+      "app.sh": "echo hi\n",
+    });
     const build = await box.build(p.context, { path: join(p.logs, "build.log") }, never);
     expect(build.ok).toBe(false);
     expect(build.log.text).toContain(
-      "built with the classic builder (--builder classic): RUN --mount needs BuildKit",
+      "built with the classic builder (--builder classic): COPY --chmod needs BuildKit",
     );
   });
 
+  it("auto: cache mounts are left out and the classic builder holds their RUN steps to --memory (300 MB fails under 64m); the rest builds and runs", async () => {
+    const hog = `FROM ${BUSYBOX}\nRUN --mount=type=cache,target=/root/.cache dd if=/dev/zero of=/dev/null bs=300M count=1 && echo "allocated 300 MB"\n`;
+    const small = sandbox({ memoryBytes: 64 * 2 ** 20 });
+    const p = project({ Dockerfile: hog });
+    const failed = await small.box.build(p.context, { path: join(p.logs, "build.log") }, never);
+    expect(failed.ok).toBe(false);
+    expect(failed.log.text).toContain(
+      "built with the classic builder, which holds RUN steps to the memory and CPU limits",
+    );
+    expect(failed.log.text).toMatch(/returned a non-zero code: 137|killed|memory/i);
+    // The same cache-mount Dockerfile the classic builder refused before builds and runs.
+    const { box } = sandbox();
+    const q = project({ Dockerfile: CACHE_MOUNT, "app.sh": "echo hello from the classic builder\n" });
+    const build = await box.build(q.context, { path: join(q.logs, "build.log") }, never);
+    expect(build.ok, build.log.text).toBe(true);
+    expect(build.log.text).toContain("RUN --mount=type=cache options were left out");
+    expect(build.log.text).not.toContain("requires BuildKit");
+    const exec = await box.run({ path: join(q.logs, "output.log") }, never);
+    expect(exec.output.text).toContain("hello from the classic builder");
+    // The model's Dockerfile in its workspace is untouched.
+    expect(readFileSync(join(q.context, "Dockerfile"), "utf8")).toBe(CACHE_MOUNT);
+  });
+
+  it("a here-document on an engine whose BuildKit cannot read it: the log tells the model to write files another way", async () => {
+    const { box: here } = sandbox({}, "auto", false);
+    const p = project({ Dockerfile: `FROM ${BUSYBOX}\nRUN <<EOF\necho hi > /hi.txt\nEOF\n` });
+    const build = await here.build(p.context, { path: join(p.logs, "build.log") }, never);
+    expect(build.log.text).toContain(
+      "this engine's BuildKit cannot read here-documents (Docker 23 and later can)",
+    );
+    await here.cleanup();
+  });
+
   it("the build time limit and Ctrl-C stop a BuildKit build and leave nothing behind", async () => {
-    const slow = `FROM ${BUSYBOX}\nRUN --mount=type=cache,target=/c echo started && sleep 60\n`;
+    const slow = `FROM ${BUSYBOX}\nRUN --mount=type=tmpfs,target=/c echo started && sleep 60\n`;
     const timed = sandbox({ buildTimeoutMs: 3000 });
     const p = project({ Dockerfile: slow });
     const started = Date.now();

@@ -13,11 +13,11 @@ describeDocker("BuildKit through azlon run (real engine, loopback model)", () =>
   it("a failing BuildKit step: its error line is on the terminal's round line and in what the model is shown; the fix builds with BuildKit and passes", async () => {
     server.enqueue(
       generation(
-        `FROM ${BUSYBOX}\nRUN --mount=type=cache,target=/cache echo "linking..." && echo "ld: cannot find -lfoo" >&2 && exit 3\nENTRYPOINT ["echo", "hi"]\n`,
+        `FROM ${BUSYBOX}\nRUN --mount=type=tmpfs,target=/scratch echo "linking..." && echo "ld: cannot find -lfoo" >&2 && exit 3\nENTRYPOINT ["echo", "hi"]\n`,
         {},
       ),
       fail("the link step fails", {
-        dockerfile: `FROM ${BUSYBOX}\nRUN --mount=type=cache,target=/cache echo built > /cache/x && echo "cache ok"\nENTRYPOINT ["echo", "hi"]\n`,
+        dockerfile: `FROM ${BUSYBOX}\nRUN --mount=type=tmpfs,target=/scratch echo built > /scratch/x && echo "scratch ok"\nENTRYPOINT ["echo", "hi"]\n`,
       }),
     );
     const cwd = tempDir();
@@ -28,7 +28,7 @@ describeDocker("BuildKit through azlon run (real engine, loopback model)", () =>
     const json = JSON.parse(r.stdout);
     if (json.image) images.push(json.image);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/✖ iteration 1\/2 build failed \([^)]+\): .*exit code: 3/);
+    expect(r.stderr).toMatch(/✖ iteration 1\/2 build failed after [^:]+: .*exit code: 3/);
     const shown = lastUserMessage(server.chatRequests[1]);
     expect(shown).toContain("ld: cannot find -lfoo");
     expect(shown).toMatch(/ERROR: .*exit code: 3/);

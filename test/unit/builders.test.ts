@@ -1,7 +1,7 @@
 import protobuf from "protobufjs";
 import { describe, expect, it } from "vitest";
 import { BuildKitLog } from "../../src/sandbox/buildkit-status.js";
-import { buildKitFeature } from "../../src/sandbox/dockerfile-features.js";
+import { buildKitFeature, withoutCacheMounts } from "../../src/sandbox/dockerfile-features.js";
 import { engineInfoOf } from "../../src/sandbox/engine-info.js";
 
 describe("what only BuildKit builds (Dockerfiles as models write them today)", () => {
@@ -37,6 +37,25 @@ describe("what only BuildKit builds (Dockerfiles as models write them today)", (
 });
 
 describe("the engine's kind, from its /version", () => {
+  it("leaves out cache mounts when they are all a Dockerfile needs BuildKit for: the step makes its folder, the lines stay put", () => {
+    const pip =
+      "FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/pip pip install -r req.txt\nCMD x\n";
+    expect(withoutCacheMounts(pip)).toBe(
+      "FROM python:3.12\nRUN mkdir -p /root/.cache/pip && pip install -r req.txt\nCMD x\n",
+    );
+    const two =
+      "FROM b\nRUN --mount=type=cache,target=/a --mount=type=cache,id=x,dst=/b,sharing=locked make\n";
+    expect(withoutCacheMounts(two)).toBe("FROM b\nRUN mkdir -p /a /b && make\n");
+    // What is more than a cache keeps BuildKit: other mounts, a seeded cache, another feature, the exec form.
+    expect(withoutCacheMounts("FROM b\nRUN --mount=type=bind,target=/s cat /s/x\n")).toBeNull();
+    expect(withoutCacheMounts("FROM b\nRUN --mount=type=cache,from=deps,target=/c ls\n")).toBeNull();
+    expect(
+      withoutCacheMounts("FROM b\nRUN --mount=type=cache,target=/c ls\nCOPY --chmod=755 a /a\n"),
+    ).toBeNull();
+    expect(withoutCacheMounts('FROM b\nRUN --mount=type=cache,target=/c ["ls", "/c"]\n')).toBeNull();
+    expect(withoutCacheMounts("FROM b\nRUN ls\n")).toBeNull();
+  });
+
   it("Docker on Linux builds with BuildKit through its API; Podman with Buildah", () => {
     expect(
       engineInfoOf({
@@ -45,7 +64,17 @@ describe("the engine's kind, from its /version", () => {
         Os: "linux",
         Components: [{ Name: "Engine" }],
       }),
-    ).toEqual({ name: "Docker", version: "20.10.24", apiVersion: "1.41", buildKit: true });
+    ).toEqual({
+      name: "Docker",
+      version: "20.10.24",
+      apiVersion: "1.41",
+      buildKit: true,
+      hereDocuments: false,
+    });
+    expect(
+      engineInfoOf({ Version: "24.0.7", ApiVersion: "1.43", Os: "linux", Components: [{ Name: "Engine" }] })
+        .hereDocuments,
+    ).toBe(true);
     expect(
       engineInfoOf({
         Version: "4.3.1",

@@ -111,6 +111,7 @@ async function checkDocker(ctx: CliContext, config: Config, redactor: Redactor):
       builder: config.builder,
       buildKit: info.buildKit,
       engineName: info.name,
+      hereDocuments: info.hereDocuments,
     });
     try {
       writeTrialContext(dir, image);
