@@ -86,6 +86,8 @@ export function shortHelp(program: Command): string {
     '            --tests "running it prints 2 + 3 = 5 and exits 0"',
     "",
     `${program.name()} <command> --help for more: every flag, the config, exit codes.`,
+    // The reference beside the help: docs/ ships in the package (package.json "files").
+    "All of it: docs/command-line.md and docs/ in the azlon package and repository.",
   ];
   return `${lines.join("\n")}\n`;
 }

@@ -27,7 +27,8 @@ Environment:
 Config: .azlonrc(.json|.yaml) or "azlon" in package.json, searched from here up to the
 project root, over your own ~/.config/azlon/config.yaml ($XDG_CONFIG_HOME); flags beat
 environment beat project config beat your config beat defaults. Each flag's key there is
-its name in camelCase (--max-iterations: maxIterations); the README lists them all.
+its name in camelCase (--max-iterations: maxIterations); docs/configuration.md in the
+azlon package and repository lists them all.
 A config azlon finds is the folder's author's: unless you trust it (--trust-config,
 AZLON_TRUST_CONFIG=1, or naming it with --config) it may not change the endpoint your key
 goes to, name files outside its folder, or be code (azlon.config.js); each is exit 2.

@@ -31,7 +31,7 @@ export function starterConfig(values: StarterValues, place: "project" | "user"):
       ? [
           "# azlon's settings for this project, written by `azlon init`: runs started in this folder",
           "# (or below it) use them. Flags beat environment variables, which beat this file, which",
-          "# beats your own ~/.config/azlon/config.yaml. Every key is in the README (Configuration).",
+          "# beats your own ~/.config/azlon/config.yaml. Every key is in docs/configuration.md.",
           "#",
           "# azlon reads this file as the folder's, not yours, so anyone who clones the project gets",
           "# it: it may set the model, limits, checks and budgets, but not the endpoint your API key",
@@ -44,7 +44,7 @@ export function starterConfig(values: StarterValues, place: "project" | "user"):
       : [
           "# Your own azlon settings, for every project, written by `azlon init --global`. A project's",
           "# .azlonrc.yaml beats them; environment variables and flags beat both. Every key is in",
-          "# the README (Configuration). The API key is never here: azlon reads OPENAI_API_KEY.",
+          "# docs/configuration.md. The API key is never here: azlon reads OPENAI_API_KEY.",
           "",
           "# The model, and the OpenAI-compatible endpoint that serves it (null: OpenAI itself), e.g.",
           "# http://localhost:11434/v1 (Ollama), http://localhost:8080/v1 (llama.cpp's llama-server).",
