@@ -22,6 +22,8 @@ export const BATCH_CONFIG_FLAGS: readonly ConfigKey[] = [
   "buildTimeout",
   "memory",
   "cpus",
+  "network",
+  "builder",
   "modelRetries",
   "modelTimeout",
 ];
@@ -40,6 +42,7 @@ export interface BatchFlags {
   json?: boolean;
   imageMap?: string[];
   config?: string;
+  trustConfig?: boolean;
   [key: string]: unknown;
 }
 
@@ -133,7 +136,13 @@ export async function planBatch(input: PlanInput): Promise<BatchPlan> {
   const all = input.loaded ?? (await loadTasks(source));
   const mine = selectShard(all, shard);
 
-  const { config: base } = await resolveConfig({ cwd, env, flags: {}, configPath: flags.config ?? null });
+  const { config: base } = await resolveConfig({
+    cwd,
+    env,
+    flags: {},
+    configPath: flags.config ?? null,
+    trustConfig: !!flags.trustConfig,
+  });
   const raw: Partial<Record<ConfigKey, unknown>> = {};
   for (const key of BATCH_CONFIG_FLAGS) if (flags[key] !== undefined) raw[key] = coerceFlag(key, flags[key]);
   const layers: OptionLayers = {

@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { DEFAULTS } from "../config/defaults.js";
 import type { CliContext } from "./io.js";
 
@@ -66,9 +66,26 @@ function batchOptions(cmd: Command): Command {
     .option("--build-timeout <sec>", "stop an image build after this long, over the tasks' own")
     .option("--memory <size>", "container memory limit of every task")
     .option("--cpus <n>", "container CPU limit of every task")
+    .addOption(
+      new Option(
+        "--network <mode>",
+        "network while every task's program runs (a task may only close it)",
+      ).choices(["none", "bridge"]),
+    )
+    .addOption(
+      new Option("--builder <mode>", "the builder of every task (default auto)").choices([
+        "auto",
+        "classic",
+        "buildkit",
+      ]),
+    )
     .option("--model-retries <n>", "retries of a failed model request")
     .option("--model-timeout <sec>", "time limit of one model request")
-    .option("-c, --config <path>", "use this config file instead of searching for one");
+    .option("-c, --config <path>", "use this config file instead of searching for one (trusted)")
+    .option(
+      "--trust-config",
+      "trust the config azlon finds here to set the endpoint and name files outside its folder (env AZLON_TRUST_CONFIG=1)",
+    );
 }
 
 /** `azlon batch` (with merge, compare and show) and `azlon bench`. */
