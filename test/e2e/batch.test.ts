@@ -1,7 +1,16 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { generationsByTask, printer, routeByTask, runFoldersOf, taskLine } from "../helpers/batch.js";
+import {
+  batchCli,
+  generationsByTask,
+  hasPhase,
+  printer,
+  routeByTask,
+  runFoldersOf,
+  statuses,
+  taskLine,
+} from "../helpers/batch.js";
 import { runCli, spawnCli } from "../helpers/cli.js";
 import { describeDocker, leftovers } from "../helpers/docker.js";
 import { loopbackModel } from "../helpers/e2e.js";
@@ -13,21 +22,7 @@ import { tempDir } from "../helpers/tmp.js";
 const KEY = "sk-test-batch-7c6b5a4d3e";
 const { server, images } = loopbackModel();
 
-/** `azlon batch <args>` against the loopback model; the images its runs made are removed after. */
-async function batch(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const model = args.includes("--model") ? [] : ["--model", "gpt-test"];
-  const r = await runCli(["batch", ...args, "--base-url", server.url, ...model], {
-    cwd,
-    env: { OPENAI_API_KEY: KEY, ...env },
-  });
-  const json = args.includes("--json") && r.stdout.trim() ? JSON.parse(r.stdout) : null;
-  for (const t of json?.tasks ?? []) for (const a of t.attempts) if (a.image) images.push(a.image);
-  expect(r.stderr).not.toContain(KEY);
-  return { ...r, json };
-}
-
-const statuses = (summary: { tasks: Array<{ id: string; status: string }> }) =>
-  Object.fromEntries(summary.tasks.map((t) => [t.id, t.status]));
+const batch = batchCli(server, images, KEY);
 
 describeDocker("azlon batch (real engine, loopback model)", () => {
   it("mixed outcomes are reported truly: --json, batch.json, summary.md, JUnit and the step summary; --retry-failed starts only the failed", async () => {
@@ -313,11 +308,3 @@ describeDocker("azlon batch (real engine, loopback model)", () => {
     expect(Object.values(generationsByTask(server)).every((n) => n === 1)).toBe(true);
   });
 });
-
-function hasPhase(runDir: string, phase: string): boolean {
-  try {
-    return readFileSync(join(runDir, "events.jsonl"), "utf8").includes(`"phase":"${phase}"`);
-  } catch {
-    return false;
-  }
-}
