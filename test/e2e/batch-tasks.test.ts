@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { ENGINE_STARTS_FROM } from "../../src/batch/run-options.js";
-import { kindOf, printer, routeByTask } from "../helpers/batch.js";
+import { kindOf, printer, routeByTask, taskOf } from "../helpers/batch.js";
 import { ROOT, runCli } from "../helpers/cli.js";
 import { describeDocker } from "../helpers/docker.js";
 import { loopbackModel } from "../helpers/e2e.js";
@@ -95,6 +95,13 @@ describeDocker("task formats through the engine: Harbor's reward, --oracle, and 
       buildTimeoutMs: 120_000,
     });
     expect(state.options.budgets.maxTimeMs).toBe(300_000);
+    // The environment is the project the run starts from: the model is shown its files and Dockerfile.
+    expect(state.options.source.dir).toBe(join(cwd, "greet-txt/environment"));
+    const asked = server.chatRequests.find((q) => taskOf(q) === "greet-txt" && kindOf(q) === "generation");
+    const shown = JSON.stringify(asked?.body?.messages);
+    expect(shown).toContain("notes.txt");
+    expect(shown).toContain("the task's starting files");
+    expect(shown).toContain("COPY notes.txt /app/notes.txt");
 
     server.requests.length = 0;
     const oracle = await runCli(["batch", ".", "--oracle", "--json"], { cwd, env: {} });
@@ -135,7 +142,11 @@ describeDocker("task formats through the engine: Harbor's reward, --oracle, and 
       const summary = JSON.parse(r.stdout);
       for (const t of summary.tasks) images.push(t.attempts[0].image);
       expect(r.code, r.stderr).toBe(0);
-      expect(JSON.stringify(server.chatRequests[0]?.body?.messages)).toContain("data.txt");
+      // Only the project's data.txt holds this word: the model was shown the project itself.
+      expect(JSON.stringify(server.chatRequests[0]?.body?.messages)).toContain("marker-from-project");
+      const runDir = summary.tasks[0].attempts[0].runDir;
+      const state = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8"));
+      expect(state.options.source.dir).toBe(join(cwd, "proj"));
     },
   );
 
