@@ -12,8 +12,10 @@ import {
   taskLine,
   taskOf,
 } from "../helpers/batch.js";
-import { describeDocker } from "../helpers/docker.js";
+import { spawnCli } from "../helpers/cli.js";
+import { describeDocker, leftovers } from "../helpers/docker.js";
 import { loopbackModel } from "../helpers/e2e.js";
+import { FaultyEngine } from "../helpers/engine-proxy.js";
 import { fail, pass } from "../helpers/fake-openai.js";
 import { readRun } from "../helpers/run-folder.js";
 import { expectValid } from "../helpers/schema.js";
@@ -25,7 +27,7 @@ const batch = batchCli(server, images, KEY);
 
 const readBatch = (dir: string) => JSON.parse(readFileSync(join(dir, "batch.json"), "utf8"));
 
-describeDocker("a batch's time budget and attempts (real engine, loopback model)", () => {
+describeDocker("a batch's time budget, attempts and the engine going away (real engine, loopback model)", () => {
   it("--max-time stops the batch once its time is spent (exit 1), the stopped and unstarted attempts reported as such; more time carries it on, nothing generated twice", {
     timeout: 180_000,
   }, async () => {
@@ -117,5 +119,61 @@ describeDocker("a batch's time budget and attempts (real engine, loopback model)
     expect(junit).toContain('tests="3" failures="2" errors="0"');
     for (const n of [1, 2, 3]) expect(junit).toContain(`name="flaky (attempt ${n})"`);
     expect(junit.match(/<testcase /g)).toHaveLength(3);
+  });
+
+  it("the engine dying mid-batch stops it with exit 3 after the first failures in a row; back, the same command carries it on", {
+    timeout: 180_000,
+  }, async () => {
+    const ids = ["d1", "d2", "d3", "d4", "d5", "d6"];
+    const cwd = tempDir({ "tasks.jsonl": ids.map((id) => taskLine(id)).join("\n") });
+    routeByTask(
+      server,
+      Object.fromEntries(
+        ids.map((id) => [id, { generate: printer(`hi ${id}`), judge: [pass([`hi ${id}`])] }]),
+      ),
+    );
+    // The engine is reached through a proxy that goes away once the first attempt is done.
+    const engine = new FaultyEngine(() => false);
+    await engine.start();
+    const dir = join(cwd, "azlon-batches/tasks");
+    const args = [
+      "batch",
+      "tasks.jsonl",
+      "--concurrency",
+      "1",
+      "--base-url",
+      server.url,
+      "--model",
+      "gpt-test",
+    ];
+    const first = spawnCli(args, { cwd, env: { OPENAI_API_KEY: KEY, DOCKER_HOST: engine.dockerHost } });
+    try {
+      for (let i = 0; i < 600 && !existsSync(join(dir, "runs/d1/1/result.json")); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await engine.stop();
+    }
+    const cut = await first.done;
+    expect(cut.code, cut.stderr).toBe(3);
+    expect(cut.stderr).toMatch(/azlon: (cannot reach the Docker engine|the Docker engine failed)/);
+    expect(cut.stderr).toContain("the batch stopped: every task needs it");
+    const file = readBatch(dir);
+    expect(file).toMatchObject({ status: "stopped", stopReason: "environment" });
+    expect(file.tasks[0]).toMatchObject({ id: "d1", status: "passed" });
+    // Three failures in a row stop it: the last tasks were never tried.
+    const tried = ids.filter((id) => existsSync(join(dir, "runs", id, "1", "result.json")));
+    expect(tried).toEqual(["d1", "d2", "d3", "d4"]);
+    for (const t of file.tasks.slice(1, 4)) {
+      expect(t.attempts[0].result).toMatchObject({ status: "error", errorCategory: "environment" });
+    }
+
+    // The engine back (reached directly), the same command: d1 kept, the rest carried on.
+    const back = await batch(["tasks.jsonl", "--concurrency", "1", "--json"], cwd);
+    expect(back.code, back.stderr).toBe(0);
+    expect(statuses(back.json)).toEqual(Object.fromEntries(ids.map((id) => [id, "passed"])));
+    expect(generationsByTask(server)).toEqual(Object.fromEntries(ids.map((id) => [id, 1])));
+    for (const id of tried) expect(runFoldersOf(join(dir, "runs", id, "1"))).toHaveLength(1);
+    for (const t of back.json.tasks) expect((await leftovers(t.attempts[0].runId)).containers).toBe(0);
   });
 });
