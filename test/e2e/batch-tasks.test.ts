@@ -226,8 +226,12 @@ describeDocker("task formats through the engine: Harbor's reward, --oracle, and 
     timeout: 120_000,
   }, async () => {
     const cwd = tempDir();
-    server.fallback = (request) =>
-      kindOf(request) === "generation" ? printer("not the answer") : fail("the checks failed");
+    // A priced model, each request a million prompt tokens: $0.40 a request at gpt-4.1-mini's price.
+    const usage = { prompt: 1_000_000, completion: 0 };
+    server.fallback = (request) => ({
+      ...(kindOf(request) === "generation" ? printer("not the answer") : fail("the checks failed")),
+      usage,
+    });
     const r = await runCli(
       [
         "bench",
@@ -239,7 +243,7 @@ describeDocker("task formats through the engine: Harbor's reward, --oracle, and 
         "--base-url",
         server.url,
         "--model",
-        "gpt-test",
+        "gpt-4.1-mini",
       ],
       { cwd, env: { OPENAI_API_KEY: KEY, AZLON_IMAGE_MAP: IMAGE_MAP } },
     );
@@ -254,5 +258,9 @@ describeDocker("task formats through the engine: Harbor's reward, --oracle, and 
     expect(summary.bench).toMatchObject({ passAt1: 0, meanIterations: 1 });
     expect(summary.bench.tokensPerTask).toBeGreaterThan(0);
     expect(summary.bench.tokensPerPassedTask).toBeNull();
+    expect(summary.totals.costUsd).toBeGreaterThan(0);
+    expect(summary.bench.costUsdPerTask).toBeCloseTo(summary.totals.costUsd / 2, 9);
+    expect(summary.bench.costUsdPerTask).toBeCloseTo(0.4 * (server.chatRequests.length / 2), 6);
+    expect(summary.bench.costUsdPerPassedTask).toBeNull();
   });
 });
