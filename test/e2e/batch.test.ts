@@ -125,6 +125,8 @@ describeDocker("azlon batch (real engine, loopback model)", () => {
     );
     expect(unbuildable.attempts[0]).toMatchObject({ status: "failed", stopReason: "max-iterations" });
     expect(unbuildable.attempts[0].reason).toMatch(/build/i);
+    // Progress counts it as done, with its reason.
+    expect(r.stderr).toMatch(/\[\d\/4\] .* no-image #1 error after 0 iterations .* the task cannot start/);
     // The task that cannot start never reached the model.
     expect(generationsByTask(server)["no-image"]).toBeUndefined();
     const junit = readFileSync(join(cwd, "junit.xml"), "utf8");
