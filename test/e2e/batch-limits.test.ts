@@ -27,7 +27,7 @@ const batch = batchCli(server, images, KEY);
 
 const readBatch = (dir: string) => JSON.parse(readFileSync(join(dir, "batch.json"), "utf8"));
 
-describeDocker("a batch's time budget, attempts and the engine going away (real engine, loopback model)", () => {
+describeDocker("batch time, attempts, engine loss (real engine, loopback model)", () => {
   it("--max-time stops the batch once its time is spent (exit 1), the stopped and unstarted attempts reported as such; more time carries it on, nothing generated twice", {
     timeout: 180_000,
   }, async () => {
