@@ -12,11 +12,9 @@ import type { BatchTask } from "./task.js";
  */
 export const ENGINE_STARTS_FROM = true;
 
-/** What the engine is given for one task: its run options, and the project it starts from. */
+/** What the engine is given for one task: its run options (the project it starts from is their source). */
 export interface TaskRun {
   options: RunOptions;
-  /** The project to start from (absolute), or null; in the options once the engine takes it. */
-  from: string | null;
 }
 
 /** The layers a task's options are made of, weakest first: config file and environment, the task, the flags. */
@@ -61,7 +59,7 @@ export function runOptionsForTask(task: BatchTask, layers: OptionLayers, attempt
   try {
     // The task's paths are absolute already: the folder named as the cwd resolves nothing.
     const options = runOptionsFrom(taskConfig(task, layers), attemptDir, attemptDir);
-    return { options, from: task.from };
+    return { options };
   } catch (error) {
     if (
       error instanceof FatalError &&

@@ -53,6 +53,8 @@ export interface RunnerInput {
   /** batch.json is written now and then while it goes: the face decides how. */
   save: () => void;
   onEvent: (event: BatchEvent) => void;
+  /** Tasks that cannot start at all (a check image the engine lacks), by id: each attempt records the error. */
+  cannotStart?: ReadonlyMap<string, FatalError>;
   /** Ctrl-C and the like: the attempts in flight stop and resume when the batch runs again. */
   signal: AbortSignal;
   now?: () => number;
@@ -189,6 +191,23 @@ export async function runBatch(input: RunnerInput, jobs: Job[]): Promise<RunnerO
     if (!planned) return;
     const { task } = planned;
     const attemptDir = join(batchDir, attemptPath(task.id, job.attempt));
+    // An attempt that ends before it starts is this task's error, never the batch's.
+    const endsUnstarted = (result: Result) => {
+      record(job, result);
+      input.onEvent({
+        type: "attempt.finished",
+        taskId: task.id,
+        attempt: job.attempt,
+        result,
+        warnings: [],
+      });
+    };
+    const refused = input.cannotStart?.get(task.id);
+    if (refused) {
+      const fix = refused.hint ? ` (fix: ${refused.hint})` : "";
+      endsUnstarted(errorResult(`the task cannot start: ${refused.message}${fix}`, refused));
+      return;
+    }
     let prepared: PreparedRun;
     try {
       if (job.resume) {
@@ -207,8 +226,8 @@ export async function runBatch(input: RunnerInput, jobs: Job[]): Promise<RunnerO
         writeAttemptMarker(batchDir, task.id, job.attempt, prepared.state.runId);
       }
     } catch (error) {
-      // This attempt cannot start (a run folder that cannot be written or read): its error, not the batch's.
-      record(job, errorResult(`the attempt could not start: ${errorMessage(error)}`, error));
+      // A run folder that cannot be written or read.
+      endsUnstarted(errorResult(`the attempt could not start: ${errorMessage(error)}`, error));
       return;
     }
     const handle = engine.start(prepared, planned.model ? { model: planned.model } : {});

@@ -74,6 +74,37 @@ function save(plan: BatchPlan, file: BatchFile): void {
   writeBatchFile(plan.batchDir, file);
 }
 
+/**
+ * Makes sure the engine has each check image the tasks name. One it lacks fails the tasks that
+ * name it, not the others; one every task names (a --check-image typo) is a usage error, before
+ * any request.
+ */
+async function prepareImages(engine: Engine, plan: BatchPlan): Promise<Map<string, FatalError>> {
+  const byImage = new Map<string, FatalError | null>();
+  const cannotStart = new Map<string, FatalError>();
+  for (const [i, options] of plan.options.entries()) {
+    const image = options.checks?.image ?? "";
+    if (!byImage.has(image)) {
+      byImage.set(
+        image,
+        await engine.prepare(options).then(
+          () => null,
+          (error: unknown) => {
+            if (error instanceof UsageError) return error;
+            throw error;
+          },
+        ),
+      );
+    }
+    const error = byImage.get(image);
+    const task = plan.tasks[i]?.task;
+    if (error && task) cannotStart.set(task.id, error);
+  }
+  const first = cannotStart.values().next().value;
+  if (first && cannotStart.size === plan.tasks.length) throw first;
+  return cannotStart;
+}
+
 /** The exit code of a batch: 0 every task passed, 1 any did not, 3 the environment, 128+signal interrupted. */
 function exitCode(file: BatchFile, outcome: RunnerOutcome, signal: InterruptSignal | null): number {
   if (outcome.stopReason === "interrupted") return signal ? interruptExitCode(signal) : ExitCode.interrupted;
@@ -108,12 +139,7 @@ export async function runBatchSession(options: SessionOptions): Promise<number> 
       const redactor = redactorFor(ctx.env, apiKey || null);
       // An engine that is down fails here, in seconds, before anything runs.
       const engine = await Engine.connect(ctx.env, apiKey, redactor);
-      const seen = new Set<string | null | undefined>();
-      for (const o of plan.options) {
-        if (seen.has(o.checks?.image)) continue;
-        seen.add(o.checks?.image);
-        await engine.prepare(o);
-      }
+      const cannotStart = await prepareImages(engine, plan);
       save(plan, file);
       const progress = new BatchProgress({
         stream: ctx.stderr,
@@ -148,6 +174,7 @@ export async function runBatchSession(options: SessionOptions): Promise<number> 
             overrides: plan.overrides,
             maxCostUsd: plan.maxCostUsd,
             maxTimeMs: plan.maxTimeMs,
+            cannotStart,
             save: () => save(plan, file),
             onEvent: (event) => progress.handle(event),
             signal: controller.signal,

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { ENGINE_STARTS_FROM } from "../../src/batch/run-options.js";
-import { kindOf, printer, routeByTask } from "../helpers/batch.js";
+import { kindOf, printer, routeByTask, taskOf } from "../helpers/batch.js";
 import { ROOT, runCli } from "../helpers/cli.js";
 import { describeDocker } from "../helpers/docker.js";
 import { loopbackModel } from "../helpers/e2e.js";
@@ -95,6 +95,13 @@ describeDocker("task formats through the engine: Harbor's reward, --oracle, and 
       buildTimeoutMs: 120_000,
     });
     expect(state.options.budgets.maxTimeMs).toBe(300_000);
+    // The environment is the project the run starts from: the model is shown its files and Dockerfile.
+    expect(state.options.source.dir).toBe(join(cwd, "greet-txt/environment"));
+    const asked = server.chatRequests.find((q) => taskOf(q) === "greet-txt" && kindOf(q) === "generation");
+    const shown = JSON.stringify(asked?.body?.messages);
+    expect(shown).toContain("notes.txt");
+    expect(shown).toContain("the task's starting files");
+    expect(shown).toContain("COPY notes.txt /app/notes.txt");
 
     server.requests.length = 0;
     const oracle = await runCli(["batch", ".", "--oracle", "--json"], { cwd, env: {} });
@@ -135,7 +142,11 @@ describeDocker("task formats through the engine: Harbor's reward, --oracle, and 
       const summary = JSON.parse(r.stdout);
       for (const t of summary.tasks) images.push(t.attempts[0].image);
       expect(r.code, r.stderr).toBe(0);
-      expect(JSON.stringify(server.chatRequests[0]?.body?.messages)).toContain("data.txt");
+      // Only the project's data.txt holds this word: the model was shown the project itself.
+      expect(JSON.stringify(server.chatRequests[0]?.body?.messages)).toContain("marker-from-project");
+      const runDir = summary.tasks[0].attempts[0].runDir;
+      const state = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8"));
+      expect(state.options.source.dir).toBe(join(cwd, "proj"));
     },
   );
 
@@ -215,8 +226,12 @@ describeDocker("task formats through the engine: Harbor's reward, --oracle, and 
     timeout: 120_000,
   }, async () => {
     const cwd = tempDir();
-    server.fallback = (request) =>
-      kindOf(request) === "generation" ? printer("not the answer") : fail("the checks failed");
+    // A priced model, each request a million prompt tokens: $0.40 a request at gpt-4.1-mini's price.
+    const usage = { prompt: 1_000_000, completion: 0 };
+    server.fallback = (request) => ({
+      ...(kindOf(request) === "generation" ? printer("not the answer") : fail("the checks failed")),
+      usage,
+    });
     const r = await runCli(
       [
         "bench",
@@ -228,7 +243,7 @@ describeDocker("task formats through the engine: Harbor's reward, --oracle, and 
         "--base-url",
         server.url,
         "--model",
-        "gpt-test",
+        "gpt-4.1-mini",
       ],
       { cwd, env: { OPENAI_API_KEY: KEY, AZLON_IMAGE_MAP: IMAGE_MAP } },
     );
@@ -243,5 +258,9 @@ describeDocker("task formats through the engine: Harbor's reward, --oracle, and 
     expect(summary.bench).toMatchObject({ passAt1: 0, meanIterations: 1 });
     expect(summary.bench.tokensPerTask).toBeGreaterThan(0);
     expect(summary.bench.tokensPerPassedTask).toBeNull();
+    expect(summary.totals.costUsd).toBeGreaterThan(0);
+    expect(summary.bench.costUsdPerTask).toBeCloseTo(summary.totals.costUsd / 2, 9);
+    expect(summary.bench.costUsdPerTask).toBeCloseTo(0.4 * (server.chatRequests.length / 2), 6);
+    expect(summary.bench.costUsdPerPassedTask).toBeNull();
   });
 });

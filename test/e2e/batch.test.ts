@@ -1,11 +1,21 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { generationsByTask, printer, routeByTask, runFoldersOf, taskLine } from "../helpers/batch.js";
+import {
+  batchCli,
+  generationsByTask,
+  hasPhase,
+  printer,
+  routeByTask,
+  runFoldersOf,
+  statuses,
+  taskLine,
+} from "../helpers/batch.js";
 import { runCli, spawnCli } from "../helpers/cli.js";
 import { describeDocker, leftovers } from "../helpers/docker.js";
 import { loopbackModel } from "../helpers/e2e.js";
-import { fail, pass } from "../helpers/fake-openai.js";
+import { fail, generation, pass } from "../helpers/fake-openai.js";
+import { BUSYBOX } from "../helpers/images.js";
 import { expectNoSecret, readRun } from "../helpers/run-folder.js";
 import { expectValid } from "../helpers/schema.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -13,21 +23,7 @@ import { tempDir } from "../helpers/tmp.js";
 const KEY = "sk-test-batch-7c6b5a4d3e";
 const { server, images } = loopbackModel();
 
-/** `azlon batch <args>` against the loopback model; the images its runs made are removed after. */
-async function batch(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const model = args.includes("--model") ? [] : ["--model", "gpt-test"];
-  const r = await runCli(["batch", ...args, "--base-url", server.url, ...model], {
-    cwd,
-    env: { OPENAI_API_KEY: KEY, ...env },
-  });
-  const json = args.includes("--json") && r.stdout.trim() ? JSON.parse(r.stdout) : null;
-  for (const t of json?.tasks ?? []) for (const a of t.attempts) if (a.image) images.push(a.image);
-  expect(r.stderr).not.toContain(KEY);
-  return { ...r, json };
-}
-
-const statuses = (summary: { tasks: Array<{ id: string; status: string }> }) =>
-  Object.fromEntries(summary.tasks.map((t) => [t.id, t.status]));
+const batch = batchCli(server, images, KEY);
 
 describeDocker("azlon batch (real engine, loopback model)", () => {
   it("mixed outcomes are reported truly: --json, batch.json, summary.md, JUnit and the step summary; --retry-failed starts only the failed", async () => {
@@ -90,6 +86,64 @@ describeDocker("azlon batch (real engine, loopback model)", () => {
     expect(after.bad).toBe((before.bad ?? 0) + 1);
     // The failed attempt's run folder stays beside the new one.
     expect(runFoldersOf(join(dir, "runs/bad/1"))).toHaveLength(2);
+  });
+
+  it("a task whose check image is not on the engine, or whose build fails, ends alone: the others pass, each reported with its reason", {
+    timeout: 120_000,
+  }, async () => {
+    const missing = "127.0.0.1:9/azlon-test-no-such-image:0";
+    const cwd = tempDir({
+      "tasks.jsonl": [
+        taskLine("fine"),
+        taskLine("no-image", { checks: ["true"], options: { checkImage: missing } }),
+        taskLine("unbuildable", { options: { maxIterations: 1 } }),
+        taskLine("also-fine"),
+      ].join("\n"),
+    });
+    routeByTask(server, {
+      fine: { generate: printer("hello from fine"), judge: [pass(["hello from fine"])] },
+      "no-image": { generate: printer("never asked") },
+      unbuildable: {
+        generate: generation(`FROM ${BUSYBOX}\nRUN echo the build step failed && exit 3\n`, {}),
+        judge: [fail("it does not build")],
+      },
+      "also-fine": { generate: printer("hello from also-fine"), judge: [pass(["hello from also-fine"])] },
+    });
+    const r = await batch(["tasks.jsonl", "--concurrency", "2", "--json", "--junit", "junit.xml"], cwd);
+    expect(r.code, r.stderr).toBe(1);
+    expectValid("batch-summary.schema.json", r.json);
+    expect(statuses(r.json)).toEqual({
+      fine: "passed",
+      "no-image": "error",
+      unbuildable: "failed",
+      "also-fine": "passed",
+    });
+    const [, noImage, unbuildable] = r.json.tasks;
+    expect(noImage.attempts[0]).toMatchObject({ status: "error", runDir: null });
+    expect(noImage.attempts[0].reason).toContain(
+      `the task cannot start: the image ${missing} (--check-image)`,
+    );
+    expect(unbuildable.attempts[0]).toMatchObject({ status: "failed", stopReason: "max-iterations" });
+    expect(unbuildable.attempts[0].reason).toMatch(/build/i);
+    // Progress counts it as done, with its reason.
+    expect(r.stderr).toMatch(/\[\d\/4\] .* no-image #1 error after 0 iterations .* the task cannot start/);
+    // The task that cannot start never reached the model.
+    expect(generationsByTask(server)["no-image"]).toBeUndefined();
+    const junit = readFileSync(join(cwd, "junit.xml"), "utf8");
+    expect(junit).toContain('tests="4" failures="1" errors="1"');
+    const dir = join(cwd, "azlon-batches/tasks");
+    expect(readFileSync(join(dir, "summary.md"), "utf8")).toContain("### azlon batch: 2 of 4 tasks passed");
+
+    // An image every task names (the config file's typo) is a usage error, before any request.
+    const asked = server.chatRequests.length;
+    writeFileSync(
+      join(cwd, "every.jsonl"),
+      ["a", "b"].map((id) => taskLine(id, { checks: ["true"], options: { checkImage: missing } })).join("\n"),
+    );
+    const all = await batch(["every.jsonl"], cwd);
+    expect(all.code, all.stderr).toBe(2);
+    expect(all.stderr).toContain(`the image ${missing} (--check-image) is not on the Docker engine`);
+    expect(server.chatRequests).toHaveLength(asked);
   });
 
   it("three shards run every task once and merge into one batch", { timeout: 180_000 }, async () => {
@@ -313,11 +367,3 @@ describeDocker("azlon batch (real engine, loopback model)", () => {
     expect(Object.values(generationsByTask(server)).every((n) => n === 1)).toBe(true);
   });
 });
-
-function hasPhase(runDir: string, phase: string): boolean {
-  try {
-    return readFileSync(join(runDir, "events.jsonl"), "utf8").includes(`"phase":"${phase}"`);
-  } catch {
-    return false;
-  }
-}

@@ -1,8 +1,33 @@
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { expect } from "vitest";
 import type { Result } from "../../src/engine/result.js";
+import { runCli } from "./cli.js";
 import { type FakeOpenAI, generation, type RecordedRequest, type Reply } from "./fake-openai.js";
 import { BUSYBOX } from "./images.js";
+
+/**
+ * `azlon batch <args>` against the loopback model with `key`; the images its runs made go on
+ * `images` (removed after the file), and the key never shows on stderr.
+ */
+export function batchCli(server: FakeOpenAI, images: string[], key: string) {
+  return async (args: string[], cwd: string, env: Record<string, string> = {}) => {
+    const model = args.includes("--model") ? [] : ["--model", "gpt-test"];
+    const baseUrl = args.includes("--base-url") ? [] : ["--base-url", server.url];
+    const r = await runCli(["batch", ...args, ...baseUrl, ...model], {
+      cwd,
+      env: { OPENAI_API_KEY: key, ...env },
+    });
+    const json = args.includes("--json") && r.stdout.trim() ? JSON.parse(r.stdout) : null;
+    for (const t of json?.tasks ?? []) for (const a of t.attempts) if (a.image) images.push(a.image);
+    expect(r.stderr).not.toContain(key);
+    return { ...r, json };
+  };
+}
+
+/** Each task's status by its id, from a summary. */
+export const statuses = (summary: { tasks: Array<{ id: string; status: string }> }) =>
+  Object.fromEntries(summary.tasks.map((t) => [t.id, t.status]));
 
 /** The task a request is about: its prompt carries "[task:<id>]". */
 export function taskOf(request: RecordedRequest): string {
@@ -169,4 +194,13 @@ export function fakeBatchFolder(
       },
     }),
   );
+}
+
+/** Whether a run folder's events show it reached `phase` ("build", "run", ...). */
+export function hasPhase(runDir: string, phase: string): boolean {
+  try {
+    return readFileSync(join(runDir, "events.jsonl"), "utf8").includes(`"phase":"${phase}"`);
+  } catch {
+    return false;
+  }
 }

@@ -161,7 +161,8 @@ describe("a task's run options (the seam the engine's `from` goes through)", () 
       "tasks/hb/tests/test.sh": "true\n",
     });
     const tasks = [...(await loadTasks(join(dir, "list/t.jsonl"))), ...(await loadTasks(join(dir, "tasks")))];
-    const froms = tasks.map((t) => runOptionsForTask(t, layers(), join(dir, "out")).from);
+    // The engine takes the project as the run's source: its folder, listed, the run's start.
+    const froms = tasks.map((t) => runOptionsForTask(t, layers(), join(dir, "out")).options.source?.dir);
     expect(froms).toEqual([
       join(dir, "list/p"),
       join(dir, "tasks/az/project"),

@@ -18,14 +18,17 @@ function quoted(value: string): string {
 // The first number of reward.txt (Harbor writes "1", "0", "0.75"); anything else is no reward.
 const TEXT_REWARD = `awk 'NF && v == "" { v = $1 } END { if (v !~ /^[-+]?[0-9]*[.]?[0-9]+([eE][-+]?[0-9]+)?$/) { print "azlon: reward.txt holds no number"; exit 2 } exit !(v + 0 >= 1) }'`;
 
-// reward.json: its "reward" when it has one, else every number in it must be 1 or more.
+// reward.json, as Harbor reads it: its "reward", else its only value; several values none of
+// which is "reward" are ambiguous, and Harbor refuses them.
 const JSON_REWARD = [
-  `awk '{ s = s " " $0 } END { n = 0; low = 0; has = 0;`,
+  `awk '{ s = s " " $0 } END { n = 0; has = 0;`,
   ` while (match(s, /"[^"]*"[ \\t]*:[ \\t]*[-+]?[0-9]*[.]?[0-9]+([eE][-+]?[0-9]+)?/)) {`,
   ` kv = substr(s, RSTART, RLENGTH); s = substr(s, RSTART + RLENGTH);`,
   ` k = kv; sub(/^"/, "", k); sub(/"[ \\t]*:.*$/, "", k); v = kv; sub(/^.*:[ \\t]*/, "", v); n++;`,
-  ` if (k == "reward") { has = 1; r = v + 0 } if (v + 0 < 1) low = 1 }`,
-  ` if (has) exit !(r >= 1); if (n == 0) { print "azlon: reward.json holds no number"; exit 2 } exit low }'`,
+  ` if (k == "reward") { has = 1; r = v + 0 } only = v + 0 }`,
+  ` if (has) exit !(r >= 1); if (n == 0) { print "azlon: reward.json holds no number"; exit 2 }`,
+  ` if (n > 1) { print "azlon: reward.json holds several rewards and none named \\"reward\\""; exit 2 }`,
+  ` exit !(only >= 1) }'`,
 ].join("");
 
 /** The check command: the same for every Harbor task but for the verifier's environment. */
