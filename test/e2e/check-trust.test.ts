@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
-import { describeDocker, docker, leftovers } from "../helpers/docker.js";
+import { describeDocker, docker, leftovers, removeImage } from "../helpers/docker.js";
 import { loopbackModel, runArgs } from "../helpers/e2e.js";
 import { fail, generation, lastUserMessage, pass } from "../helpers/fake-openai.js";
 import { BUSYBOX, PYTHON } from "../helpers/images.js";
@@ -343,9 +343,10 @@ describeDocker("a check the model's build cannot forge (real engine, loopback mo
   });
 
   it("a Dockerfile's own LABEL azlon.run loses to azlon's: the image is found by its run, and .dockerignore is honoured", async () => {
+    const hostile = `evil-${process.pid}-${Date.now().toString(36)}`;
     server.enqueue(
       generation(
-        `FROM ${BUSYBOX}\nLABEL azlon.run="evil\\u001b[31m"\nCOPY . /app\nENTRYPOINT ["ls", "-A", "/app"]\n`,
+        `FROM ${BUSYBOX}\nLABEL azlon.run="${hostile}\\u001b[31m"\nCOPY . /app\nENTRYPOINT ["ls", "-A", "/app"]\n`,
         {
           ".dockerignore": "secret.txt\n*.log\n",
           "secret.txt": "s3cret\n",
@@ -368,5 +369,17 @@ describeDocker("a check the model's build cannot forge (real engine, loopback mo
     const output = readFileSync(join(r.dir as string, "iterations/01/output.log"), "utf8");
     expect(output).toContain("app.sh");
     expect(output).not.toContain("secret.txt");
+    // clean --out finds the image by its run (the Dockerfile's label would have hidden it).
+    const clean = await runCli(["clean", "--out", r.out, "--yes"], { cwd: r.cwd, env: {} });
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stdout).toContain(`run ${r.json.runId} (passed`);
+    expect(clean.stdout).toContain("removed 1 image");
+    expect(await leftovers(r.json.runId)).toEqual({ containers: 0, images: [] });
+    await expect(docker.getImage(r.json.image).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    // Nor is the first build's image (the Dockerfile's label on it) left where nothing finds it.
+    const label = `azlon.run=${hostile}\\u001b[31m`;
+    const mislabelled = await docker.listImages({ all: true, filters: JSON.stringify({ label: [label] }) });
+    for (const i of mislabelled) await removeImage(i.Id);
+    expect(mislabelled.map((i) => i.Id)).toEqual([]);
   });
 });
