@@ -156,7 +156,8 @@ export class DockerSandbox implements Sandbox {
       // there): built again with the labels as the last step, which wins.
       const mislabelled = result.imageId ?? (await this.imageIdOf(this.imageTag));
       result = await builder.build({ ...spec, labelsLast: true }, signal);
-      if (mislabelled) await this.discard(mislabelled);
+      const rebuilt = result.ok ? (result.imageId ?? (await this.imageIdOf(this.imageTag))) : null;
+      if (mislabelled && mislabelled !== rebuilt) await this.discard(mislabelled);
     }
     const imageId = result.ok ? (result.imageId ?? (await this.imageIdOf(this.imageTag))) : null;
     if (result.ok) this.lastImageId = imageId;
