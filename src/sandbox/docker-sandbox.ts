@@ -181,7 +181,10 @@ export class DockerSandbox implements Sandbox {
     if (result.ok && !(await this.labelledAsOurs(result.imageId))) {
       // The Dockerfile set azlon's own label to something else (after the one azlon puts
       // there): built again with the labels as the last step, which wins.
+      const mislabelled = result.imageId ?? (await this.imageIdOf(this.imageTag));
       result = await builder.build({ ...spec, labelsLast: true }, signal);
+      const rebuilt = result.ok ? (result.imageId ?? (await this.imageIdOf(this.imageTag))) : null;
+      if (mislabelled && mislabelled !== rebuilt) await this.discard(mislabelled);
     }
     const imageId = result.ok ? (result.imageId ?? (await this.imageIdOf(this.imageTag))) : null;
     if (result.ok) this.lastImageId = imageId;
@@ -191,6 +194,19 @@ export class DockerSandbox implements Sandbox {
       this.removing = this.removeUntagged(previous, { ownOnly: true });
     }
     return { ...result, imageId };
+  }
+
+  /**
+   * Removes the image of a build whose Dockerfile relabelled it: nothing would find it by this
+   * run's label (not cleanup, not `azlon clean`). Untagged once the build again took the tag;
+   * should that build have failed, it still holds the run's tag, which goes with it.
+   */
+  private async discard(id: string): Promise<void> {
+    if ((await this.imageIdOf(this.imageTag)) !== id) return this.removeUntagged(id, { ownOnly: false });
+    await this.docker
+      .getImage(this.imageTag)
+      .remove({ noprune: false })
+      .catch(() => {});
   }
 
   /** Whether an image carries this run's label (a Dockerfile may try to set another). */

@@ -160,6 +160,32 @@ describeDocker("action.yml: its steps run locally as the runner runs them", () =
     expect(readFileSync(r.summary, "utf8")).toContain("azlon: passed");
   });
 
+  it("check-image: the checks run in that image, not in the one the model's build made", async () => {
+    // The project's image has a file the check image lacks: the check passes only in the latter.
+    server.enqueue(
+      generation(`FROM ${BUSYBOX}\nRUN mkdir /only-in-project\nENTRYPOINT ["echo", "hi"]\n`, {}),
+    );
+    const cwd = tempDir();
+    const r = await runAction(
+      {
+        prompt: "a greeter",
+        tests: "prints hi",
+        checks: "test ! -e /only-in-project && test -d /azlon/project",
+        "check-image": BUSYBOX,
+        verdict: "checks",
+        model: "gpt-test",
+        "base-url": server.url,
+        "max-iterations": "1",
+      },
+      cwd,
+    );
+    const result = JSON.parse(r.stdout.trim().split("\n").at(-1) as string);
+    images.push(result.image);
+    expect(result.checks).toMatchObject({ total: 1, passed: 1, trust: { checkImage: BUSYBOX } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.outputs.status).toBe("passed");
+  });
+
   it("from the checked-out repository with a branch: outputs the patch and the branch, which holds the change", async () => {
     server.enqueue(
       {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
-import { describeDocker, docker, leftovers } from "../helpers/docker.js";
+import { describeDocker, docker, leftovers, removeImage } from "../helpers/docker.js";
 import { loopbackModel, runArgs } from "../helpers/e2e.js";
 import { fail, generation, lastUserMessage, pass } from "../helpers/fake-openai.js";
 import { BUSYBOX, PYTHON } from "../helpers/images.js";
@@ -89,6 +89,31 @@ describeDocker("a check the model's build cannot forge (real engine, loopback mo
     expect(r.stderr).toContain("--check-image");
   });
 
+  it("a command whose first word the build changed (same path as in the FROM image, other content) is named in checks.trust as changed", async () => {
+    // busybox's /bin/ls is a link to /bin/busybox, replaced by a file; the Python image's
+    // /usr/bin/ls is a file, written over in place (same path, same mode, other bytes).
+    const cases = [
+      {
+        base: BUSYBOX,
+        file: "/bin/ls",
+        build: "rm /bin/ls && printf '#!/bin/sh\\necho fake ls\\n' > /bin/ls && chmod +x /bin/ls",
+      },
+      { base: PYTHON, file: "/usr/bin/ls", build: "printf '#!/bin/sh\\necho fake ls\\n' > /usr/bin/ls" },
+    ];
+    for (const c of cases) {
+      server.enqueue(generation(`FROM ${c.base}\nRUN ${c.build}\nENTRYPOINT ["echo", "hi"]\n`, {}));
+      const r = await run(["--check", "ls /", "--verdict", "checks", "--max-iterations", "1"]);
+      expectValidResult(r.json);
+      // The fake ls "passes": the result says the check relied on a file the build changed.
+      expect(r.json.checks.trust.shell.status, c.base).toBe("base");
+      expect(r.json.checks.trust.commands, c.base).toEqual([
+        { command: "ls /", word: "ls", path: c.file, status: "changed" },
+      ]);
+      expect(r.stderr).toContain(`runs ${c.file}, which the model's build changed`);
+      expect(r.stderr).toContain("--check-image");
+    }
+  });
+
   it("--check-image: the same fake python3 decides nothing; the check sees the project at /azlon/project and the run at /azlon/output, and the fix passes", async () => {
     server.enqueue(
       generation(FAKE_PYTHON, { "add.py": "def add(a, b):\n    return a - b\n" }),
@@ -129,6 +154,49 @@ describeDocker("a check the model's build cannot forge (real engine, loopback mo
       filters: JSON.stringify({ label: [`azlon.run=${r.json.runId}`] }),
     });
     expect(volumes.Volumes ?? []).toEqual([]);
+  });
+
+  it("--check-image: a check reads the program's stderr and exit code under /azlon/output, and runs under the run's --memory and --pids", async () => {
+    server.enqueue(
+      generation(
+        `FROM ${BUSYBOX}\nENTRYPOINT ["sh", "-c", "echo out; echo 'oops on stderr' >&2; exit 3"]\n`,
+        {},
+      ),
+    );
+    // Each check prints what it saw, so a failure's log says what was there instead.
+    const cgroup = (v2: string, v1: string) =>
+      `$(cat /sys/fs/cgroup/${v2} 2>/dev/null || cat /sys/fs/cgroup/${v1})`;
+    const r = await run([
+      "--check",
+      'e="$(cat /azlon/output/stderr)"; echo "stderr: $e"; test "$e" = "oops on stderr"',
+      "--check",
+      'c="$(cat /azlon/output/exit-code)"; echo "exit-code: $c"; test "$c" = 3',
+      "--check",
+      `m="${cgroup("memory.max", "memory/memory.limit_in_bytes")}"; echo "memory: $m"; test "$m" = ${96 * 2 ** 20}`,
+      "--check",
+      `p="${cgroup("pids.max", "pids/pids.max")}"; echo "pids: $p"; test "$p" = 40`,
+      "--check-image",
+      BUSYBOX,
+      "--memory",
+      "96m",
+      "--pids",
+      "40",
+      "--verdict",
+      "checks",
+      "--max-iterations",
+      "1",
+    ]);
+    expectValidResult(r.json);
+    const logs = [1, 2, 3, 4].map((n) =>
+      readFileSync(join(r.dir as string, `iterations/01/check-${n}.log`), "utf8"),
+    );
+    expect.soft(logs[0]).toContain("stderr: oops on stderr\n");
+    expect.soft(logs[1]).toContain("exit-code: 3\n");
+    expect.soft(logs[2]).toContain(`memory: ${96 * 2 ** 20}\n`);
+    expect.soft(logs[3]).toContain("pids: 40\n");
+    expect(r.json.checks).toMatchObject({ passed: 4, total: 4, trust: { checkImage: BUSYBOX } });
+    expect(r.code, r.stderr).toBe(0);
+    expect((await leftovers(r.json.runId)).containers).toBe(0);
   });
 
   it("--check-image beside a service: the checks reach it on localhost (network none) and nothing of its image runs them", async () => {
@@ -275,9 +343,10 @@ describeDocker("a check the model's build cannot forge (real engine, loopback mo
   });
 
   it("a Dockerfile's own LABEL azlon.run loses to azlon's: the image is found by its run, and .dockerignore is honoured", async () => {
+    const hostile = `evil-${process.pid}-${Date.now().toString(36)}`;
     server.enqueue(
       generation(
-        `FROM ${BUSYBOX}\nLABEL azlon.run="evil\\u001b[31m"\nCOPY . /app\nENTRYPOINT ["ls", "-A", "/app"]\n`,
+        `FROM ${BUSYBOX}\nLABEL azlon.run="${hostile}\\u001b[31m"\nCOPY . /app\nENTRYPOINT ["ls", "-A", "/app"]\n`,
         {
           ".dockerignore": "secret.txt\n*.log\n",
           "secret.txt": "s3cret\n",
@@ -300,5 +369,17 @@ describeDocker("a check the model's build cannot forge (real engine, loopback mo
     const output = readFileSync(join(r.dir as string, "iterations/01/output.log"), "utf8");
     expect(output).toContain("app.sh");
     expect(output).not.toContain("secret.txt");
+    // clean --out finds the image by its run (the Dockerfile's label would have hidden it).
+    const clean = await runCli(["clean", "--out", r.out, "--yes"], { cwd: r.cwd, env: {} });
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stdout).toContain(`run ${r.json.runId} (passed`);
+    expect(clean.stdout).toContain("removed 1 image");
+    expect(await leftovers(r.json.runId)).toEqual({ containers: 0, images: [] });
+    await expect(docker.getImage(r.json.image).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    // Nor is the first build's image (the Dockerfile's label on it) left where nothing finds it.
+    const label = `azlon.run=${hostile}\\u001b[31m`;
+    const mislabelled = await docker.listImages({ all: true, filters: JSON.stringify({ label: [label] }) });
+    for (const i of mislabelled) await removeImage(i.Id);
+    expect(mislabelled.map((i) => i.Id)).toEqual([]);
   });
 });

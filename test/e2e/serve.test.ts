@@ -346,6 +346,31 @@ describeDocker("azlon serve (real engine, loopback model)", () => {
     images.push(passed.image);
   });
 
+  it("a run of twelve rounds through the server prints no MaxListenersExceededWarning (nothing piles up on a signal the server keeps)", async () => {
+    const out = join(tempDir(), "runs");
+    const s = await serve(out);
+    const rounds = 12;
+    server.enqueue(generation(`FROM ${BUSYBOX}\nENTRYPOINT ["echo", "nope"]\n`, {}));
+    // Every round a model call, a build and a run: each could leave a listener behind.
+    for (let i = 1; i <= rounds; i++) {
+      server.enqueue(
+        fail("still wrong", { dockerfile: `FROM ${BUSYBOX}\nENTRYPOINT ["echo", "nope ${i}"]\n` }),
+      );
+    }
+    const { id } = await json(
+      s.api("/api/runs", { method: "POST", json: { ...TASK, options: { maxIterations: rounds } } }),
+    );
+    const failed = await waitFor(s, id, (r) => r.status === "failed");
+    images.push(failed.image);
+    expect(failed).toMatchObject({ iterations: rounds, stopReason: "max-iterations" });
+    expect(server.chatRequests).toHaveLength(rounds + 1);
+    // The warning goes to stderr, which the test reads whole once the server has stopped.
+    s.child.kill("SIGINT");
+    const stopped = await s.done;
+    expect(stopped.stderr).not.toContain("MaxListenersExceededWarning");
+    expect(stopped.stderr).not.toMatch(/memory leak/i);
+  });
+
   it("GET /api/config says what a new run gets: the model and the endpoint, its secrets masked, never the key; read-only", async () => {
     const out = join(tempDir(), "runs");
     const token = "t0ken-for-the-config";

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { extract } from "tar-stream";
 import { closeServer, listenLoopback } from "./http-server.js";
 
 /** A container the engine holds, as a test sees it. */
@@ -23,7 +24,7 @@ export interface MemoryContainer {
 export class MemoryEngine {
   private server: Server | null = null;
   readonly containers = new Map<string, MemoryContainer>();
-  readonly images = new Map<string, { id: string; tags: string[] }>();
+  readonly images = new Map<string, { id: string; tags: string[]; labels: Record<string, string> }>();
   /** Every DELETE of a container, in order. */
   readonly removed: Array<{ id: string; force: boolean }> = [];
   readonly unexpected: string[] = [];
@@ -129,7 +130,12 @@ export class MemoryEngine {
     } else if (method === "POST" && path === "/build") {
       const tag = url.searchParams.get("t") ?? "";
       const id = `sha256:${randomBytes(32).toString("hex")}`;
-      this.images.set(id, { id, tags: [tag] });
+      // As the engine: the Dockerfile's LABELs, then the labels option (the last step); the
+      // tag moves to the new image.
+      const labels = { ...dockerfileLabels(await dockerfileOf(body)) };
+      Object.assign(labels, JSON.parse(url.searchParams.get("labels") ?? "{}"));
+      for (const image of this.images.values()) image.tags = image.tags.filter((t) => t !== tag);
+      this.images.set(id, { id, tags: [tag], labels });
       res.writeHead(200, { "content-type": "application/json" });
       res.end(
         `${JSON.stringify({ stream: "Step 1/1 : FROM busybox\n" })}\n${JSON.stringify({ aux: { ID: id } })}\n`,
@@ -141,7 +147,7 @@ export class MemoryEngine {
     } else if (method === "GET" && path.startsWith("/images/") && path.endsWith("/json")) {
       const name = decodeURIComponent(path.slice("/images/".length, -"/json".length));
       const image = [...this.images.values()].find((i) => i.id === name || i.tags.includes(name));
-      if (image) json(res, 200, { Id: image.id, RepoTags: image.tags, Config: { Labels: {} } });
+      if (image) json(res, 200, { Id: image.id, RepoTags: image.tags, Config: { Labels: image.labels } });
       else json(res, 404, { message: `No such image: ${name}` });
     } else {
       this.unexpected.push(`${method} ${path}`);
@@ -158,6 +164,39 @@ export class MemoryEngine {
     for (const stream of container.attached.splice(0)) stream.end();
     for (const waiter of container.waiting.splice(0)) json(waiter, 200, { StatusCode: container.exitCode });
   }
+}
+
+/** The Dockerfile in a build context's tar, or "" when it has none. */
+async function dockerfileOf(context: Buffer): Promise<string> {
+  const reader = extract();
+  let found = "";
+  const done = new Promise<void>((resolve, reject) => {
+    reader.on("entry", (header, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: unknown) => chunks.push(chunk as Buffer));
+      stream.on("end", () => {
+        if (header.name === "Dockerfile") found = Buffer.concat(chunks).toString("utf8");
+        next();
+      });
+    });
+    reader.on("finish", resolve);
+    reader.on("error", reject);
+  });
+  reader.end(context);
+  await done;
+  return found;
+}
+
+/** The labels of a Dockerfile's LABEL lines written as azlon writes them ("key"="value" pairs). */
+function dockerfileLabels(dockerfile: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const line of dockerfile.split("\n")) {
+    if (!/^LABEL\s/i.test(line)) continue;
+    for (const m of line.matchAll(/("(?:[^"\\]|\\.)*")=("(?:[^"\\]|\\.)*")/g)) {
+      labels[JSON.parse(m[1] as string)] = JSON.parse(m[2] as string);
+    }
+  }
+  return labels;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

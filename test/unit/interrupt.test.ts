@@ -61,5 +61,7 @@ describe("Ctrl-C (the CLI in-process, an in-memory engine)", () => {
     const state = JSON.parse(readFileSync(join(onlyRunDir(join(cwd, "runs")), "run.json"), "utf8"));
     expect(state).toMatchObject({ status: "interrupted", stopReason: "interrupted" });
     expect(engine.unexpected).toEqual([]);
+    // azlon's label went into the Dockerfile and held: one build, not a second to relabel it.
+    expect(engine.images.size).toBe(1);
   });
 });
