@@ -98,7 +98,14 @@ interface RepoInfo {
 /** The repository around dir, or null when dir is in none. */
 function repoOf(dir: string): RepoInfo | null {
   const r = gitSync(
-    ["rev-parse", "--is-inside-work-tree", "--show-toplevel", "--absolute-git-dir", "--show-prefix"],
+    [
+      "rev-parse",
+      "--is-inside-work-tree",
+      "--show-toplevel",
+      "--absolute-git-dir",
+      "--show-prefix",
+      "--show-object-format",
+    ],
     { cwd: dir, allowFail: true },
   );
   if (r.code !== 0) {
@@ -111,7 +118,7 @@ function repoOf(dir: string): RepoInfo | null {
     }
     return null;
   }
-  const [inside, top, gitDir, prefix] = r.stdout.toString("utf8").split("\n");
+  const [inside, top, gitDir, prefix, format] = r.stdout.toString("utf8").split("\n");
   if (inside !== "true" || !top || !gitDir) {
     throw usage(
       dir,
@@ -119,8 +126,7 @@ function repoOf(dir: string): RepoInfo | null {
       "give the work tree's folder",
     );
   }
-  const format = gitSync(["rev-parse", "--show-object-format"], { cwd: dir, allowFail: true });
-  const objectFormat = format.stdout.toString().trim() === "sha256" ? "sha256" : "sha1";
+  const objectFormat = format === "sha256" ? "sha256" : "sha1";
   return { top, gitDir, prefix: prefix ?? "", objectFormat };
 }
 
@@ -133,16 +139,26 @@ function headOf(dir: string): { commit: string | null; branch: string | null } {
   };
 }
 
-/** Paths git lists under dir: tracked ones (with their modes) and untracked ones .gitignore allows. */
+/**
+ * Paths git lists under dir, in one pass: tracked ones (with their modes) and untracked ones
+ * .gitignore allows. -t tags each line, so an untracked name shaped like a tracked line is
+ * still read as a name.
+ */
 function gitPaths(dir: string): { tracked: Map<string, TreeEntry>; untracked: string[] } {
   const tracked = new Map<string, TreeEntry>();
-  for (const line of splitZ(gitSync(["ls-files", "-z", "-c", "-s"], { cwd: dir }).stdout)) {
+  const untracked: string[] = [];
+  const out = gitSync(["ls-files", "-z", "-t", "-c", "-s", "-o", "--exclude-standard"], { cwd: dir });
+  for (const line of splitZ(out.stdout)) {
+    const space = line.indexOf(" ");
+    if (line.slice(0, space) === "?") {
+      untracked.push(line.slice(space + 1));
+      continue;
+    }
     const tab = line.indexOf("\t");
-    const [mode, sha] = line.slice(0, tab).split(" ");
+    const [mode, sha] = line.slice(space + 1, tab).split(" ");
     const path = line.slice(tab + 1);
     if (mode && sha) tracked.set(path, { mode, sha, path });
   }
-  const untracked = splitZ(gitSync(["ls-files", "-z", "-o", "--exclude-standard"], { cwd: dir }).stdout);
   return { tracked, untracked };
 }
 

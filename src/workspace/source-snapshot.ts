@@ -1,11 +1,11 @@
 import { writeFileSync } from "node:fs";
-import { chmod, copyFile, lstat, mkdir, readdir, readlink, rm, symlink } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { AbortedError, abortCause } from "../core/errors.js";
+import { lstat, mkdir, readdir, readlink, rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { SourceOptions } from "../core/state.js";
 import type { SourceRecord } from "../core/types.js";
 import { GitError, git, splitZ } from "./git.js";
 import { DOCKERFILE } from "./paths.js";
+import { copyAndHash, hashFiles } from "./source-copy.js";
 import { listSource, type SourceFile, type SourceListing, type TreeEntry } from "./source-list.js";
 import { modeOf, SourceStore, walkFiles } from "./source-store.js";
 
@@ -17,44 +17,10 @@ import { modeOf, SourceStore, walkFiles } from "./source-store.js";
 /** The patch of a --from run, in its run folder: the snapshot to the workspace, as git diffs it. */
 export const PATCH_FILE = "changes.patch";
 
-/** How many files are copied at the same time. */
-const COPY_BATCH = 64;
-
 /** Empties a folder (a snapshot taken again after a crash starts from nothing). */
 async function emptyFolder(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
-}
-
-/**
- * Copies files (each from its own path in the project) into the workspace, a batch at a time.
- */
-async function copyInto(
-  from: string,
-  to: string,
-  files: ReadonlyArray<SourceFile & { from: string }>,
-  signal: AbortSignal,
-): Promise<void> {
-  const folders = new Set(files.map((f) => dirname(join(to, f.path))));
-  for (const folder of folders) await mkdir(folder, { recursive: true });
-  for (let i = 0; i < files.length; i += COPY_BATCH) {
-    if (signal.aborted) throw new AbortedError(abortCause(signal));
-    await Promise.all(
-      files.slice(i, i + COPY_BATCH).map(async (f) => {
-        const target = join(to, f.path);
-        // A link is copied as a link, never followed: its target may be outside the project.
-        if (f.kind === "link") await symlink(f.target ?? "", target);
-        else {
-          await copyFile(join(from, f.from), target);
-          // A copy keeps its mode: one the model's edits could not write (read-only) becomes
-          // 644 or 755, which is all a git tree records of it anyway.
-          if (f.perm !== undefined && f.perm !== 0o644 && f.perm !== 0o755) {
-            await chmod(target, f.kind === "exec" ? 0o755 : 0o644);
-          }
-        }
-      }),
-    );
-  }
 }
 
 /** The project path of the Dockerfile azlon builds with: the one --dockerfile named, or the root's. */
@@ -121,11 +87,16 @@ export async function takeSnapshot(
 ): Promise<SourceRecord> {
   const listing = listSource(options.dir, options.maxBytes, outDir);
   const { copied, held } = workspaceFiles(listing, options);
-  await emptyFolder(workspaceDir);
-  await copyInto(options.dir, workspaceDir, copied, signal);
   const store = new SourceStore(runDir, listing.objectFormat);
-  await store.init();
-  const hashes = await store.hash(workspaceDir, copied, false);
+  const base = { top: listing.top, prefix: listing.prefix, commit: listing.commit };
+  // The copy, the store and HEAD's tree are independent: git starts while the files copy.
+  const [hashes, , head] = await Promise.all([
+    emptyFolder(workspaceDir).then(() =>
+      copyAndHash(options.dir, workspaceDir, copied, listing.objectFormat, signal),
+    ),
+    store.init(),
+    listing.kind === "git" ? headEntries(base) : Promise.resolve([]),
+  ]);
   // A Dockerfile left out of the workspace (another one was named) stays in the project as it is.
   const heldHashes = await store.hash(options.dir, held, true);
   const entries: TreeEntry[] = [
@@ -138,8 +109,7 @@ export async function takeSnapshot(
   if (listing.kind === "git") {
     // What the user changed goes into the branch's first commit: its blobs are kept now,
     // while the workspace still holds them as they were.
-    const base = { top: listing.top, prefix: listing.prefix, commit: listing.commit };
-    const { changed, removed } = entryDiff(await headEntries(base), entries);
+    const { changed, removed } = entryDiff(head, entries);
     dirty = changed.length > 0 || removed.length > 0;
     const paths = new Set(changed.map((e) => e.path));
     await store.hash(
@@ -226,7 +196,7 @@ export async function plainEntry(root: string, path: string): Promise<SourceFile
 export async function finalEntries(
   record: SourceRecord,
   options: SourceOptions,
-  store: SourceStore,
+  snapshot: readonly TreeEntry[],
   workspaceDir: string,
 ): Promise<{ entries: TreeEntry[]; files: Map<string, SourceFile> }> {
   const named = options.dockerfile;
@@ -235,7 +205,7 @@ export async function finalEntries(
   const files = all.filter(
     (f) => !(f.path === DOCKERFILE && scaffold) && !(named !== null && f.path === named),
   );
-  const hashes = await store.hash(workspaceDir, files, false);
+  const hashes = await hashFiles(workspaceDir, files, record.objectFormat);
   const entries = files.map((f) => ({
     mode: modeOf(f),
     sha: hashes.get(f.path) ?? "",
@@ -246,13 +216,18 @@ export async function finalEntries(
   );
   // What the workspace never held stays as the snapshot had it: submodules, and the root
   // Dockerfile when --dockerfile named another.
-  for (const e of await store.snapshotEntries()) {
+  for (const e of snapshot) {
     if (e.mode === "160000" || (named !== null && e.path === DOCKERFILE)) entries.push(e);
   }
   return { entries, files: byProjectPath };
 }
 
-/** The change from the snapshot to the workspace: a tree of it, and what changed, path by path. */
+/**
+ * The change from the snapshot to the workspace: two trees holding only the paths that differ
+ * (the snapshot's side and the workspace's), and what changed, path by path. Trees of the whole
+ * project would write hundreds of tree objects for a one-line fix; git's diff of these two is
+ * the same diff, since every path outside them is the same on both sides.
+ */
 export async function changeOf(
   record: SourceRecord,
   options: SourceOptions,
@@ -260,8 +235,12 @@ export async function changeOf(
   workspaceDir: string,
 ) {
   const store = new SourceStore(runDir, record.objectFormat);
-  const { entries, files } = await finalEntries(record, options, store, workspaceDir);
-  const [base, tree] = [await store.snapshotTree(), await store.writeTree(entries)];
+  const snapshot = await store.snapshotEntries();
+  const { entries, files } = await finalEntries(record, options, snapshot, workspaceDir);
+  const { changed, removed } = entryDiff(snapshot, entries);
+  const differ = new Set([...changed.map((e) => e.path), ...removed]);
+  const only = (list: readonly TreeEntry[]) => list.filter((e) => differ.has(e.path));
+  const [base, tree] = await Promise.all([store.writeTree(only(snapshot)), store.writeTree(only(entries))]);
   const changes = await store.changes(base, tree);
   // The new side's blobs are stored now; the old side's were kept before each apply.
   const written = changes.flatMap((c) => {

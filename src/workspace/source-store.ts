@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
@@ -94,18 +95,10 @@ export class SourceStore {
     });
   }
 
-  /** The snapshot as a tree (written the first time; blobs may be missing, only trees are written). */
-  snapshotTree(): Promise<string> {
-    return gitText(
-      ["write-tree", "--missing-ok"],
-      this.call({ indexFile: join(this.gitDir, SNAPSHOT_INDEX) }),
-    );
-  }
-
   /** Writes a tree of these entries (blobs may be missing: only trees are written) and gives its id. */
   async writeTree(entries: readonly TreeEntry[]): Promise<string> {
-    const indexFile = join(this.gitDir, "azlon.index");
-    rmSync(indexFile, { force: true });
+    // An index file of its own each time: two trees may be written at once.
+    const indexFile = join(this.gitDir, `azlon-${randomUUID()}.index`);
     const input = entries.map((e) => `${e.mode} ${e.sha}\t${e.path}\0`).join("");
     await git(["update-index", "-z", "--index-info"], this.call({ input, indexFile }));
     const tree = await gitText(["write-tree", "--missing-ok"], this.call({ indexFile }));

@@ -175,7 +175,7 @@ describeDocker("a run from the user's project (real engine, real git, loopback m
     expect(fingerprint(dir)).toEqual(before);
   });
 
-  it("refuses before any request: a --from that does not exist, a file, a repository mid-merge, an existing --branch", async () => {
+  it("refuses before any request: a --from that does not exist, a file, a repository mid-merge, over --max-from-size, an existing --branch", async () => {
     const dir = project();
     const cases: Array<[string[], RegExp]> = [
       [["--from", join(dir, "nope")], /nope does not exist/],
@@ -190,6 +190,14 @@ describeDocker("a run from the user's project (real engine, real git, loopback m
     const merging = project();
     writeFileSync(join(merging, ".git/MERGE_HEAD"), gitIn(merging, ["rev-parse", "HEAD"]));
     cases.push([["--from", merging], /in the middle of a merge/]);
+    // Over the bound: the largest parts are named, so the user knows what to leave out.
+    const big = project();
+    mkdirSync(join(big, "assets"));
+    writeFileSync(join(big, "assets/photo.bin"), Buffer.alloc(3000, 7));
+    cases.push([
+      ["--from", big, "--max-from-size", "1k"],
+      /--from \S+ holds 3\.\d KiB of files to copy, over the 1 KiB bound \(largest: assets\/ 2\.9 KiB, Dockerfile /,
+    ]);
     for (const [args, message] of cases) {
       const cwd = tempDir();
       const r = await runCli(runArgs(server, join(cwd, "runs"), args), {

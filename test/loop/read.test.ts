@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { SourceOptions } from "../../src/core/state.js";
-import { READ_TURNS } from "../../src/core/steps/read.js";
+import { READ_BYTES, READ_FILE_BYTES, READ_FILES, READ_TURNS } from "../../src/core/steps/read.js";
 import type { Generation, Verdict } from "../../src/core/types.js";
 import { UserProject } from "../../src/workspace/source.js";
 import { freshState, gen, notPassed, passed } from "../helpers/fakes.js";
@@ -95,6 +95,64 @@ describe("the read step", () => {
     ]);
     // The user's folder is as it was.
     expect(readFileSync(join(run.project, "src/deep/greet.sh"), "utf8")).toBe('echo "hello, wrld"\n');
+  });
+
+  it("reads are bounded: a large file shows its start and its end, one ask reads 20 files, a round's reads 192 KiB", async () => {
+    expect([READ_FILE_BYTES, READ_FILES, READ_BYTES]).toEqual([64 * 1024, 20, 192 * 1024]);
+    const big = `START of big\n${"middle line of the big file\n".repeat(4000)}END of big\n`; // ~110 KiB
+    const small = Object.fromEntries(
+      Array.from({ length: 24 }, (_, i) => [`s/f${String(i).padStart(2, "0")}.txt`, `small ${i}\n`]),
+    );
+    const mid = Object.fromEntries(
+      ["m1", "m2", "m3"].map((m) => [`${m}.txt`, `${m}\n${"x".repeat(60 * 1024)}\n`]),
+    );
+    const run = fromFolder({ Dockerfile: "FROM busybox\n", "big.txt": big, ...small, ...mid });
+    const smallPaths = Object.keys(small);
+    const h = harness(
+      [
+        { kind: "generate", answer: asksToRead(["big.txt", ...smallPaths]) },
+        {
+          kind: "generate",
+          answer: (req) => {
+            const files = req.reads?.files ?? [];
+            expect(files.map((f) => f.path)).toEqual(["big.txt", ...smallPaths.slice(0, READ_FILES - 1)]);
+            const shown = files[0]?.content ?? "";
+            expect(shown.startsWith("START of big\n")).toBe(true);
+            expect(shown.endsWith("END of big\n")).toBe(true);
+            expect(shown).toContain("file cut here; edits must match text shown");
+            expect(Buffer.byteLength(shown)).toBeLessThan(READ_FILE_BYTES + 200);
+            expect(req.reads?.refused).toEqual(
+              smallPaths.slice(READ_FILES - 1).map((path) => ({
+                path,
+                reason: "read refused: beyond the 20 files one ask may read",
+              })),
+            );
+            return asksToRead(["m1.txt", "m2.txt", "m3.txt"]);
+          },
+        },
+        {
+          kind: "generate",
+          answer: (req) => {
+            // 64 KiB of the big file, the small ones, then 60 KiB each: the third is past 192 KiB.
+            expect(req.reads?.files.map((f) => f.path)).toContain("m2.txt");
+            expect(req.reads?.files.map((f) => f.path)).not.toContain("m3.txt");
+            expect(req.reads?.refused).toContainEqual({
+              path: "m3.txt",
+              reason: "read refused: this round's reads are at their bound (192 KiB)",
+            });
+            const total = (req.reads?.files ?? []).reduce((n, f) => n + Buffer.byteLength(f.content), 0);
+            expect(total).toBeLessThanOrEqual(READ_BYTES);
+            return { ...gen({}), dockerfile: null };
+          },
+        },
+        judge(passed(["ok"])),
+      ],
+      [{ output: "ok\n" }],
+      run.deps,
+      run.dir,
+    );
+    const { state } = await h.run(run.state);
+    expect(state.status).toBe("passed");
   });
 
   it("the judge may ask to read, and is asked again in the same round without a build; past the bound its answer is taken as it is", async () => {

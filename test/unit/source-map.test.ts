@@ -1,4 +1,6 @@
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { UserProject } from "../../src/workspace/source.js";
 import {
   CONTEXT_FILE_BYTES,
   contextFiles,
@@ -82,5 +84,33 @@ describe("the files most likely to matter", () => {
     expect(shown).not.toContain("package-lock.json");
     expect(shown).not.toContain("img/greeting.bin");
     expect(named).toEqual(["big/greeting.txt"]);
+  });
+
+  it("the first request's files also match the words of the tests, not only the prompt's", async () => {
+    const dir = tempDir({
+      "README.md": "# shop\n",
+      "src/billing/invoice_total.js": "export const sum = (lines) => lines.reduce((a, b) => a + b, 0);\n",
+      "src/money/rates.js": "export const vat_rate = 0.2;\n",
+      "src/other.js": "export const x = 1;\n",
+    });
+    const runDir = tempDir();
+    const options = {
+      dir,
+      dockerfile: null,
+      branch: null,
+      apply: false,
+      keepDockerfile: false,
+      maxBytes: 2 ** 20,
+    };
+    const project = new UserProject(options, runDir, join(runDir, "workspace"), null);
+    const record = await project.snapshot(new AbortController().signal);
+    const view = await project.view(record, {
+      prompt: "make it right",
+      tests: "the invoice total includes the vat_rate",
+    });
+    const shown = view.files.map((f) => f.path);
+    expect(shown).toContain("src/billing/invoice_total.js"); // by its name
+    expect(shown).toContain("src/money/rates.js"); // by its contents
+    expect(shown).not.toContain("src/other.js");
   });
 });

@@ -296,6 +296,24 @@ describe("the result of a --from run", () => {
     expect(readFileSync(join(dir, ".git/index"))).toEqual(index);
   });
 
+  it("--apply and --branch write nothing to the user's tree, index or refs after a run that did not pass; the patch is still written", async () => {
+    const dir = busyRepo();
+    const before = fingerprint(dir);
+    const { runDir, workspace, project } = runOf(dir, { apply: true, branch: "azlon/fix" });
+    const record = await project.snapshot(signal);
+    await modelWrites(runDir, workspace, { "app.py": "print('half done')\n", "new.txt": "new\n" });
+    const delivery = await project.deliver(record, { runId: "run-9", prompt: "fix it", passed: false });
+    expect(delivery).toMatchObject({
+      branch: null,
+      commit: null,
+      applied: null,
+      files: ["app.py", "new.txt"],
+    });
+    expect(readFileSync(join(runDir, PATCH_FILE), "utf8")).toContain("+print('half done')");
+    expect(fingerprint(dir)).toEqual(before);
+    expect(gitIn(dir, ["branch", "--list", "azlon/fix"]).trim()).toBe("");
+  });
+
   it("from a folder inside a repository: paths are the repository's, so git apply takes it at the top", async () => {
     const dir = gitRepo({ "pkg/mod.py": "x = 1\n", "other/keep.py": "k\n" });
     const { runDir, workspace, project } = runOf(join(dir, "pkg"), { branch: "sub" });
