@@ -8,6 +8,7 @@ import {
   OWNER_PID_LABEL,
   ownerState,
 } from "../sandbox/owner.js";
+import { formatAge } from "../util/age.js";
 import { type RunEntry, runIsLive } from "../workspace/run-list.js";
 
 export interface CleanInput {
@@ -69,6 +70,14 @@ function containerInUse(c: LabelledContainer, entry: RunEntry | null, input: Cle
 }
 
 /**
+ * How long a run azlon knows no folder of stays off limits to `clean --all` after it was last
+ * active: its images name no process (that broke the build cache on resume), so one building
+ * from another folder right now looks like one long finished, and removing its layers would
+ * break that build ("unable to find image").
+ */
+export const UNKNOWN_RUN_GRACE_MS = 3_600_000;
+
+/**
  * What `azlon clean` removes: the containers and images (only those with the azlon.run label)
  * of the runs in scope that are not going on, plus orphaned containers of any run.
  */
@@ -100,6 +109,12 @@ export function planClean(input: CleanInput): CleanPlan {
       own.images
         .filter((i) => ownerState(i.labels, input.here, input.alive) === "alive")
         .map((i) => `being built by process ${i.labels[OWNER_PID_LABEL]}`)[0] ??
+      (entry === null &&
+      own.containers.length === 0 &&
+      input.olderThanMs === null &&
+      input.now - lastActive < UNKNOWN_RUN_GRACE_MS
+        ? `no run folder here, and active ${formatAge(input.now - lastActive)} ago: it may be going on from another folder (--older-than 0 removes it too)`
+        : null) ??
       null;
     if (why) plan.kept.push({ runId, why });
     else plan.runs.push({ runId, entry, ...own });

@@ -122,8 +122,9 @@ describeDocker("the Docker sandbox against the real engine", () => {
     expect(statSync(join(p.logs, "output.log")).size).toBeLessThan(1_000_000 + 40_000);
     expect(log).toContain("this log is capped at");
     expect(log.trim().endsWith("THE-END")).toBe(true);
-    // Holding 100 MB as strings would take over 200 MB; streaming stays far below.
-    expect(peak - baseline).toBeLessThan(60 * 2 ** 20);
+    // Holding 100 MB as strings would take over 200 MB; streaming stays far below (the heap's
+    // own slack under a loaded machine's GC timing measured up to ~64 MB, hence the margin).
+    expect(peak - baseline).toBeLessThan(100 * 2 ** 20);
   });
 
   it("reports a memory hog as out of memory", async () => {

@@ -75,6 +75,21 @@ describe("what `azlon clean` removes", () => {
     expect(p.runs.map((r) => r.runId)).toEqual(["a", "other"]);
   });
 
+  it("with --all, never the images of a run of no folder here active within the hour: it may be building elsewhere", () => {
+    const young = { ...image("building-elsewhere"), createdMs: NOW - 5 * 60_000 };
+    const p = plan({ scope: "all", folders: [], images: [young, image("other")] });
+    expect(p.runs.map((r) => r.runId)).toEqual(["other"]);
+    expect(p.kept).toEqual([
+      {
+        runId: "building-elsewhere",
+        why: "no run folder here, and active 5 min ago: it may be going on from another folder (--older-than 0 removes it too)",
+      },
+    ]);
+    // The user's own bound decides instead.
+    const bounded = plan({ scope: "all", folders: [], images: [young], olderThanMs: 0 });
+    expect(bounded.runs.map((r) => r.runId)).toEqual(["building-elsewhere"]);
+  });
+
   it("--older-than goes by when the run was last active", () => {
     const p = plan({
       folders: [folder("old"), folder("new", { updatedAt: new Date(NOW - 3_600_000).toISOString() })],
