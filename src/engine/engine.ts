@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import type Docker from "dockerode";
 import { DEFAULTS } from "../config/defaults.js";
 import { type AbortCause, AbortedError } from "../core/errors.js";
@@ -7,6 +8,7 @@ import type { Model, RuntimeFacts } from "../core/types.js";
 import { clientEndpoint } from "../model/endpoint.js";
 import { loadTemplates } from "../prompts/templates.js";
 import { resolveDockerTarget } from "../sandbox/connection.js";
+import { Gate } from "../util/gate.js";
 import { currentProcess } from "../util/liveness.js";
 import { maskUrlSecrets, type Redactor } from "../util/secrets.js";
 import { checkViewOf, hiddenLinesOf } from "./checks.js";
@@ -58,6 +60,13 @@ export interface EngineOptions {
  * run folder itself.
  */
 export class Engine {
+  /**
+   * Image builds at once across the runs this engine drives (a batch, a server's queue): as
+   * many as the machine has cores. Builds are the engine's CPU work; more at once only slows
+   * each, while the runs not building (running a program, waiting for the model) go on.
+   */
+  private readonly builds = new Gate(Math.max(1, availableParallelism()));
+
   private constructor(private readonly options: EngineOptions) {}
 
   get redactor(): Redactor {
@@ -213,6 +222,7 @@ export class Engine {
       buildKit: this.options.buildKit ?? false,
       engineName: this.options.engineName ?? "Docker",
       hereDocuments: this.options.hereDocuments ?? true,
+      buildGate: this.builds,
       hiddenLines: hiddenLinesOf(options),
     });
 

@@ -9,6 +9,7 @@ import type {
   Sandbox,
   ServiceRequest,
 } from "../core/types.js";
+import type { Gate } from "../util/gate.js";
 import type { Redactor } from "../util/secrets.js";
 import { readDockerfile } from "./build-context.js";
 import type { ImageBuilder } from "./builder.js";
@@ -54,6 +55,8 @@ export interface DockerSandboxOptions {
   engineName?: string;
   /** Whether the engine's BuildKit reads here-documents (Docker 23+; default yes). */
   hereDocuments?: boolean;
+  /** Shared by the runs of one process: how many build at once (none: no bound). */
+  buildGate?: Gate;
 }
 
 /** The Sandbox over a real Docker engine: labelled, limited, bounded, and cleaned up. */
@@ -164,6 +167,16 @@ export class DockerSandbox implements Sandbox {
   }
 
   async build(contextDir: string, log: LogTarget, signal: AbortSignal): Promise<BuildResult> {
+    // Waiting for a place is not building: the build's time limit starts once it has one.
+    const release = (await this.options.buildGate?.acquire(signal)) ?? (() => {});
+    try {
+      return await this.buildNow(contextDir, log, signal);
+    } finally {
+      release();
+    }
+  }
+
+  private async buildNow(contextDir: string, log: LogTarget, signal: AbortSignal): Promise<BuildResult> {
     // The last round's removal of its predecessor finishes before this build tags anew.
     await this.removing;
     const previous = this.lastImageId ?? (await this.imageIdOf(this.imageTag));
