@@ -59,6 +59,16 @@ export interface DockerSandboxOptions {
   buildGate?: Gate;
 }
 
+/** How many times a build the engine lost an image under (see lostToRace) is tried again. */
+const ENGINE_RACE_RETRIES = 2;
+
+/** A build that failed because an image vanished under the engine's cache lookup. */
+export function lostToRace(result: BuildResult): boolean {
+  return (
+    !result.timedOut && /^unable to find image "?sha256:[0-9a-f]{64}"?$/.test((result.cause ?? "").trim())
+  );
+}
+
 /** The Sandbox over a real Docker engine: labelled, limited, bounded, and cleaned up. */
 export class DockerSandbox implements Sandbox {
   readonly imageTag: string;
@@ -191,6 +201,13 @@ export class DockerSandbox implements Sandbox {
       dockerfile: dockerfile ?? null,
     };
     let result = await builder.build(spec, signal);
+    // The classic builder looks for its cache among every child of the parent image, and fails
+    // when another build's image (another run's, on a shared engine, or a batch's) is removed
+    // during that look: the engine's race, not the Dockerfile's fault. Built again, it holds.
+    for (let retry = 0; retry < ENGINE_RACE_RETRIES && !result.ok && lostToRace(result); retry++) {
+      if (signal.aborted) break;
+      result = await builder.build(spec, signal);
+    }
     if (result.ok && !(await this.labelledAsOurs(result.imageId))) {
       // The Dockerfile set azlon's own label to something else (after the one azlon puts
       // there): built again with the labels as the last step, which wins.

@@ -1,6 +1,7 @@
 import protobuf from "protobufjs";
 import { describe, expect, it } from "vitest";
 import { BuildKitLog } from "../../src/sandbox/buildkit-status.js";
+import { lostToRace } from "../../src/sandbox/docker-sandbox.js";
 import { buildKitFeature, withoutCacheMounts } from "../../src/sandbox/dockerfile-features.js";
 import { engineInfoOf } from "../../src/sandbox/engine-info.js";
 
@@ -54,6 +55,23 @@ describe("the engine's kind, from its /version", () => {
     ).toBeNull();
     expect(withoutCacheMounts('FROM b\nRUN --mount=type=cache,target=/c ["ls", "/c"]\n')).toBeNull();
     expect(withoutCacheMounts("FROM b\nRUN ls\n")).toBeNull();
+  });
+
+  it("a build that lost an image under the engine's cache lookup is the engine's race, tried again; the model's errors are not", () => {
+    const failed = (cause: string | null, timedOut = false) =>
+      ({
+        ok: false,
+        timedOut,
+        cause,
+        log: { text: "", totalBytes: 0, truncated: false },
+        durationMs: 1,
+      }) as never;
+    const race = `unable to find image "sha256:${"7001b99c".repeat(8)}"`;
+    expect(lostToRace(failed(race))).toBe(true);
+    expect(lostToRace(failed(race, true))).toBe(false);
+    expect(lostToRace(failed("The command '/bin/sh -c make' returned a non-zero code: 2"))).toBe(false);
+    expect(lostToRace(failed(`pull access denied for nope; ${race}`))).toBe(false);
+    expect(lostToRace(failed(null))).toBe(false);
   });
 
   it("Docker on Linux builds with BuildKit through its API; Podman with Buildah", () => {
