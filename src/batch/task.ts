@@ -2,6 +2,7 @@ import { realpathSync } from "node:fs";
 import { isAbsolute, resolve, sep } from "node:path";
 import { validateLayer } from "../config/load.js";
 import type { ConfigInput } from "../config/schema.js";
+import { LOOSENING } from "../config/trust.js";
 import { UsageError } from "../core/errors.js";
 
 /** Which of the task formats a task was read from. */
@@ -65,24 +66,14 @@ const BATCH_KEYS = ["out"] as const;
  * may not (src/config/trust.ts): send the API key to another endpoint, write to your repository,
  * or loosen the box and the meter. The batch's own flags may set each of them for every task.
  */
-const UNTRUSTED: Array<[keyof ConfigInput, (layer: ConfigInput) => boolean, string, string]> = [
+const UNTRUSTED: ReadonlyArray<
+  readonly [keyof ConfigInput, (layer: ConfigInput) => boolean, string, string]
+> = [
   ["baseUrl", (l) => l.baseUrl !== undefined, "would send your API key to its own endpoint", "--base-url"],
   ["from", (l) => l.from !== undefined, 'names a project in its options; a task names it as "from"', ""],
   ["branch", (l) => l.branch !== undefined, "would write a branch to your repository", ""],
   ["apply", (l) => l.apply !== undefined, "would write into your folder", ""],
-  [
-    "network",
-    (l) => l.network === "bridge",
-    "would let the model's programs reach the network",
-    "--network bridge",
-  ],
-  [
-    "builder",
-    (l) => l.builder === "buildkit",
-    "would free every build step from the limits",
-    "--builder buildkit",
-  ],
-  ["prices", (l) => l.prices !== undefined, "would set the prices --max-cost is kept by", "--config"],
+  ...LOOSENING,
 ];
 
 function refuseUntrusted(layer: ConfigInput, where: string): void {
@@ -90,7 +81,11 @@ function refuseUntrusted(layer: ConfigInput, where: string): void {
     if (!sets(layer)) continue;
     throw new UsageError(
       `${where}: the task's "${key}" ${what}; a task's options may not`,
-      flag ? `give ${flag} to azlon batch yourself, for every task` : `remove "${key}" from the task`,
+      flag
+        ? `give ${flag} to azlon batch yourself, for every task`
+        : key === "prices"
+          ? "put prices in a config you name with --config"
+          : `remove "${key}" from the task`,
     );
   }
 }

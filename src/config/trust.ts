@@ -85,6 +85,34 @@ export function checkFoundFile(path: string, folder: string): void {
   );
 }
 
+/**
+ * What in a layer someone else wrote (a config azlon finds, a batch task's options) would loosen
+ * the box the model's code runs in, or the meter a budget is kept by: the key, whether the layer
+ * does, what it would do, and the flag the user may give instead.
+ */
+export const LOOSENING: ReadonlyArray<
+  readonly [key: keyof ConfigInput, loosens: (layer: ConfigInput) => boolean, what: string, flag: string]
+> = [
+  [
+    "network",
+    (l) => l.network === "bridge",
+    "would let the model's programs reach the network",
+    "--network bridge",
+  ],
+  [
+    "builder",
+    (l) => l.builder === "buildkit",
+    "would free every build step from the memory and CPU limits",
+    "--builder buildkit",
+  ],
+  [
+    "prices",
+    (l) => l.prices !== undefined && Object.keys(l.prices).length > 0,
+    "would set the prices --max-cost is kept by",
+    "",
+  ],
+];
+
 export interface FoundLayerContext {
   /** The found file and the folder it was found in. */
   path: string;
@@ -115,28 +143,8 @@ export function checkFoundLayer(layer: ConfigInput, ctx: FoundLayerContext): voi
     }
   }
   // Nor loosen the box the model's code runs in, or the meter a budget is kept by.
-  const loosened: Array<[keyof ConfigInput, boolean, string, string]> = [
-    [
-      "network",
-      layer.network === "bridge",
-      "would let the model's programs reach the network",
-      "--network bridge",
-    ],
-    [
-      "builder",
-      layer.builder === "buildkit",
-      "would free every build step from the memory and CPU limits",
-      "--builder buildkit",
-    ],
-    [
-      "prices",
-      layer.prices !== undefined && Object.keys(layer.prices).length > 0,
-      "would set the prices --max-cost is kept by",
-      "",
-    ],
-  ];
-  for (const [key, loosens, what, flag] of loosened) {
-    if (!loosens || ctx.overridden.has(key)) continue;
+  for (const [key, loosens, what, flag] of LOOSENING) {
+    if (!loosens(layer) || ctx.overridden.has(key)) continue;
     throw new ConfigError(
       `${name(key)} ${what}; a config azlon finds may not loosen the run's limits`,
       trustHint(`${flag ? `give ${flag} yourself, or ` : ""}remove ${key} from it`),

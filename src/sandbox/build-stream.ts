@@ -18,6 +18,24 @@ export interface BuildLog {
   imageId: string | null;
 }
 
+/**
+ * The build's options either builder sends: the tag, the labels when they go as an option (else
+ * they are in the Dockerfile, cached there), and the run's memory and CPU limits on RUN steps
+ * (model-written code runs there too; this engine's BuildKit ignores them, docs/security.md).
+ */
+export function buildOptions(spec: BuildSpec, limits: Limits, labelsAsOption: boolean) {
+  return {
+    t: spec.tag,
+    ...(labelsAsOption ? { labels: spec.labels } : {}),
+    rm: true,
+    forcerm: true,
+    memory: limits.memoryBytes,
+    memswap: limits.memoryBytes,
+    cpuperiod: 100_000,
+    cpuquota: Math.round(limits.cpus * 100_000),
+  };
+}
+
 /** One builder's way of asking the engine, and of reading each line it answers with. */
 export interface BuildProtocol {
   /**

@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import type Docker from "dockerode";
 import type { BuildResult, Limits } from "../core/types.js";
 import { packContext } from "./build-context.js";
-import { streamBuild } from "./build-stream.js";
+import { buildOptions, streamBuild } from "./build-stream.js";
 import type { BuildSpec, ImageBuilder } from "./builder.js";
 import { BuildKitLog } from "./buildkit-status.js";
 import type { OutputCapture } from "./output.js";
@@ -45,18 +45,7 @@ export class BuildKitBuilder implements ImageBuilder {
                 path: "/build?",
                 method: "POST",
                 file: packContext(spec.contextDir, dockerfile),
-                options: {
-                  version: "2",
-                  t: spec.tag,
-                  ...(labelsAsOption ? { labels: spec.labels } : {}),
-                  rm: true,
-                  forcerm: true,
-                  // Sent for engines that apply them; this one's BuildKit does not (the README says so).
-                  memory: limits.memoryBytes,
-                  memswap: limits.memoryBytes,
-                  cpuperiod: 100_000,
-                  cpuquota: Math.round(limits.cpus * 100_000),
-                },
+                options: { version: "2", ...buildOptions(spec, limits, labelsAsOption) },
                 abortSignal: requestSignal,
                 isStream: true,
                 statusCodes: { 200: true, 400: "bad parameter", 500: "server error" },

@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import type Docker from "dockerode";
 import type { BuildResult, Limits } from "../core/types.js";
 import { packContext } from "./build-context.js";
-import { streamBuild } from "./build-stream.js";
+import { buildOptions, streamBuild } from "./build-stream.js";
 import type { BuildSpec, ImageBuilder } from "./builder.js";
 import type { OutputCapture } from "./output.js";
 
@@ -48,16 +48,7 @@ export class ClassicBuilder implements ImageBuilder {
           (await this.docker.buildImage(
             packContext(spec.contextDir, dockerfile) as unknown as NodeJS.ReadableStream,
             {
-              t: spec.tag,
-              // In the Dockerfile when it could be edited safely (cached there), else as the option.
-              ...(labelsAsOption ? { labels: spec.labels } : {}),
-              rm: true,
-              forcerm: true,
-              // RUN steps execute model-written code too: they get the same memory and CPU limits.
-              memory: limits.memoryBytes,
-              memswap: limits.memoryBytes,
-              cpuperiod: 100_000,
-              cpuquota: Math.round(limits.cpus * 100_000),
+              ...buildOptions(spec, limits, labelsAsOption),
               abortSignal: requestSignal,
             } as Docker.ImageBuildOptions,
           )) as unknown as Readable,

@@ -18,7 +18,7 @@ import { type BaseCache, checkTrust, untrustedShell } from "./check-trust.js";
 import type { ContainerRunner } from "./container.js";
 import { connectionLost, describeDockerError, engineAnswered } from "./docker-errors.js";
 import { CHECK_SHELL, execIn } from "./exec.js";
-import { serveAndCheck, serviceLifeMs } from "./service.js";
+import { createService, serveAndCheck } from "./service.js";
 
 export interface OwnImageChecksOptions {
   docker: Docker;
@@ -148,13 +148,7 @@ export class OwnImageChecks implements CheckRunner {
     const { runner } = this.o;
     const trust = await this.trust(request.checks);
     const refused = untrustedShell(trust);
-    let container: Docker.Container;
-    try {
-      // Its deadline label (how long another azlon leaves it alone) covers the whole of its life.
-      container = await runner.create({ image: this.o.image, timeoutMs: serviceLifeMs(request) });
-    } catch (error) {
-      throw connectionLost(error);
-    }
+    const container = await createService(runner, this.o.image, request);
     const served = await serveAndCheck(
       runner,
       container,

@@ -55,6 +55,19 @@ export function serviceLifeMs(request: ServiceRequest): number {
   return request.readyTimeoutMs + request.checks.commands.length * request.checks.timeoutMs + SERVICE_STOP_MS;
 }
 
+/** The service's container, its deadline label (how long another azlon leaves it alone) covering its whole life. */
+export async function createService(
+  runner: ContainerRunner,
+  image: string,
+  request: ServiceRequest,
+): Promise<Docker.Container> {
+  try {
+    return await runner.create({ image, timeoutMs: serviceLifeMs(request) });
+  } catch (error) {
+    throw connectionLost(error);
+  }
+}
+
 /**
  * The program as a service: started in the background, its readiness command polled, then every
  * check run beside it. A service that exits or never becomes ready is a result, not an error.

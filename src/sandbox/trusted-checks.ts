@@ -16,7 +16,7 @@ import type { CheckRunner } from "./check-runner.js";
 import type { ContainerRunner } from "./container.js";
 import { connectionLost } from "./docker-errors.js";
 import { CHECK_SHELL } from "./exec.js";
-import { type BesideResult, serveAndCheck, serviceLifeMs } from "./service.js";
+import { type BesideResult, createService, serveAndCheck } from "./service.js";
 
 export interface TrustedChecksOptions {
   docker: Docker;
@@ -117,12 +117,7 @@ export class TrustedImageChecks implements CheckRunner {
       program: null,
     });
     try {
-      let container: Docker.Container;
-      try {
-        container = await runner.create({ image: this.o.image, timeoutMs: serviceLifeMs(request) });
-      } catch (error) {
-        throw connectionLost(error);
-      }
+      const container = await createService(runner, this.o.image, request);
       const served = await serveAndCheck(
         runner,
         container,

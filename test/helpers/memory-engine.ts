@@ -28,6 +28,10 @@ export class MemoryEngine {
   /** Every DELETE of a container, in order. */
   readonly removed: Array<{ id: string; force: boolean }> = [];
   readonly unexpected: string[] = [];
+  /** Errors the next builds answer with, one per build, in order (then builds succeed). */
+  readonly failBuilds: string[] = [];
+  /** How many builds were asked for. */
+  builds = 0;
   /** Called when a program starts in a container. */
   onStart: (container: MemoryContainer) => void = () => {};
   /** The value for DOCKER_HOST. */
@@ -128,6 +132,13 @@ export class MemoryEngine {
         Config: { Labels: container.labels },
       });
     } else if (method === "POST" && path === "/build") {
+      this.builds++;
+      const failure = this.failBuilds.shift();
+      if (failure !== undefined) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(`${JSON.stringify({ errorDetail: { message: failure }, error: failure })}\n`);
+        return;
+      }
       const tag = url.searchParams.get("t") ?? "";
       const id = `sha256:${randomBytes(32).toString("hex")}`;
       // As the engine: the Dockerfile's LABELs, then the labels option (the last step); the
