@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
@@ -6,15 +6,14 @@ import { afterAll, expect, it } from "vitest";
 import { OTHER_HOST_GRACE_MS, ownerLabels, RUN_LABEL } from "../../src/sandbox/owner.js";
 import { describeDocker, docker, removeLabelled } from "../helpers/docker.js";
 import { BUSYBOX } from "../helpers/images.js";
+import { zombie as makeZombie } from "../helpers/zombie.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 /** This test's own label value: the sweep is narrowed to it, and only its containers are removed after. */
 const RUN = `ci-sweep-${process.pid}-${Date.now()}`;
 const MINUTE = 60_000;
 
-const children: ChildProcess[] = [];
 afterAll(async () => {
-  for (const child of children) child.kill("SIGKILL");
   await removeLabelled(RUN);
 });
 
@@ -33,25 +32,6 @@ function gonePid(): number {
   return Number(child.stdout);
 }
 
-/** The number of a zombie: a process that has ended but whose parent never reads its status. */
-async function zombiePid(): Promise<number> {
-  // `sleep 0` ends at once; its parent becomes `sleep 600` (exec), which never waits for it
-  // (and is killed after the test).
-  const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 600"], {
-    stdio: ["ignore", "pipe", "ignore"],
-  });
-  children.push(parent);
-  const pid = Number(
-    await new Promise<string>((done) => parent.stdout?.once("data", (d) => done(String(d)))),
-  );
-  for (let i = 0; i < 100; i++) {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return pid;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`process ${pid} did not become a zombie`);
-}
-
 async function container(owner: { pid: number; host: string } | null, deadline: number | null) {
   const labels: Record<string, string> = { [RUN_LABEL]: RUN };
   if (owner) Object.assign(labels, ownerLabels(owner));
@@ -67,7 +47,7 @@ describeDocker(".ci/sweep-docker.sh (the CI setup's sweep, real engine)", () => 
     const live = { pid: process.pid, host: here };
     const gone = { pid: gonePid(), host: here };
     // A zombie is told from a live process by its state in /proc (Linux; elsewhere it counts as alive).
-    const zombie = existsSync("/proc/self") ? { pid: await zombiePid(), host: here } : null;
+    const zombie = existsSync("/proc/self") ? { pid: await makeZombie(), host: here } : null;
     const elsewhere = { pid: process.pid, host: `elsewhere-${RUN}` };
     const kept = {
       "a live owner, deadline to come": await container(live, now + 10 * MINUTE),
