@@ -120,7 +120,7 @@ export function buildProgram(ctx: CliContext, state: CliState): Command {
     .addOption(
       new Option(
         "--builder <mode>",
-        "auto: BuildKit only for Dockerfiles that need it (RUN --mount, here-documents), the classic builder (which holds RUN steps to --memory and --cpus) for the rest (default auto)",
+        "auto: the classic builder (which holds RUN steps to --memory and --cpus) for Dockerfiles with RUN steps, BuildKit for those that need it (RUN --mount, here-documents) and those that run nothing (default auto)",
       ).choices(["auto", "classic", "buildkit"]),
     )
     .addOption(

@@ -18,6 +18,7 @@ import type { CheckRunner } from "./check-runner.js";
 import { ClassicBuilder } from "./classic-builder.js";
 import { ContainerRunner } from "./container.js";
 import { connectionLost, describeDockerError } from "./docker-errors.js";
+import { runlessBases } from "./dockerfile-base.js";
 import { buildKitFeature, withoutCacheMounts } from "./dockerfile-features.js";
 import type { BuilderMode } from "./engine-info.js";
 import { OwnImageChecks } from "./own-image-checks.js";
@@ -69,6 +70,16 @@ export function lostToRace(result: BuildResult): boolean {
   );
 }
 
+/** The builder a Dockerfile gets, and what its build log opens with. */
+interface BuilderChoice {
+  builder: ImageBuilder;
+  note: string | null;
+  /** The Dockerfile to build instead (its cache mounts left out). */
+  dockerfile?: string;
+  /** BuildKit for a Dockerfile whose build runs nothing (no RUN step, no ONBUILD trigger). */
+  runsNothing?: boolean;
+}
+
 /** The Sandbox over a real Docker engine: labelled, limited, bounded, and cleaned up. */
 export class DockerSandbox implements Sandbox {
   readonly imageTag: string;
@@ -88,6 +99,14 @@ export class DockerSandbox implements Sandbox {
   private readonly outputRedactor: Redactor;
   /** The image this sandbox last built (the tag's), so the next build need not ask. */
   private lastImageId: string | null = null;
+  /** Whether a build has started here (a cleanup before any is a resumed run's, for earlier legs). */
+  private built = false;
+  /**
+   * Whether a build may have left images only a search by label finds: the classic builder's
+   * step images (of a failed build), or a build that did not finish. A BuildKit build that did
+   * makes the tagged image only, so the search (which reads every image the engine holds) is spared.
+   */
+  private strayImages = false;
   /** The removal of the image before the last one, under way (it never rejects). */
   private removing: Promise<void> = Promise.resolve();
 
@@ -132,11 +151,7 @@ export class DockerSandbox implements Sandbox {
    * RUN steps to the memory and CPU limits and the engine's BuildKit does not, so BuildKit builds
    * only what needs it (RUN --mount, a here-document), unless the user chose otherwise.
    */
-  private chooseBuilder(dockerfile: string): {
-    builder: ImageBuilder;
-    note: string | null;
-    dockerfile?: string;
-  } {
+  private async chooseBuilder(dockerfile: string): Promise<BuilderChoice> {
     const mode = this.options.builder ?? "auto";
     const feature = buildKitFeature(dockerfile);
     if (!this.buildKit && this.options.engineName === "Podman") return { builder: this.classic, note: null };
@@ -157,7 +172,16 @@ export class DockerSandbox implements Sandbox {
         note: feature ? `[azlon: built with the classic builder (${why}): ${feature} needs BuildKit]` : null,
       };
     }
-    if (mode === "auto" && !feature) return { builder: this.classic, note: null };
+    if (mode === "auto" && !feature) {
+      // Nothing runs in a build without RUN steps, so no limit is lost, and BuildKit builds it
+      // with a fraction of the engine's work (the classic builder commits a layer per step).
+      const runless = this.buildKit !== null && (await this.runsNothing(dockerfile));
+      return {
+        builder: runless && this.buildKit ? this.buildKit : this.classic,
+        note: null,
+        runsNothing: runless,
+      };
+    }
     const reason = feature ? `the Dockerfile uses ${feature}` : "--builder buildkit";
     const hereDocument = feature?.startsWith("a here-document") && this.options.hereDocuments === false;
     return {
@@ -166,6 +190,25 @@ export class DockerSandbox implements Sandbox {
         ? `[azlon: built with BuildKit (${reason}), but this engine's BuildKit cannot read here-documents (Docker 23 and later can): write files with COPY, or with printf in a plain RUN]`
         : `[azlon: built with BuildKit (${reason}): its RUN steps keep the build time limit but not the memory and CPU limits, which this engine's BuildKit does not apply]`,
     };
+  }
+
+  /**
+   * Whether building this Dockerfile runs nothing: no RUN step, and every image it builds from is
+   * on the engine without ONBUILD triggers (which would run in the build). One not here yet is
+   * pulled by the builder, unseen: the classic builder then, as before.
+   */
+  private async runsNothing(dockerfile: string): Promise<boolean> {
+    const bases = runlessBases(dockerfile);
+    if (bases === null) return false;
+    for (const base of bases) {
+      try {
+        const image = await this.docker.getImage(base).inspect();
+        if ((image.Config?.OnBuild ?? []).length > 0) return false;
+      } catch {
+        return false;
+      }
+    }
+    return true;
   }
 
   private async imageIdOf(tag: string): Promise<string | null> {
@@ -177,20 +220,28 @@ export class DockerSandbox implements Sandbox {
   }
 
   async build(contextDir: string, log: LogTarget, signal: AbortSignal): Promise<BuildResult> {
-    // Waiting for a place is not building: the build's time limit starts once it has one.
-    const release = (await this.options.buildGate?.acquire(signal)) ?? (() => {});
+    const choice = await this.chooseBuilder(await readDockerfile(contextDir));
+    // Waiting for a place is not building: the build's time limit starts once it has one. A
+    // build that runs nothing is light work for the engine and takes no place.
+    const release = choice.runsNothing
+      ? () => {}
+      : ((await this.options.buildGate?.acquire(signal)) ?? (() => {}));
     try {
-      return await this.buildNow(contextDir, log, signal);
+      return await this.buildNow(contextDir, choice, log, signal);
     } finally {
       release();
     }
   }
 
-  private async buildNow(contextDir: string, log: LogTarget, signal: AbortSignal): Promise<BuildResult> {
+  private async buildNow(
+    contextDir: string,
+    { builder, note, dockerfile }: BuilderChoice,
+    log: LogTarget,
+    signal: AbortSignal,
+  ): Promise<BuildResult> {
     // The last round's removal of its predecessor finishes before this build tags anew.
     await this.removing;
     const previous = this.lastImageId ?? (await this.imageIdOf(this.imageTag));
-    const { builder, note, dockerfile } = this.chooseBuilder(await readDockerfile(contextDir));
     const spec = {
       contextDir,
       tag: this.imageTag,
@@ -200,6 +251,9 @@ export class DockerSandbox implements Sandbox {
       note,
       dockerfile: dockerfile ?? null,
     };
+    this.built = true;
+    const stray = this.strayImages;
+    this.strayImages = true;
     let result = await builder.build(spec, signal);
     // The classic builder looks for its cache among every child of the parent image, and fails
     // when another build's image (another run's, on a shared engine, or a batch's) is removed
@@ -208,7 +262,8 @@ export class DockerSandbox implements Sandbox {
       if (signal.aborted) break;
       result = await builder.build(spec, signal);
     }
-    if (result.ok && !(await this.labelledAsOurs(result.imageId))) {
+    const relabelled = result.ok && !(await this.labelledAsOurs(result.imageId));
+    if (relabelled) {
       // The Dockerfile set azlon's own label to something else (after the one azlon puts
       // there): built again with the labels as the last step, which wins.
       const mislabelled = result.imageId ?? (await this.imageIdOf(this.imageTag));
@@ -218,6 +273,7 @@ export class DockerSandbox implements Sandbox {
     }
     const imageId = result.ok ? (result.imageId ?? (await this.imageIdOf(this.imageTag))) : null;
     if (result.ok) this.lastImageId = imageId;
+    if (result.ok && builder.kind === "buildkit" && !relabelled) this.strayImages = stray;
     // The previous image goes while the program runs: off the round's critical path, awaited
     // by the next build and by cleanup, so nothing is left behind.
     if (result.ok && previous && previous !== imageId) {
@@ -300,6 +356,7 @@ export class DockerSandbox implements Sandbox {
       await this.docker.getImage(image.Id).remove({ noprune: false });
     } catch {
       // Gone already, or in use by a container being removed: the final cleanup retries.
+      this.strayImages = true;
     }
   }
 
@@ -318,7 +375,8 @@ export class DockerSandbox implements Sandbox {
       for (const volume of volumes) {
         await this.docker.getVolume(volume.Name).remove({ force: true }).catch(warn("volume"));
       }
-      const images = await this.docker.listImages({ all: true, filters });
+      const images =
+        this.built && !this.strayImages ? [] : await this.docker.listImages({ all: true, filters });
       const keep = await this.imageIdOf(this.imageTag);
       for (const info of images) {
         if (info.Id !== keep) await this.removeUntagged(info.Id, { ownOnly: true });

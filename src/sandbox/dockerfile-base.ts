@@ -77,3 +77,35 @@ function substitute(text: string, args: Map<string, string | undefined>): string
   );
   return unknown ? null : unquote(result);
 }
+
+/**
+ * The images a Dockerfile with no RUN step builds from (each stage's FROM, ARG defaults followed;
+ * stage names and scratch left out), or null when a step runs something or a FROM cannot be told.
+ * Such a build runs nothing the model wrote, only the base images' ONBUILD triggers (the caller
+ * looks at those).
+ */
+export function runlessBases(dockerfile: string): string[] | null {
+  const stages = new Set<string>();
+  const args = new Map<string, string | undefined>();
+  const bases = new Set<string>();
+  let seenFrom = false;
+  for (const instruction of instructions(dockerfile)) {
+    const [keyword = "", ...rest] = instruction.split(/\s+/);
+    const upper = keyword.toUpperCase();
+    if (upper === "RUN") return null;
+    if (upper === "ARG" && !seenFrom) {
+      for (const decl of rest) {
+        const eq = decl.indexOf("=");
+        args.set(eq < 0 ? decl : decl.slice(0, eq), eq < 0 ? undefined : unquote(decl.slice(eq + 1)));
+      }
+    }
+    if (upper !== "FROM") continue;
+    seenFrom = true;
+    const words = rest.filter((w) => !w.startsWith("--"));
+    const image = substitute(words[0] ?? "", args);
+    if (image === null || image === "") return null;
+    if (!stages.has(image.toLowerCase()) && image.toLowerCase() !== "scratch") bases.add(image);
+    if (words[1]?.toUpperCase() === "AS" && words[2]) stages.add(words[2].toLowerCase());
+  }
+  return seenFrom ? [...bases] : null;
+}

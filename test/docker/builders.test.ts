@@ -172,4 +172,71 @@ describeDocker("BuildKit and the classic builder against the real engine", () =>
     await interrupted.box.cleanup();
     expect(await leftovers(interrupted.runId)).toEqual({ containers: 0, images: [] });
   });
+
+  it("auto: a Dockerfile whose build runs nothing (no RUN step) is built by BuildKit, and labelled; a RUN step, or a base image's ONBUILD trigger, keeps the classic builder and its limits", async () => {
+    const { box, runId } = sandbox();
+    const p = project({
+      Dockerfile: `FROM ${BUSYBOX}\nWORKDIR /app\nCOPY app.sh ./\nCMD ["sh", "app.sh"]\n`,
+      "app.sh": "echo nothing ran to build me\n",
+    });
+    const build = await box.build(p.context, { path: join(p.logs, "build.log") }, never);
+    expect(build.ok, build.log.text).toBe(true);
+    // BuildKit's plain lines, not the classic builder's "Step 1/4".
+    expect(build.log.text).toMatch(/^#\d+ \[\d\/3\] COPY app\.sh/m);
+    expect(build.log.text).not.toContain("Step 1/");
+    expect((await docker.getImage(box.imageTag).inspect()).Config.Labels["azlon.run"]).toBe(runId);
+    const exec = await box.run({ path: join(p.logs, "output.log") }, never);
+    expect(exec.output.text).toContain("nothing ran to build me");
+    await box.cleanup();
+    expect(await leftovers(runId)).toEqual({ containers: 0, images: [`${box.imageTag}:latest`] });
+
+    const ran = sandbox();
+    const q = project({ Dockerfile: `FROM ${BUSYBOX}\nRUN echo built > /built\nCMD ["cat", "/built"]\n` });
+    const classic = await ran.box.build(q.context, { path: join(q.logs, "build.log") }, never);
+    expect(classic.ok, classic.log.text).toBe(true);
+    expect(classic.log.text).toContain("Step 1/");
+    await ran.box.cleanup();
+
+    // A base image whose ONBUILD trigger would run in the build: the classic builder, which holds it to the limits.
+    const base = sandbox();
+    const b = project({ Dockerfile: `FROM ${BUSYBOX}\nONBUILD RUN echo trigger ran > /trigger\n` });
+    expect((await base.box.build(b.context, { path: join(b.logs, "build.log") }, never)).ok).toBe(true);
+    const child = sandbox();
+    const c = project({ Dockerfile: `FROM ${base.imageTag}\nCOPY app.sh /app.sh\n`, "app.sh": "true\n" });
+    const triggered = await child.box.build(c.context, { path: join(c.logs, "build.log") }, never);
+    expect(triggered.ok, triggered.log.text).toBe(true);
+    expect(triggered.log.text).toContain("Step 1/");
+    expect(triggered.log.text).toMatch(/trigger/i);
+    await child.box.cleanup();
+    await removeImage(child.imageTag);
+    await base.box.cleanup();
+  });
+
+  it("a resumed run's first cleanup (before it builds) still removes the images an earlier leg left, though BuildKit builds leave none", async () => {
+    const runId = `test-bk-${process.pid}-${Date.now().toString(36)}-leg`;
+    // What a killed leg left: an untagged image labelled with the run.
+    const p = project({ Dockerfile: `FROM ${BUSYBOX}\nCOPY a.txt /a.txt\n`, "a.txt": "left\n" });
+    const left = await docker.buildImage(
+      { context: p.context, src: ["Dockerfile", "a.txt"] },
+      { labels: JSON.stringify({ "azlon.run": runId }) },
+    );
+    await new Promise((resolve, reject) =>
+      docker.modem.followProgress(left, (error: Error | null) => (error ? reject(error) : resolve(null))),
+    );
+    const labelled = () =>
+      docker.listImages({ all: true, filters: JSON.stringify({ label: [`azlon.run=${runId}`] }) });
+    expect(await labelled()).toHaveLength(1);
+    const resumed = new DockerSandbox(docker, {
+      runId,
+      imageTag: `azlon/${runId}`,
+      limits: LIMITS,
+      maxModelBytes: 65536,
+      maxLogBytes: 2 ** 20,
+      redactor: new Redactor([]),
+      buildKit: true,
+    });
+    tags.push(`azlon/${runId}`);
+    await resumed.cleanup();
+    expect(await labelled()).toHaveLength(0);
+  });
 });

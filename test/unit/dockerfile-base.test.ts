@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { runlessBases } from "../../src/sandbox/dockerfile-base.js";
+
+describe("runlessBases: whether a build runs anything, and what it builds from", () => {
+  it("a Dockerfile of COPY and settings runs nothing: its base image is named", () => {
+    expect(
+      runlessBases('FROM busybox:latest\nWORKDIR /app\nCOPY . .\nENV A=1\nCMD ["sh", "run.sh"]\n'),
+    ).toEqual(["busybox:latest"]);
+  });
+
+  it("a RUN step anywhere (any case, a continued line, an earlier stage) runs something", () => {
+    expect(runlessBases("FROM busybox\nrun echo hi\n")).toBeNull();
+    expect(runlessBases("FROM busybox\nCOPY a /a\nRUN \\\n  echo hi\n")).toBeNull();
+    expect(
+      runlessBases(
+        "FROM python:3.12-slim AS build\nRUN pip install x\nFROM busybox\nCOPY --from=build /x /x\n",
+      ),
+    ).toBeNull();
+  });
+
+  it("follows stage names and ARG defaults; scratch is no image; a FROM it cannot tell is not runless", () => {
+    expect(
+      runlessBases(
+        "ARG BASE=busybox:1.36\nFROM $BASE AS files\nCOPY a /a\nFROM scratch\nCOPY --from=files /a /a\n",
+      ),
+    ).toEqual(["busybox:1.36"]);
+    expect(runlessBases("FROM --platform=linux/amd64 busybox AS one\nFROM one\nCOPY a /a\n")).toEqual([
+      "busybox",
+    ]);
+    expect(runlessBases("ARG BASE\nFROM $BASE\nCOPY a /a\n")).toBeNull();
+    expect(runlessBases("# only a comment\n")).toBeNull();
+  });
+
+  it("an ONBUILD RUN in the Dockerfile itself runs nothing in this build (it is for images built from this one)", () => {
+    expect(runlessBases("FROM busybox\nONBUILD RUN echo later\nCOPY a /a\n")).toEqual(["busybox"]);
+  });
+});
