@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pack } from "tar-fs";
 import { afterAll, expect, it } from "vitest";
@@ -22,8 +22,14 @@ function probe(extra: { signal?: AbortSignal; timeoutMs?: number } = {}) {
 }
 
 /** An image of this Dockerfile, labelled with the run so that it is removed after. */
-async function image(runId: string, dockerfile: string, name: string): Promise<string> {
-  const dir = tempDir({ Dockerfile: dockerfile, "hello.txt": "hi\n" });
+async function image(
+  runId: string,
+  dockerfile: string,
+  name: string,
+  files: Record<string, string> = {},
+): Promise<string> {
+  const dir = tempDir({ Dockerfile: dockerfile, "hello.txt": "hi\n", ...files });
+  for (const file of Object.keys(files)) chmodSync(join(dir, file), 0o755);
   const tag = `azlon-test/${runId}:${name}`;
   const stream = await docker.buildImage(pack(dir) as unknown as NodeJS.ReadableStream, {
     t: tag,
@@ -86,9 +92,16 @@ describeDocker("what the base image is, learnt for the prompt (real engine)", ()
   });
 
   it("a probe cut short by its time limit or by Ctrl-C claims nothing it did not see", async () => {
-    const options = probe({ timeoutMs: 1 });
-    // An image ID of its own: one probed before in this process would be answered from memory.
-    const fresh = await image(options.runId, `FROM ${BUSYBOX}\nLABEL azlon.test=${options.runId}\n`, "fresh");
+    const options = probe({ timeoutMs: 500 });
+    // An image ID of its own (one probed before in this process would be answered from memory),
+    // whose python3 takes 2 s to say its version: a probe given half a second is cut short
+    // however fast the engine is (a bare busybox could answer whole within a millisecond's timer).
+    const fresh = await image(
+      options.runId,
+      `FROM ${BUSYBOX}\nLABEL azlon.test=${options.runId}\nCOPY python3 /bin/python3\n`,
+      "fresh",
+      { python3: "#!/bin/sh\nsleep 2\necho Python 3.0.0\n" },
+    );
     expect(await probeImage(docker, fresh, options)).toMatchObject({ probed: false, found: [], os: null });
     const stopped = await probeImage(docker, fresh, {
       ...options,
