@@ -292,7 +292,7 @@ const within = (name: string, value: number, goal: number, unit: string) =>
 const batch = await concurrencyFigure();
 console.log("azlon batch: 8 tasks whose programs take 2 s, instant model, --concurrency 4:");
 console.log(
-  `  one task alone: median ${ms(batch.single)} · 8 tasks: ${ms(batch.eight)} · ideal ${ms(2 * batch.single)}`,
+  `  one task alone: median ${ms(batch.single)} · 8 tasks: median ${ms(batch.eight)} · ideal ${ms(2 * batch.single)}`,
 );
 const folder = folderFigures();
 console.log("a 1,000-task batch folder (start-up included):");
