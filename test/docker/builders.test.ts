@@ -216,10 +216,10 @@ describeDocker("BuildKit and the classic builder against the real engine", () =>
     const runId = `test-bk-${process.pid}-${Date.now().toString(36)}-leg`;
     // What a killed leg left: an untagged image labelled with the run.
     const p = project({ Dockerfile: `FROM ${BUSYBOX}\nCOPY a.txt /a.txt\n`, "a.txt": "left\n" });
-    const left = await docker.buildImage(
+    const left = (await docker.buildImage(
       { context: p.context, src: ["Dockerfile", "a.txt"] },
-      { labels: JSON.stringify({ "azlon.run": runId }) },
-    );
+      { labels: { "azlon.run": runId } },
+    )) as unknown as NodeJS.ReadableStream;
     await new Promise((resolve, reject) =>
       docker.modem.followProgress(left, (error: Error | null) => (error ? reject(error) : resolve(null))),
     );
