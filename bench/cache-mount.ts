@@ -13,8 +13,10 @@ import { Redactor } from "../src/util/secrets.js";
 const INSTALL = (cache: string) =>
   `mkdir -p /deps && for p in $(cat /requirements.txt); do if [ ! -f ${cache}/$p ]; then sleep 1; echo "$p built" > ${cache}/$p; fi; cp ${cache}/$p /deps/$p; done`;
 
+// The cache's own id: the engine keeps a cache mount across builds (and bench runs), and one
+// warm from an earlier run would hold the new package too.
 const WITH_MOUNT = (image: string) =>
-  `FROM ${image}\nCOPY requirements.txt /requirements.txt\nRUN --mount=type=cache,target=/cache ${INSTALL("/cache")}\n`;
+  `FROM ${image}\nCOPY requirements.txt /requirements.txt\nRUN --mount=type=cache,id=azlon-bench-${process.pid}-${Date.now().toString(36)},target=/cache ${INSTALL("/cache")}\n`;
 const WITHOUT_MOUNT = (image: string) =>
   `FROM ${image}\nCOPY requirements.txt /requirements.txt\nRUN mkdir -p /cache && ${INSTALL("/cache")}\n`;
 
