@@ -149,7 +149,8 @@ export class DockerSandbox implements Sandbox {
   /**
    * The builder for this Dockerfile, and what the build log says of it: the classic builder holds
    * RUN steps to the memory and CPU limits and the engine's BuildKit does not, so BuildKit builds
-   * only what needs it (RUN --mount, a here-document), unless the user chose otherwise.
+   * only what needs it (RUN --mount, a here-document) and what runs nothing while it builds (no
+   * limit is lost there), unless the user chose otherwise.
    */
   private async chooseBuilder(dockerfile: string): Promise<BuilderChoice> {
     const mode = this.options.builder ?? "auto";
