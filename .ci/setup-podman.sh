@@ -31,7 +31,9 @@ if ! up; then
   mkdir -p "$(dirname "$SOCKET")"
   rm -f "$SOCKET"
   log "starting podman system service at $SOCKET"
-  setsid podman system service --time=0 "unix://$SOCKET" >/tmp/azlon-podman.log 2>&1 </dev/null &
+  # From /: the service outlives this shell, and its containers' conmon fails ("Failed to get
+  # working directory") once the folder it started in is gone (a CI checkout removed after).
+  (cd / && exec setsid podman system service --time=0 "unix://$SOCKET") >/tmp/azlon-podman.log 2>&1 </dev/null &
   for _ in $(seq 1 60); do
     up && break
     sleep 1
