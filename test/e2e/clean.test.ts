@@ -120,7 +120,7 @@ describeDocker("azlon runs and azlon clean (real engine, loopback model)", () =>
           if (killedId || !runId || !text.includes("running the program")) return;
           killedId = runId;
           images.push(`azlon/${runId}`);
-          waitForContainer(runId).finally(() => child.kill("SIGKILL"));
+          waitForContainer(runId, 10_000, { running: true }).finally(() => child.kill("SIGKILL"));
         },
       });
       expect((await killed.done).signal).toBe("SIGKILL");

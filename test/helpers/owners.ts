@@ -11,13 +11,25 @@ export async function containerLabels(runId: string): Promise<Array<Record<strin
   return list.map((c) => c.Labels);
 }
 
-/** Waits until the run has a container, and returns its labels. */
-export async function waitForContainer(runId: string, timeoutMs = 10_000): Promise<Record<string, string>> {
+/**
+ * Waits until the run has a container (with `running`, one that has started: a container is
+ * created a moment before it starts), and returns its labels.
+ */
+export async function waitForContainer(
+  runId: string,
+  timeoutMs = 10_000,
+  { running = false }: { running?: boolean } = {},
+): Promise<Record<string, string>> {
   const until = Date.now() + timeoutMs;
+  const filters = JSON.stringify({
+    label: [`azlon.run=${runId}`],
+    ...(running ? { status: ["running"] } : {}),
+  });
   for (;;) {
-    const [labels] = await containerLabels(runId);
-    if (labels) return labels;
-    if (Date.now() > until) throw new Error(`no container of run ${runId} appeared`);
+    const [found] = await docker.listContainers({ all: true, filters });
+    if (found) return found.Labels;
+    if (Date.now() > until)
+      throw new Error(`no ${running ? "running " : ""}container of run ${runId} appeared`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
