@@ -5,31 +5,59 @@
  * without a default): what the build replaced cannot be known then.
  */
 export function baseImageOf(dockerfile: string): string | null {
+  return fromsOf(dockerfile)?.at(-1)?.base ?? null;
+}
+
+/** A stage's FROM: the name it gives, and the image it comes to (stage names followed). */
+interface From {
+  image: string;
+  base: string;
+  /** Names an image, not an earlier stage. */
+  external: boolean;
+}
+
+/**
+ * Each stage's FROM, ARG defaults substituted and stage names followed; null when one cannot be
+ * told (an ARG without a default) or is no image name at all: such a name is never sent to the
+ * engine's API, whose paths it would be read into (`FROM ../info` is a path, not an image).
+ */
+function fromsOf(dockerfile: string): From[] | null {
   const stages = new Map<string, string>();
   const args = new Map<string, string | undefined>();
-  let last: string | null = null;
-  let seenFrom = false;
+  const froms: From[] = [];
   for (const instruction of instructions(dockerfile)) {
     const [keyword = "", ...rest] = instruction.split(/\s+/);
     const upper = keyword.toUpperCase();
-    if (upper === "ARG" && !seenFrom) {
+    if (upper === "ARG" && froms.length === 0) {
       for (const decl of rest) {
         const eq = decl.indexOf("=");
-        const name = eq < 0 ? decl : decl.slice(0, eq);
-        args.set(name, eq < 0 ? undefined : unquote(decl.slice(eq + 1)));
+        args.set(eq < 0 ? decl : decl.slice(0, eq), eq < 0 ? undefined : unquote(decl.slice(eq + 1)));
       }
     }
     if (upper !== "FROM") continue;
-    seenFrom = true;
     const words = rest.filter((w) => !w.startsWith("--"));
     const image = substitute(words[0] ?? "", args);
-    if (image === null || image === "") return null;
-    const from = stages.get(image.toLowerCase()) ?? image;
-    const as = words[1]?.toUpperCase() === "AS" ? words[2] : undefined;
-    if (as) stages.set(as.toLowerCase(), from);
-    last = from;
+    if (image === null) return null;
+    const stage = stages.get(image.toLowerCase());
+    if (stage === undefined && !isImageReference(image)) return null;
+    const base = stage ?? image;
+    froms.push({ image, base, external: stage === undefined });
+    if (words[1]?.toUpperCase() === "AS" && words[2]) stages.set(words[2].toLowerCase(), base);
   }
-  return last;
+  return froms;
+}
+
+// Docker's reference grammar (distribution/reference): [domain[:port]/]path[:tag][@digest].
+const DOMAIN =
+  "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?";
+const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const REFERENCE = new RegExp(
+  `^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]+)?$`,
+);
+
+/** Whether a name is an image reference as the engine reads one (nothing else reaches its API). */
+export function isImageReference(name: string): boolean {
+  return REFERENCE.test(name);
 }
 
 /** The instructions of a Dockerfile: comments dropped, continued lines joined. */
@@ -85,27 +113,9 @@ function substitute(text: string, args: Map<string, string | undefined>): string
  * looks at those).
  */
 export function runlessBases(dockerfile: string): string[] | null {
-  const stages = new Set<string>();
-  const args = new Map<string, string | undefined>();
-  const bases = new Set<string>();
-  let seenFrom = false;
-  for (const instruction of instructions(dockerfile)) {
-    const [keyword = "", ...rest] = instruction.split(/\s+/);
-    const upper = keyword.toUpperCase();
-    if (upper === "RUN") return null;
-    if (upper === "ARG" && !seenFrom) {
-      for (const decl of rest) {
-        const eq = decl.indexOf("=");
-        args.set(eq < 0 ? decl : decl.slice(0, eq), eq < 0 ? undefined : unquote(decl.slice(eq + 1)));
-      }
-    }
-    if (upper !== "FROM") continue;
-    seenFrom = true;
-    const words = rest.filter((w) => !w.startsWith("--"));
-    const image = substitute(words[0] ?? "", args);
-    if (image === null || image === "") return null;
-    if (!stages.has(image.toLowerCase()) && image.toLowerCase() !== "scratch") bases.add(image);
-    if (words[1]?.toUpperCase() === "AS" && words[2]) stages.add(words[2].toLowerCase());
-  }
-  return seenFrom ? [...bases] : null;
+  if (instructions(dockerfile).some((i) => /^RUN(\s|$)/i.test(i))) return null;
+  const froms = fromsOf(dockerfile);
+  if (!froms?.length) return null;
+  const bases = froms.filter((f) => f.external && f.image.toLowerCase() !== "scratch").map((f) => f.image);
+  return [...new Set(bases)];
 }

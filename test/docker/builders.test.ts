@@ -5,6 +5,7 @@ import { AbortedError } from "../../src/core/errors.js";
 import type { Limits } from "../../src/core/types.js";
 import { DockerSandbox } from "../../src/sandbox/docker-sandbox.js";
 import type { BuilderMode } from "../../src/sandbox/engine-info.js";
+import { Gate } from "../../src/util/gate.js";
 import { Redactor } from "../../src/util/secrets.js";
 import { describeDocker, docker, leftovers, removeImage } from "../helpers/docker.js";
 import { BUSYBOX } from "../helpers/images.js";
@@ -25,7 +26,12 @@ const LIMITS: Limits = {
 };
 
 let counter = 0;
-function sandbox(limits: Partial<Limits> = {}, builder: BuilderMode = "auto", hereDocuments = true) {
+function sandbox(
+  limits: Partial<Limits> = {},
+  builder: BuilderMode = "auto",
+  hereDocuments = true,
+  buildGate?: Gate,
+) {
   const runId = `test-bk-${process.pid}-${Date.now().toString(36)}-${counter++}`;
   const imageTag = `azlon/${runId}`;
   tags.push(imageTag);
@@ -39,6 +45,7 @@ function sandbox(limits: Partial<Limits> = {}, builder: BuilderMode = "auto", he
     builder,
     buildKit: true,
     hereDocuments,
+    ...(buildGate ? { buildGate } : {}),
   });
   return { box, runId, imageTag };
 }
@@ -238,5 +245,42 @@ describeDocker("BuildKit and the classic builder against the real engine", () =>
     tags.push(`azlon/${runId}`);
     await resumed.cleanup();
     expect(await labelled()).toHaveLength(0);
+  });
+
+  it("a FROM that is no image name (a path the engine's API would follow) is never asked about: the build fails with the builder's own error, and azlon goes on", async () => {
+    for (const from of ["..%2Finfo", "../info?x=", "busybox/../../info"]) {
+      const { box, runId } = sandbox();
+      const p = project({ Dockerfile: `FROM ${from}\nCOPY a.txt /a.txt\n`, "a.txt": "a\n" });
+      const build = await box.build(p.context, { path: join(p.logs, "build.log") }, never);
+      expect(build.ok, from).toBe(false);
+      await box.cleanup();
+      expect(await leftovers(runId)).toEqual({ containers: 0, images: [] });
+    }
+  });
+
+  it("in a batch, a build that runs nothing takes no build place (it goes on while another run holds the only one); a RUN step waits for it; rebuilt, it leaves only the last image", async () => {
+    const gate = new Gate(1);
+    const held = await gate.acquire(never);
+    try {
+      const light = sandbox({}, "auto", true, gate);
+      const p = project({ Dockerfile: `FROM ${BUSYBOX}\nCOPY app.sh /app.sh\n`, "app.sh": "echo one\n" });
+      expect((await light.box.build(p.context, { path: join(p.logs, "build.log") }, never)).ok).toBe(true);
+      writeTree(p.context, { "app.sh": "echo two\n" });
+      expect((await light.box.build(p.context, { path: join(p.logs, "build2.log") }, never)).ok).toBe(true);
+      await light.box.cleanup();
+      expect(await leftovers(light.runId)).toEqual({ containers: 0, images: [`${light.imageTag}:latest`] });
+
+      const heavy = sandbox({}, "auto", true, gate);
+      const q = project({ Dockerfile: `FROM ${BUSYBOX}\nRUN true\n` });
+      const waiting = heavy.box.build(
+        q.context,
+        { path: join(q.logs, "build.log") },
+        AbortSignal.timeout(1500),
+      );
+      await expect(waiting).rejects.toBeInstanceOf(AbortedError);
+      await heavy.box.cleanup();
+    } finally {
+      held();
+    }
   });
 });

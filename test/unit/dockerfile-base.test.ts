@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runlessBases } from "../../src/sandbox/dockerfile-base.js";
+import { baseImageOf, isImageReference, runlessBases } from "../../src/sandbox/dockerfile-base.js";
 
 describe("runlessBases: whether a build runs anything, and what it builds from", () => {
   it("a Dockerfile of COPY and settings runs nothing: its base image is named", () => {
@@ -33,5 +33,34 @@ describe("runlessBases: whether a build runs anything, and what it builds from",
 
   it("an ONBUILD RUN in the Dockerfile itself runs nothing in this build (it is for images built from this one)", () => {
     expect(runlessBases("FROM busybox\nONBUILD RUN echo later\nCOPY a /a\n")).toEqual(["busybox"]);
+  });
+
+  it("a FROM that is no image name (a path, a query, an escape) is never named: the engine's API would read it as a path", () => {
+    for (const name of [
+      "busybox",
+      "busybox:latest",
+      "python:3.12-slim",
+      "ghcr.io/owner/app:v1.2",
+      "localhost:5000/a/b_c__d",
+      `busybox@sha256:${"a".repeat(64)}`,
+    ])
+      expect(isImageReference(name), name).toBe(true);
+    for (const name of [
+      "../info",
+      "..%2Finfo",
+      "busybox/../../info",
+      "a?b",
+      "a#b",
+      "Busybox",
+      "a b",
+      "",
+      "/abs",
+    ])
+      expect(isImageReference(name), name).toBe(false);
+    expect(runlessBases("FROM ..%2Finfo\nCOPY a /a\n")).toBeNull();
+    expect(runlessBases("ARG B=../info?x=\nFROM $B\nCOPY a /a\n")).toBeNull();
+    expect(baseImageOf("FROM busybox/../../containers/json\n")).toBeNull();
+    // A stage's own name is no image and is followed, whatever its case.
+    expect(baseImageOf("FROM busybox AS Build\nFROM Build\n")).toBe("busybox");
   });
 });
