@@ -176,12 +176,9 @@ export class DockerSandbox implements Sandbox {
     if (mode === "auto" && !feature) {
       // Nothing runs in a build without RUN steps, so no limit is lost, and BuildKit builds it
       // with a fraction of the engine's work (the classic builder commits a layer per step).
-      const runless = this.buildKit !== null && (await this.runsNothing(dockerfile));
-      return {
-        builder: runless && this.buildKit ? this.buildKit : this.classic,
-        note: null,
-        runsNothing: runless,
-      };
+      if (this.buildKit && (await this.runsNothing(dockerfile)))
+        return { builder: this.buildKit, note: null, runsNothing: true };
+      return { builder: this.classic, note: null };
     }
     const reason = feature ? `the Dockerfile uses ${feature}` : "--builder buildkit";
     const hereDocument = feature?.startsWith("a here-document") && this.options.hereDocuments === false;
