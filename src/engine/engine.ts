@@ -61,11 +61,13 @@ export interface EngineOptions {
  */
 export class Engine {
   /**
-   * Image builds at once across the runs this engine drives (a batch, a server's queue): as
-   * many as the machine has cores. Builds are the engine's CPU work; more at once only slows
-   * each, while the runs not building (running a program, waiting for the model) go on.
+   * Runs on their way to a running program (building its image, starting its container) at once,
+   * across the runs this engine drives (a batch, a server's queue): as many as the machine has
+   * cores. That way is the engine's CPU work: more at once only slows each, where one run
+   * through at a time starts its program sooner; the runs past it (running a program, waiting
+   * for the model, checking) go on.
    */
-  private readonly builds = new Gate(Math.max(1, availableParallelism()));
+  private readonly starts = new Gate(Math.max(1, availableParallelism()));
 
   private constructor(private readonly options: EngineOptions) {}
 
@@ -222,7 +224,7 @@ export class Engine {
       buildKit: this.options.buildKit ?? false,
       engineName: this.options.engineName ?? "Docker",
       hereDocuments: this.options.hereDocuments ?? true,
-      buildGate: this.builds,
+      startGate: this.starts,
       hiddenLines: hiddenLinesOf(options),
     });
 

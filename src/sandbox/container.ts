@@ -29,6 +29,8 @@ export interface ContainerRunnerOptions {
   redactor: Redactor;
   /** Told about removal problems, which never fail a run. */
   warn?: (message: string) => void;
+  /** Told when a container's start is over (it started, could not, or the run stopped). */
+  started?: () => void;
 }
 
 /** What a container is made of beyond the run's limits and labels. */
@@ -146,7 +148,11 @@ export class ContainerRunner {
       });
       stream.pipe(demux);
       try {
-        await Promise.race([container.start(), aborted.promise]);
+        try {
+          await Promise.race([container.start(), aborted.promise]);
+        } finally {
+          this.options.started?.();
+        }
       } catch (error) {
         if (error instanceof AbortedError || !engineAnswered(error)) throw error;
         // The engine could not start the entrypoint (not found, not executable): the model

@@ -56,8 +56,11 @@ export interface DockerSandboxOptions {
   engineName?: string;
   /** Whether the engine's BuildKit reads here-documents (Docker 23+; default yes). */
   hereDocuments?: boolean;
-  /** Shared by the runs of one process: how many build at once (none: no bound). */
-  buildGate?: Gate;
+  /**
+   * Shared by the runs of one process: how many at once walk from a build's start to their
+   * program's start, the engine's CPU work (none: no bound).
+   */
+  startGate?: Gate;
 }
 
 /** How many times a build the engine lost an image under (see lostToRace) is tried again. */
@@ -107,6 +110,8 @@ export class DockerSandbox implements Sandbox {
    * makes the tagged image only, so the search (which reads every image the engine holds) is spared.
    */
   private strayImages = false;
+  /** This run's place on the way to a running program (see build), held from its build. */
+  private turn: (() => void) | null = null;
   /** The removal of the image before the last one, under way (it never rejects). */
   private removing: Promise<void> = Promise.resolve();
 
@@ -128,6 +133,7 @@ export class DockerSandbox implements Sandbox {
       maxLogBytes: options.maxLogBytes,
       redactor: options.redactor,
       ...(options.warn ? { warn: options.warn } : {}),
+      started: () => this.endTurn(),
     });
     const capture = (path: string) => this.runner.capture(path);
     this.classic = new ClassicBuilder(docker, options.limits, capture, (id) =>
@@ -217,18 +223,32 @@ export class DockerSandbox implements Sandbox {
     }
   }
 
+  /**
+   * Builds the image. In a batch or a server's queue the run first waits for a place among the
+   * runs on their way to a running program, and keeps it until its program's container has
+   * started (or the build failed): one run through to its program at a time leaves the engine's
+   * CPU to it, where four sharing it would each take four times as long. Waiting for a place is
+   * not building: the build's time limit starts once it has one.
+   */
   async build(contextDir: string, log: LogTarget, signal: AbortSignal): Promise<BuildResult> {
+    this.endTurn();
     const choice = await this.chooseBuilder(await readDockerfile(contextDir));
-    // Waiting for a place is not building: the build's time limit starts once it has one. A
-    // build that runs nothing is light work for the engine and takes no place.
-    const release = choice.runsNothing
-      ? () => {}
-      : ((await this.options.buildGate?.acquire(signal)) ?? (() => {}));
+    this.turn = (await this.options.startGate?.acquire(signal)) ?? null;
     try {
-      return await this.buildNow(contextDir, choice, log, signal);
-    } finally {
-      release();
+      const result = await this.buildNow(contextDir, choice, log, signal);
+      if (!result.ok) this.endTurn();
+      return result;
+    } catch (error) {
+      this.endTurn();
+      throw error;
     }
+  }
+
+  /** Frees this run's place on the way to a running program, if it holds one. */
+  private endTurn(): void {
+    const end = this.turn;
+    this.turn = null;
+    end?.();
   }
 
   private async buildNow(
@@ -324,6 +344,7 @@ export class DockerSandbox implements Sandbox {
         this.outputRedactor,
       );
     } finally {
+      this.endTurn();
       await this.runner.remove(container);
     }
   }
@@ -337,7 +358,7 @@ export class DockerSandbox implements Sandbox {
     log: LogTarget,
     signal: AbortSignal,
   ): Promise<{ exec: ExecResult; checks: ChecksReport }> {
-    return this.checks.runService(request, log, signal);
+    return this.checks.runService(request, log, signal).finally(() => this.endTurn());
   }
 
   /**
@@ -359,6 +380,7 @@ export class DockerSandbox implements Sandbox {
   }
 
   async cleanup(): Promise<void> {
+    this.endTurn();
     await this.removing;
     const filters = JSON.stringify({ label: [`${RUN_LABEL}=${this.options.runId}`] });
     const warn = (what: string) => (error: unknown) =>

@@ -30,7 +30,7 @@ function sandbox(
   limits: Partial<Limits> = {},
   builder: BuilderMode = "auto",
   hereDocuments = true,
-  buildGate?: Gate,
+  startGate?: Gate,
 ) {
   const runId = `test-bk-${process.pid}-${Date.now().toString(36)}-${counter++}`;
   const imageTag = `azlon/${runId}`;
@@ -45,7 +45,7 @@ function sandbox(
     builder,
     buildKit: true,
     hereDocuments,
-    ...(buildGate ? { buildGate } : {}),
+    ...(startGate ? { startGate } : {}),
   });
   return { box, runId, imageTag };
 }
@@ -258,29 +258,52 @@ describeDocker("BuildKit and the classic builder against the real engine", () =>
     }
   });
 
-  it("in a batch, a build that runs nothing takes no build place (it goes on while another run holds the only one); a RUN step waits for it; rebuilt, it leaves only the last image", async () => {
+  it("in a batch, a run keeps its place from its build's start until its program's container starts: another run's build waits until then; a failed build, or a cleanup, frees the place; rebuilt, a run leaves only its last image", async () => {
     const gate = new Gate(1);
-    const held = await gate.acquire(never);
-    try {
-      const light = sandbox({}, "auto", true, gate);
-      const p = project({ Dockerfile: `FROM ${BUSYBOX}\nCOPY app.sh /app.sh\n`, "app.sh": "echo one\n" });
-      expect((await light.box.build(p.context, { path: join(p.logs, "build.log") }, never)).ok).toBe(true);
-      writeTree(p.context, { "app.sh": "echo two\n" });
-      expect((await light.box.build(p.context, { path: join(p.logs, "build2.log") }, never)).ok).toBe(true);
-      await light.box.cleanup();
-      expect(await leftovers(light.runId)).toEqual({ containers: 0, images: [`${light.imageTag}:latest`] });
+    const waits = (box: DockerSandbox, context: string, logs: string) =>
+      expect(
+        box.build(context, { path: join(logs, "wait.log") }, AbortSignal.timeout(1500)),
+      ).rejects.toBeInstanceOf(AbortedError);
+    const first = sandbox({}, "auto", true, gate);
+    const second = sandbox({}, "auto", true, gate);
+    const p = project({
+      Dockerfile: `FROM ${BUSYBOX}\nCOPY app.sh /app.sh\nCMD ["sh", "/app.sh"]\n`,
+      "app.sh": "sleep 3; echo one\n",
+    });
+    const q = project({ Dockerfile: `FROM ${BUSYBOX}\nRUN true\nCMD ["echo", "two"]\n` });
 
-      const heavy = sandbox({}, "auto", true, gate);
-      const q = project({ Dockerfile: `FROM ${BUSYBOX}\nRUN true\n` });
-      const waiting = heavy.box.build(
-        q.context,
-        { path: join(q.logs, "build.log") },
-        AbortSignal.timeout(1500),
-      );
-      await expect(waiting).rejects.toBeInstanceOf(AbortedError);
-      await heavy.box.cleanup();
-    } finally {
-      held();
-    }
+    // Built, the first run holds the only place: the second's build (one that runs code, or
+    // one that runs nothing alike) waits, while the first goes on to its program.
+    expect((await first.box.build(p.context, { path: join(p.logs, "build.log") }, never)).ok).toBe(true);
+    await waits(second.box, q.context, q.logs);
+    await waits(second.box, p.context, q.logs);
+    // Its program started, the place is free while the program runs.
+    let ran = false;
+    const running = first.box.run({ path: join(p.logs, "output.log") }, never).then((exec) => {
+      ran = true;
+      return exec;
+    });
+    expect((await second.box.build(q.context, { path: join(q.logs, "build.log") }, never)).ok).toBe(true);
+    expect(ran).toBe(false);
+    expect((await running).output.text).toContain("one");
+    expect((await second.box.run({ path: join(q.logs, "output.log") }, never)).output.text).toContain("two");
+
+    // A build that fails gives its place up at once.
+    writeTree(q.context, { Dockerfile: `FROM ${BUSYBOX}\nRUN exit 3\n` });
+    expect((await second.box.build(q.context, { path: join(q.logs, "build2.log") }, never)).ok).toBe(false);
+    // A run that stops between its build and its program gives it up at its cleanup.
+    writeTree(p.context, { "app.sh": "echo again\n" });
+    expect((await first.box.build(p.context, { path: join(p.logs, "build2.log") }, never)).ok).toBe(true);
+    await waits(second.box, q.context, q.logs);
+    await first.box.cleanup();
+    const third = sandbox({}, "auto", true, gate);
+    expect((await third.box.build(p.context, { path: join(p.logs, "build3.log") }, never)).ok).toBe(true);
+    await third.box.cleanup();
+
+    await second.box.cleanup();
+    // Rebuilt, each run kept only its last image (the second's last good one: a failed build
+    // leaves the tag where it was).
+    expect(await leftovers(first.runId)).toEqual({ containers: 0, images: [`${first.imageTag}:latest`] });
+    expect(await leftovers(second.runId)).toEqual({ containers: 0, images: [`${second.imageTag}:latest`] });
   });
 });

@@ -4,7 +4,7 @@ import { Gate } from "../../src/util/gate.js";
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
-describe("the build gate: at most as many builds at once as the machine has cores", () => {
+describe("the start gate: at most as many runs on their way to a running program as the machine has cores", () => {
   it("admits up to its limit, then the waiters in order as places free", async () => {
     const gate = new Gate(2);
     const never = new AbortController().signal;
