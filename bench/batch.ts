@@ -2,7 +2,7 @@
  * azlon batch's figures for bench/run.ts:
  * 1. Concurrency: 8 tasks whose programs take 2 s, an instant loopback model, --concurrency 4,
  *    against the ideal of two single-task times (the 8 tasks in two waves of 4); goal <= 1.2.
- *    Each time is the median of three batches.
+ *    Each time is the median of five batches, the two kinds taken in turn.
  *    Times are the batches' own (batch.json's elapsedMs), so Node's start-up is in neither.
  * 2. A 1,000-task batch folder: `batch show` (its summary), the same `batch` command again with
  *    every task finished (the resume scan), and `batch merge` of two 500-task shards; each
@@ -87,13 +87,16 @@ export async function concurrencyFigure(): Promise<{ single: number; eight: numb
   await server.start();
   try {
     await timedBatch(server, 1, 1, "warm");
+    // Each figure is the median of five batches, one task alone and the eight taken in turn: a
+    // batch on a shared machine varies by a tenth either way (measured), and the machine's
+    // state drifts over a minute; in turn, a drift touches both figures alike.
     const singles: number[] = [];
-    for (const i of [1, 2, 3]) singles.push(await timedBatch(server, 1, 1, `one${i}`));
-    const single = median(singles);
-    // The eight-task batch is timed three times too: one batch on a shared machine varies by a
-    // tenth either way (measured), and the figure is the median of each, as for the single task.
     const eights: number[] = [];
-    for (const i of [1, 2, 3]) eights.push(await timedBatch(server, 8, 4, `eight${i}`));
+    for (const i of [1, 2, 3, 4, 5]) {
+      singles.push(await timedBatch(server, 1, 1, `one${i}`));
+      eights.push(await timedBatch(server, 8, 4, `eight${i}`));
+    }
+    const single = median(singles);
     const eight = median(eights);
     return { single, eight, ratio: eight / (2 * single) };
   } finally {
