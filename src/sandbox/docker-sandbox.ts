@@ -79,8 +79,6 @@ interface BuilderChoice {
   note: string | null;
   /** The Dockerfile to build instead (its cache mounts left out). */
   dockerfile?: string;
-  /** BuildKit for a Dockerfile whose build runs nothing (no RUN step, no ONBUILD trigger). */
-  runsNothing?: boolean;
 }
 
 /** The Sandbox over a real Docker engine: labelled, limited, bounded, and cleaned up. */
@@ -183,7 +181,7 @@ export class DockerSandbox implements Sandbox {
       // Nothing runs in a build without RUN steps, so no limit is lost, and BuildKit builds it
       // with a fraction of the engine's work (the classic builder commits a layer per step).
       if (this.buildKit && (await this.runsNothing(dockerfile)))
-        return { builder: this.buildKit, note: null, runsNothing: true };
+        return { builder: this.buildKit, note: null };
       return { builder: this.classic, note: null };
     }
     const reason = feature ? `the Dockerfile uses ${feature}` : "--builder buildkit";
@@ -328,6 +326,7 @@ export class DockerSandbox implements Sandbox {
     try {
       container = await this.runner.create({ image: this.imageTag });
     } catch (error) {
+      this.endTurn();
       throw connectionLost(error);
     }
     try {
