@@ -8,9 +8,8 @@ export function baseImageOf(dockerfile: string): string | null {
   return fromsOf(dockerfile)?.at(-1)?.base ?? null;
 }
 
-/** A stage's FROM: the name it gives, and the image it comes to (stage names followed). */
+/** A stage's FROM: the image it comes to (stage names followed). */
 interface From {
-  image: string;
   base: string;
   /** Names an image, not an earlier stage. */
   external: boolean;
@@ -41,7 +40,7 @@ function fromsOf(dockerfile: string): From[] | null {
     const stage = stages.get(image.toLowerCase());
     if (stage === undefined && !isImageReference(image)) return null;
     const base = stage ?? image;
-    froms.push({ image, base, external: stage === undefined });
+    froms.push({ base, external: stage === undefined });
     if (words[1]?.toUpperCase() === "AS" && words[2]) stages.set(words[2].toLowerCase(), base);
   }
   return froms;
@@ -60,24 +59,28 @@ export function isImageReference(name: string): boolean {
   return REFERENCE.test(name);
 }
 
-/** The instructions of a Dockerfile: comments dropped, continued lines joined. */
+/**
+ * The instructions of a Dockerfile, read as the engine's parser reads them: comments dropped, and
+ * a continued line joined to the next as it is (no space between: `R\` then `UN echo` is `RUN
+ * echo` to the engine), comment and empty lines within it skipped.
+ */
 function instructions(dockerfile: string): string[] {
   const lines = dockerfile.split(/\r?\n/);
-  const continuation = /^#\s*escape\s*=\s*`/im.test(lines.slice(0, 5).join("\n")) ? "`" : "\\";
+  const escapeChar = /^#\s*escape\s*=\s*`/im.test(lines.slice(0, 5).join("\n")) ? "`" : "\\";
+  const continued = new RegExp(`\\${escapeChar}[ \\t]*$`);
   const out: string[] = [];
-  let current = "";
+  let current: string | null = null;
   for (const raw of lines) {
     const line = raw.trim();
-    if (line.startsWith("#")) continue;
-    if (line.endsWith(continuation)) {
-      current += `${line.slice(0, -1)} `;
-      continue;
-    }
-    current += line;
+    if (line.startsWith("#") || (current !== null && line === "")) continue;
+    const text: string = current === null ? raw.trimStart() : raw;
+    const goesOn = continued.test(text);
+    current = (current ?? "") + (goesOn ? text.replace(continued, "") : text);
+    if (goesOn) continue;
     if (current.trim()) out.push(current.trim());
-    current = "";
+    current = null;
   }
-  if (current.trim()) out.push(current.trim());
+  if (current?.trim()) out.push(current.trim());
   return out;
 }
 
@@ -116,6 +119,6 @@ export function runlessBases(dockerfile: string): string[] | null {
   if (instructions(dockerfile).some((i) => /^RUN(\s|$)/i.test(i))) return null;
   const froms = fromsOf(dockerfile);
   if (!froms?.length) return null;
-  const bases = froms.filter((f) => f.external && f.image.toLowerCase() !== "scratch").map((f) => f.image);
+  const bases = froms.filter((f) => f.external && f.base.toLowerCase() !== "scratch").map((f) => f.base);
   return [...new Set(bases)];
 }

@@ -180,7 +180,7 @@ describeDocker("BuildKit and the classic builder against the real engine", () =>
     expect(await leftovers(interrupted.runId)).toEqual({ containers: 0, images: [] });
   });
 
-  it("auto: a Dockerfile whose build runs nothing (no RUN step) is built by BuildKit, and labelled; a RUN step, or a base image's ONBUILD trigger, keeps the classic builder and its limits", async () => {
+  it("auto: a Dockerfile whose build runs nothing (no RUN step) is built by BuildKit, and labelled; a RUN step (split across lines too), or a base image's ONBUILD trigger, keeps the classic builder and its limits", async () => {
     const { box, runId } = sandbox();
     const p = project({
       Dockerfile: `FROM ${BUSYBOX}\nWORKDIR /app\nCOPY app.sh ./\nCMD ["sh", "app.sh"]\n`,
@@ -203,6 +203,16 @@ describeDocker("BuildKit and the classic builder against the real engine", () =>
     expect(classic.ok, classic.log.text).toBe(true);
     expect(classic.log.text).toContain("Step 1/");
     await ran.box.cleanup();
+    // The same RUN split inside its keyword (the engine joins `R\` and `UN ...` into RUN): still
+    // a step that runs, so still the classic builder and its limits.
+    const split = sandbox();
+    const r = project({
+      Dockerfile: `FROM ${BUSYBOX}\nR\\\nUN echo built > /built\nCMD ["cat", "/built"]\n`,
+    });
+    const splitBuild = await split.box.build(r.context, { path: join(r.logs, "build.log") }, never);
+    expect(splitBuild.ok, splitBuild.log.text).toBe(true);
+    expect(splitBuild.log.text).toContain("Step 1/");
+    await split.box.cleanup();
 
     // A base image whose ONBUILD trigger would run in the build: the classic builder, which holds it to the limits.
     const base = sandbox();

@@ -18,6 +18,17 @@ describe("runlessBases: whether a build runs anything, and what it builds from",
     ).toBeNull();
   });
 
+  it("a continued line is joined as the engine joins it: a RUN split inside its keyword, across an empty or a comment line, or with the ` escape, still runs something", () => {
+    // Seen on the engine: `FROM busybox`, `R\`, `UN echo hi` runs `echo hi` in the build.
+    expect(runlessBases("FROM busybox\nR\\\nUN echo hi\n")).toBeNull();
+    expect(runlessBases("FROM busybox\nR\\  \n\nUN echo hi\n")).toBeNull();
+    expect(runlessBases("FROM busybox\nRU\\\n# a comment\n  \nN echo hi\n")).toBeNull();
+    expect(runlessBases("# escape=`\nFROM busybox\nR`\nUN echo hi\n")).toBeNull();
+    // Lines continued the usual way keep their words apart.
+    expect(runlessBases("FROM \\\n  busybox\nCOPY a \\\n  /a\n")).toEqual(["busybox"]);
+    expect(baseImageOf("FROM \\\n  busybox:1.36 \\\n  AS build\nFROM build\n")).toBe("busybox:1.36");
+  });
+
   it("follows stage names and ARG defaults; scratch is no image; a FROM it cannot tell is not runless", () => {
     expect(
       runlessBases(
